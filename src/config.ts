@@ -1,0 +1,184 @@
+// The one place that reads the environment. Every setting is declared once in
+// EnvSchema (names, defaults, limits), validated at start with a message naming
+// the bad variable, and handed to the rest of the code as a frozen Config.
+import { existsSync } from 'node:fs'
+import { type Static, Type } from 'typebox'
+import { Value } from 'typebox/value'
+
+const Bool = Type.Union([Type.Literal('true'), Type.Literal('false')])
+const Seconds = (def: number, max = 31_536_000) =>
+  Type.Integer({ minimum: 1, maximum: max, default: def })
+
+const EnvSchema = Type.Object({
+  NODE_ENV: Type.Union(
+    [Type.Literal('development'), Type.Literal('test'), Type.Literal('production')],
+    { default: 'development' },
+  ),
+  HOST: Type.String({ default: '127.0.0.1' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  DATA_DIR: Type.String({ default: '.data' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_PREFIX: Type.String({ default: 'dp', pattern: '^[A-Za-z0-9:_-]{1,64}$' }),
+  MIGRATE_ON_START: Type.Optional(Bool),
+  JWT_SECRET: Type.String({ default: 'dev-only-insecure-secret-change-me-please!!' }),
+  JWT_PREVIOUS_SECRETS: Type.String({ default: '' }),
+  ACCESS_TOKEN_TTL: Seconds(900, 86_400),
+  REFRESH_TOKEN_TTL: Seconds(2_592_000),
+  REFRESH_REUSE_GRACE_SECONDS: Type.Integer({ minimum: 0, maximum: 60, default: 10 }),
+  SESSION_IDLE_TTL: Seconds(1_209_600),
+  SESSION_ABSOLUTE_TTL: Seconds(7_776_000),
+  COOKIE_SECURE: Type.Optional(Bool),
+  COOKIE_SAMESITE: Type.Union([Type.Literal('lax'), Type.Literal('strict')], {
+    default: 'lax',
+  }),
+  CORS_ORIGINS: Type.String({ default: 'http://localhost:5173' }),
+  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  BASE_DOMAIN: Type.Optional(Type.String({ pattern: '^[a-z0-9.-]+$' })),
+  APP_URL: Type.String({ default: 'http://localhost:5173', pattern: '^https?://' }),
+  TRUST_PROXY: Type.String({ default: 'false' }),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 600 }),
+  AUTH_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 20 }),
+  LOGIN_MAX_FAILURES: Type.Integer({ minimum: 1, default: 5 }),
+  LOGIN_LOCK_MINUTES: Type.Integer({ minimum: 1, default: 15 }),
+  PASSWORD_MIN_LENGTH: Type.Integer({ minimum: 8, maximum: 128, default: 12 }),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+  DOCS_ENABLED: Bool,
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  SMTP_FROM: Type.String({ default: 'Deskpilot <no-reply@deskpilot.local>' }),
+  AI_PROVIDER: Type.Union([Type.Literal('builtin'), Type.Literal('openai')], {
+    default: 'builtin',
+  }),
+  AI_BASE_URL: Type.String({ default: 'https://api.openai.com/v1', pattern: '^https?://' }),
+  AI_API_KEY: Type.String({ default: '' }),
+  AI_MODEL: Type.String({ default: 'gpt-4o-mini' }),
+  AI_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  WORKER_CONCURRENCY_EMAIL: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+  WORKER_CONCURRENCY_AI: Type.Integer({ minimum: 1, maximum: 1000, default: 4 }),
+  WORKER_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
+  JOB_SWEEP_SECONDS: Type.Integer({ minimum: 1, default: 30 }),
+  ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email' })),
+  ADMIN_PASSWORD: Type.Optional(Type.String()),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+})
+
+type Env = Static<typeof EnvSchema>
+
+export type Config = Readonly<
+  Omit<
+    Env,
+    | 'MIGRATE_ON_START'
+    | 'COOKIE_SECURE'
+    | 'DOCS_ENABLED'
+    | 'CORS_ORIGINS'
+    | 'JWT_PREVIOUS_SECRETS'
+    | 'TRUST_PROXY'
+  > & {
+    MIGRATE_ON_START: boolean
+    COOKIE_SECURE: boolean
+    DOCS_ENABLED: boolean
+    CORS_ORIGINS: readonly string[]
+    JWT_PREVIOUS_SECRETS: readonly string[]
+    TRUST_PROXY: boolean | number | string
+    /** true when running on embedded PGlite and/or without Redis */
+    localDatabase: boolean
+    localRedis: boolean
+  }
+>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+const DEV_SECRET = 'dev-only-insecure-secret-change-me-please!!'
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true
+  if (value === 'false' || value === '') return false
+  if (/^\d+$/.test(value)) return Number(value)
+  return value
+}
+
+/**
+ * Builds the Config from an environment object (process.env by default).
+ * Throws ConfigError naming every bad variable.
+ */
+export function loadConfig(env: Record<string, string | undefined> = readProcessEnv()): Config {
+  const known = Object.keys(EnvSchema.properties)
+  const raw: Record<string, unknown> = {}
+  for (const key of known) {
+    const value = env[key]
+    if (value !== undefined && value !== '') raw[key] = value
+  }
+  const isProduction = raw.NODE_ENV === 'production'
+  raw.DOCS_ENABLED ??= 'true'
+  const withDefaults = Value.Default(EnvSchema, Value.Convert(EnvSchema, raw))
+  if (!Value.Check(EnvSchema, withDefaults)) {
+    const problems = new Map<string, string>()
+    for (const e of Value.Errors(EnvSchema, withDefaults)) {
+      const name = e.instancePath.replace(/^\//, '')
+      if (problems.has(name)) continue
+      const prop = (EnvSchema.properties as Record<string, { anyOf?: { const: string }[] }>)[name]
+      const choices = prop?.anyOf?.map((s) => s.const).join(', ')
+      problems.set(name, choices ? `must be one of: ${choices}` : e.message)
+    }
+    const lines = [...problems].map(([name, message]) => `  ${name}: ${message}`)
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
+  }
+  const parsed = withDefaults as Env
+
+  const config = {
+    ...parsed,
+    MIGRATE_ON_START: parsed.MIGRATE_ON_START ? parsed.MIGRATE_ON_START === 'true' : !isProduction,
+    COOKIE_SECURE: parsed.COOKIE_SECURE ? parsed.COOKIE_SECURE === 'true' : isProduction,
+    DOCS_ENABLED: parsed.DOCS_ENABLED === 'true',
+    CORS_ORIGINS: Object.freeze(list(parsed.CORS_ORIGINS)),
+    JWT_PREVIOUS_SECRETS: Object.freeze(list(parsed.JWT_PREVIOUS_SECRETS)),
+    TRUST_PROXY: parseTrustProxy(parsed.TRUST_PROXY),
+    localDatabase: !parsed.DATABASE_URL,
+    localRedis: !parsed.REDIS_URL,
+  }
+
+  if (isProduction) {
+    const missing: string[] = []
+    if (!config.DATABASE_URL) missing.push('  DATABASE_URL: required in production')
+    if (!config.REDIS_URL) missing.push('  REDIS_URL: required in production')
+    if (config.JWT_SECRET === DEV_SECRET || Buffer.byteLength(config.JWT_SECRET) < 32) {
+      missing.push('  JWT_SECRET: must be set to a random value of at least 32 bytes')
+    }
+    for (const [i, s] of config.JWT_PREVIOUS_SECRETS.entries()) {
+      if (Buffer.byteLength(s) < 32) missing.push(`  JWT_PREVIOUS_SECRETS[${i}]: at least 32 bytes`)
+    }
+    if (config.ADMIN_PASSWORD !== undefined && config.ADMIN_PASSWORD.length < 12) {
+      missing.push('  ADMIN_PASSWORD: at least 12 characters')
+    }
+    if (missing.length > 0) {
+      throw new ConfigError(`Refusing to start in production:\n${missing.join('\n')}`)
+    }
+  }
+  if ((config.ADMIN_EMAIL === undefined) !== (config.ADMIN_PASSWORD === undefined)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither',
+    )
+  }
+  return Object.freeze(config)
+}
+
+/** Reads process.env, first loading `.env` in development (never in test or production). */
+function readProcessEnv(): Record<string, string | undefined> {
+  const mode = process.env.NODE_ENV ?? 'development'
+  if (mode === 'development' && existsSync('.env')) process.loadEnvFile('.env')
+  return process.env
+}

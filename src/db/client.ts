@@ -1,0 +1,80 @@
+// Opens the database: postgres.js against DATABASE_URL, or embedded PGlite under
+// DATA_DIR when no URL is configured (local mode). Either way queries run as the
+// unprivileged role APP_ROLE, so row-level security binds them even when the
+// URL's user is a superuser (RLS never binds superusers or BYPASSRLS roles).
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
+import postgres from 'postgres'
+
+/** The role every api and worker query runs as (created by the first migration). */
+export const APP_ROLE = 'deskpilot_app'
+
+export type Db = PgDatabase<PgQueryResultHKT>
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+export type DbOrTx = Db | Tx
+
+export type DatabaseHandle = {
+  kind: 'postgres' | 'pglite'
+  db: Db
+  /** postgres.js client for hand-tuned hot queries; undefined on PGlite */
+  sql: postgres.Sql | undefined
+  poolMax: number
+  close(): Promise<void>
+}
+
+export type DatabaseOptions = {
+  url: string | undefined
+  dataDir: string
+  poolMax: number
+  applicationName: string
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandle> {
+  if (opts.url) {
+    const sql = postgres(opts.url, {
+      max: opts.poolMax,
+      idle_timeout: 30,
+      connect_timeout: 10,
+      onnotice: () => {},
+      // Startup parameters are applied as if by SET: every pooled connection
+      // starts as APP_ROLE with no extra round trip.
+      connection: { role: APP_ROLE, application_name: opts.applicationName },
+    })
+    const db = drizzlePostgres(sql) as unknown as Db
+    return {
+      kind: 'postgres',
+      db,
+      sql,
+      poolMax: opts.poolMax,
+      close: () => sql.end({ timeout: 5 }),
+    }
+  }
+  const pg = await openPglite(opts.dataDir)
+  await pg.exec(`set role ${APP_ROLE}`)
+  const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite')
+  const db = drizzlePglite(pg) as unknown as Db
+  return { kind: 'pglite', db, sql: undefined, poolMax: 1, close: () => pg.close() }
+}
+
+// One PGlite instance per data directory per process: the migrator and the app
+// must share it, since PGlite holds an exclusive lock on its files.
+const pglites = new Map<string, Promise<import('@electric-sql/pglite').PGlite>>()
+
+export async function openPglite(dataDir: string) {
+  const dir = join(dataDir, 'pglite')
+  let pending = pglites.get(dir)
+  if (!pending) {
+    mkdirSync(dir, { recursive: true })
+    pending = import('@electric-sql/pglite').then(({ PGlite }) => PGlite.create(dir))
+    pglites.set(dir, pending)
+    const pg = await pending
+    const close = pg.close.bind(pg)
+    pg.close = async () => {
+      pglites.delete(dir)
+      if (!pg.closed) await close()
+    }
+  }
+  return pending
+}

@@ -1,0 +1,54 @@
+// The queues the api and the worker share: names, payload schemas and retry
+// options, one definition each. Payloads carry ids only, never secrets or
+// message text: the processor loads what it needs (and mints any one-time token
+// itself, so a raw token never sits in Redis or the job table).
+import { type Static, Type } from 'typebox'
+
+const Id = Type.String({ format: 'uuid' })
+
+export const EmailPayload = Type.Union([
+  Type.Object(
+    { template: Type.Literal('verify-email'), userId: Id },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { template: Type.Literal('password-reset'), userId: Id },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { template: Type.Literal('invitation'), invitationId: Id },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { template: Type.Literal('ticket-reply'), messageId: Id },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { template: Type.Literal('ticket-created'), ticketId: Id },
+    { additionalProperties: false },
+  ),
+])
+
+export const AiReplyPayload = Type.Object(
+  { ticketId: Id, triggerMessageId: Type.Optional(Id) },
+  { additionalProperties: false },
+)
+
+export const queues = {
+  email: { payload: EmailPayload, maxAttempts: 8 },
+  'ai-reply': { payload: AiReplyPayload, maxAttempts: 4 },
+} as const
+
+export type QueueName = keyof typeof queues
+export type Payload<Q extends QueueName> = Static<(typeof queues)[Q]['payload']>
+
+/** BullMQ options every job gets: exponential backoff, bounded history in Redis. */
+export function jobOptions(queue: QueueName, jobId: string) {
+  return {
+    jobId,
+    attempts: queues[queue].maxAttempts,
+    backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
+    removeOnComplete: { age: 3600, count: 1000 },
+    removeOnFail: { age: 7 * 86_400 },
+  }
+}

@@ -1,0 +1,96 @@
+// Liveness and readiness for orchestrators and load balancers. /health says the
+// process is up; /ready says it can serve: database reachable with every
+// migration applied, and Redis reachable (when configured). Neither is rate
+// limited or logged at info.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { migrationsApplied } from '../../db/migrate.ts'
+
+const Check = Type.Union([Type.Literal('ok'), Type.Literal('down'), Type.Literal('disabled')])
+
+const ReadySchema = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+  checks: Type.Object({
+    database: Check,
+    migrations: Check,
+    redis: Check,
+  }),
+  mode: Type.Union([Type.Literal('local'), Type.Literal('services')]),
+})
+
+const CHECK_TIMEOUT_MS = 2000
+
+function withTimeout<T>(work: Promise<T>): Promise<T> {
+  return Promise.race([
+    work,
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref(),
+    ),
+  ])
+}
+
+const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const common = {
+    config: { access: 'public' as const, rateLimit: false },
+    logLevel: 'warn' as const,
+  }
+
+  app.get(
+    '/health',
+    {
+      ...common,
+      schema: {
+        operationId: 'getHealth',
+        tags: ['operations'],
+        summary: 'Liveness: the process is up',
+        security: [],
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  )
+
+  app.get(
+    '/ready',
+    {
+      ...common,
+      schema: {
+        operationId: 'getReady',
+        tags: ['operations'],
+        summary: 'Readiness: database, migrations and Redis',
+        description: 'Answers 503 with the failing checks when the api cannot serve.',
+        security: [],
+        response: { 200: ReadySchema, 503: ReadySchema },
+      },
+    },
+    async (_request, reply) => {
+      const [migrations, redis] = await Promise.all([
+        withTimeout(migrationsApplied(app.db)).then(
+          (applied) => (applied ? 'ok' : 'down') as 'ok' | 'down',
+          () => 'failed' as const,
+        ),
+        app.redis
+          ? withTimeout(app.redis.ping()).then(
+              () => 'ok' as const,
+              () => 'down' as const,
+            )
+          : Promise.resolve('disabled' as const),
+      ])
+      const checks = {
+        database: migrations === 'failed' ? ('down' as const) : ('ok' as const),
+        migrations: migrations === 'failed' ? ('down' as const) : migrations,
+        redis,
+      }
+      const ready = checks.database === 'ok' && checks.migrations === 'ok' && redis !== 'down'
+      reply.code(ready ? 200 : 503)
+      return {
+        status: ready ? ('ready' as const) : ('not_ready' as const),
+        checks,
+        mode:
+          app.database.kind === 'pglite' || !app.redis ? ('local' as const) : ('services' as const),
+      }
+    },
+  )
+}
+
+export default healthRoutes

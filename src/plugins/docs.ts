@@ -1,0 +1,70 @@
+// The OpenAPI document (built from the routes' TypeBox schemas) at
+// /openapi.json and Swagger UI at /docs. Off with DOCS_ENABLED=false.
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Config } from '../config.ts'
+
+export const TAGS = [
+  { name: 'auth', description: 'Accounts, sessions, tokens and cookies' },
+  { name: 'tenants', description: 'Organizations and the current tenant' },
+  { name: 'members', description: 'Members, invitations, roles and permissions' },
+  { name: 'api-keys', description: 'Machine credentials' },
+  { name: 'tickets', description: 'Tickets and messages' },
+  { name: 'kb', description: 'Knowledge-base articles' },
+  { name: 'jobs', description: 'Background jobs' },
+  { name: 'audit', description: 'Security and admin events' },
+  { name: 'operations', description: 'Health, readiness and metrics' },
+]
+
+async function docsPlugin(app: FastifyInstance, opts: { config: Config }) {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Deskpilot API',
+        version: '1.0.0',
+        description:
+          'Multi-tenant, AI-assisted customer support. Errors are RFC 9457 problem+json; ' +
+          'tenant-scoped routes take the tenant from `X-Tenant-ID` (id or slug) or the subdomain.',
+      },
+      tags: TAGS,
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'Access token from /v1/auth/login or /v1/auth/refresh',
+          },
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'dp_<key>',
+            description: 'A tenant API key, sent as `Authorization: Bearer dp_...`',
+          },
+          cookieAuth: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: opts.config.COOKIE_SECURE ? '__Host-dp_at' : 'dp_at',
+            description: 'Browser session cookie; state-changing requests also need `X-CSRF-Token`',
+          },
+        },
+      },
+    },
+  })
+
+  if (!opts.config.DOCS_ENABLED) return
+
+  app.get('/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () =>
+    app.swagger(),
+  )
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { deepLinking: true, persistAuthorization: false, validatorUrl: null },
+    uiHooks: {},
+  })
+}
+
+export default fp(docsPlugin, { name: 'docs' })

@@ -1,0 +1,45 @@
+// The api process: read the config, build the app, listen, and on SIGTERM or
+// SIGINT stop accepting, let in-flight requests finish, close pools, exit 0.
+import { buildApp } from './app.ts'
+import { ConfigError, loadConfig } from './config.ts'
+import { closeOnSignals } from './lib/graceful-shutdown.ts'
+
+async function main() {
+  let config: ReturnType<typeof loadConfig>
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message)
+      process.exit(78) // EX_CONFIG
+    }
+    throw err
+  }
+
+  const app = await buildApp(config)
+  const mode = [
+    config.localDatabase
+      ? `embedded PostgreSQL (PGlite) in ${config.DATA_DIR}/pglite`
+      : 'PostgreSQL',
+    config.localRedis ? 'no Redis: in-process jobs, in-memory rate limits' : 'Redis',
+    config.SMTP_URL ? 'SMTP' : `mail written to ${config.DATA_DIR}/mail`,
+  ].join('; ')
+  if (config.localDatabase || config.localRedis) {
+    app.log.warn(`LOCAL MODE (for a first run and demos, not production): ${mode}`)
+  } else {
+    app.log.info(`running on ${mode}`)
+  }
+
+  closeOnSignals({ log: app.log, timeoutMs: config.SHUTDOWN_TIMEOUT_MS, close: () => app.close() })
+
+  await app.listen({ host: config.HOST, port: config.PORT })
+  if (config.DOCS_ENABLED) {
+    const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST
+    app.log.info(`API docs at http://${host}:${config.PORT}/docs`)
+  }
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

@@ -1,0 +1,90 @@
+// Builds the real app for a test file: its own database, its own Redis key
+// prefix, the real plugins. Close it in afterAll.
+import { randomBytes } from 'node:crypto'
+import { Writable } from 'node:stream'
+import { Redis } from 'ioredis'
+import { afterAll } from 'vitest'
+import { type App, buildApp } from '../../src/app.ts'
+import { type Config, loadConfig } from '../../src/config.ts'
+import { adminSql, createTestDatabase, type TestDatabase } from './database.ts'
+import { TEST_REDIS_URL } from './services.ts'
+
+export type TestContext = {
+  app: App
+  config: Config
+  database: TestDatabase
+  sql: ReturnType<typeof adminSql>
+  /** every log line the app wrote, parsed */
+  logs: Record<string, unknown>[]
+  close(): Promise<void>
+}
+
+/** The test environment; `env` overrides any variable. */
+export function testEnv(env: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: `test:${randomBytes(5).toString('hex')}`,
+    MIGRATE_ON_START: 'false',
+    LOG_LEVEL: 'info',
+    JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256-0123456789',
+    ...env,
+  }
+}
+
+export type TestAppOptions = {
+  env?: Record<string, string>
+  /** registers extra routes (probes) before the app is made ready */
+  extend?: (app: App) => void | Promise<void>
+}
+
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestContext> {
+  const env = options.env ?? {}
+  const database = await createTestDatabase()
+  const config = loadConfig(testEnv({ DATABASE_URL: database.url, ...env }))
+  const logs: Record<string, unknown>[] = []
+  const logStream = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n')) if (line) logs.push(JSON.parse(line))
+      done()
+    },
+  })
+  const app = await buildApp(config, { logStream })
+  await options.extend?.(app)
+  await app.ready()
+  const sql = adminSql(database)
+  return {
+    app,
+    config,
+    database,
+    sql,
+    logs,
+    async close() {
+      await app.close()
+      await sql.end({ timeout: 1 })
+      await deleteRedisKeys(config.REDIS_PREFIX)
+      await database.drop()
+    },
+  }
+}
+
+/** createTestApp for the whole file, closed after its last test. */
+export async function useTestApp(options: TestAppOptions = {}): Promise<TestContext> {
+  const ctx = await createTestApp(options)
+  afterAll(() => ctx.close())
+  return ctx
+}
+
+export async function deleteRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 })
+  try {
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
+      cursor = next
+      if (keys.length > 0) await redis.del(...keys)
+    } while (cursor !== '0')
+  } finally {
+    redis.disconnect()
+  }
+}
