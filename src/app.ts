@@ -7,6 +7,7 @@ import type { Config } from './config.ts'
 import { loggerOptions } from './lib/logger.ts'
 import { requestIdFor } from './lib/request-id.ts'
 import healthRoutes from './modules/health/routes.ts'
+import accessPlugin from './plugins/access.ts'
 import dbPlugin from './plugins/db.ts'
 import docsPlugin from './plugins/docs.ts'
 import errorsPlugin from './plugins/errors.ts'
@@ -61,6 +62,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   })
 
   await app.register(errorsPlugin)
+  await app.register(accessPlugin)
   await app.register(dbPlugin, { config })
   await app.register(redisPlugin, { config })
   await app.register(metricsPlugin)
