@@ -1,15 +1,18 @@
-// One-time tokens (email verification, password reset, invitations, refresh
-// tokens): the raw token goes to the user once; the database keeps only its
-// SHA-256, so a leaked table cannot be replayed. 32 random bytes need no salt
-// or slow hash: they cannot be guessed.
-import { createHash, randomBytes } from 'node:crypto'
+// Opaque one-time and refresh tokens: 256 random bits, base64url, and the
+// SHA-256 hex digest that is all the database ever stores of them.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 
-/** 32 random bytes, base64url (43 characters, safe in URLs). */
-export function randomToken(): string {
-  return randomBytes(32).toString('base64url')
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url')
 }
 
-/** The stored form of a token: SHA-256, lowercase hex. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex')
+}
+
+/** Constant-time comparison of two hex digests of equal length. */
+export function sameDigest(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'hex')
+  const right = Buffer.from(b, 'hex')
+  return left.length === right.length && timingSafeEqual(left, right)
 }
