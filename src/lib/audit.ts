@@ -30,3 +30,18 @@ export async function recordAudit(tx: DbOrTx, event: AuditEvent): Promise<void> 
     data: event.data ?? {},
   })
 }
+
+/** Who did it and from where, for an event caused by an api request. */
+export function requestActor(request: {
+  auth: { userId: string | null; apiKeyId: string | null } | null
+  ip: string
+  headers: Record<string, string | string[] | undefined>
+}) {
+  const agent = request.headers['user-agent']
+  return {
+    actorUserId: request.auth?.userId ?? null,
+    actorApiKeyId: request.auth?.apiKeyId ?? null,
+    ip: request.ip,
+    userAgent: typeof agent === 'string' ? agent : null,
+  }
+}

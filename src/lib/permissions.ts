@@ -1,6 +1,8 @@
 // The permission catalogue (GET /v1/permissions) and the built-in roles. A role
 // is a named set of these; a customer-facing role holds tickets:read (own
 // tickets only) and never messages:internal.
+import { Type } from 'typebox'
+
 export const PERMISSIONS = {
   'tickets:read': 'Read the tickets one requested',
   'tickets:read_all': 'Read every ticket of the tenant',
@@ -56,3 +58,8 @@ export const BUILTIN_ROLES = {
 } as const satisfies Record<string, { description: string; permissions: readonly Permission[] }>
 
 export type BuiltinRoleName = keyof typeof BUILTIN_ROLES
+
+/** A permission name, as a schema (an enum in the OpenAPI document). */
+export const PermissionSchema = Type.Unsafe<Permission>(
+  Type.String({ enum: ALL_PERMISSIONS, description: 'A permission from GET /v1/permissions' }),
+)

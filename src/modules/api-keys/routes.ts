@@ -1,0 +1,152 @@
+// API keys for machine clients: create (the secret is shown once), list, revoke.
+// A key holds a subset of its creator's permissions and acts in this tenant only.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { withTenant } from '../../db/tenant-transaction.ts'
+import { recordAudit, requestActor } from '../../lib/audit.ts'
+import { PermissionSchema } from '../../lib/permissions.ts'
+import { ProblemRef } from '../../lib/problem-schema.ts'
+import { BadRequest, Forbidden, NotFound } from '../../lib/problems.ts'
+import { createApiKey, listApiKeys, presentApiKey, revokeApiKey } from './service.ts'
+
+const ApiKey = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    name: Type.String({ examples: ['Zapier integration'] }),
+    prefix: Type.String({
+      description: 'The public part of the key',
+      examples: ['dp_k3j9x0a1b2c3'],
+    }),
+    permissions: Type.Array(PermissionSchema),
+    expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    createdBy: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'ApiKey' },
+)
+
+const CreatedApiKey = Type.Intersect([
+  Type.Ref('ApiKey'),
+  Type.Object({
+    key: Type.String({
+      description: 'The full key. Shown only in this response: store it now.',
+      examples: ['dp_k3j9x0a1b2c3_Qm9vdHN0cmFwIHRva2VuIGV4YW1wbGUgZm9yIGRvY3M'],
+    }),
+  }),
+])
+
+const errors = { 400: ProblemRef, 401: ProblemRef, 403: ProblemRef, 404: ProblemRef }
+
+const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addSchema(ApiKey)
+
+  app.post(
+    '/api-keys',
+    {
+      config: { access: 'tenant', permission: 'api_keys:manage' },
+      schema: {
+        operationId: 'createApiKey',
+        tags: ['api-keys'],
+        summary: 'Create an API key (the secret is returned once)',
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 100 }),
+            permissions: Type.Array(PermissionSchema, {
+              minItems: 1,
+              maxItems: 64,
+              uniqueItems: true,
+            }),
+            expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: CreatedApiKey, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const caller = request.tenant!
+      const missing = request.body.permissions.filter((p) => !caller.permissions.has(p))
+      if (missing.length > 0) {
+        throw new Forbidden(
+          'permission_escalation',
+          `A key cannot hold permissions you do not hold: ${missing.join(', ')}.`,
+        )
+      }
+      if (request.body.expiresAt && Date.parse(request.body.expiresAt) <= Date.now()) {
+        throw new BadRequest('validation_failed', 'expiresAt must be in the future.', [
+          { path: 'body/expiresAt', message: 'must be in the future' },
+        ])
+      }
+      const created = await withTenant(app.db, caller.id, async (tx) => {
+        const result = await createApiKey(tx, caller.id, {
+          ...request.body,
+          createdBy: request.auth?.userId ?? null,
+        })
+        await recordAudit(tx, {
+          tenantId: caller.id,
+          action: 'api_key.created',
+          targetType: 'api_key',
+          targetId: result.row.id,
+          data: { name: result.row.name, permissions: result.row.permissions },
+          ...requestActor(request),
+        })
+        return result
+      })
+      return reply.code(201).send({ ...presentApiKey(created.row), key: created.key })
+    },
+  )
+
+  app.get(
+    '/api-keys',
+    {
+      config: { access: 'tenant', permission: 'api_keys:manage' },
+      schema: {
+        operationId: 'listApiKeys',
+        tags: ['api-keys'],
+        summary: 'Active API keys of the tenant (never their secrets)',
+        response: {
+          200: Type.Object({ data: Type.Array(ApiKey), nextCursor: Type.Null() }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const tenantId = request.tenant!.id
+      const rows = await withTenant(app.db, tenantId, (tx) => listApiKeys(tx, tenantId))
+      return { data: rows.map(presentApiKey), nextCursor: null }
+    },
+  )
+
+  app.delete(
+    '/api-keys/:id',
+    {
+      config: { access: 'tenant', permission: 'api_keys:manage' },
+      schema: {
+        operationId: 'revokeApiKey',
+        tags: ['api-keys'],
+        summary: 'Revoke an API key; it stops working at once',
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const tenantId = request.tenant!.id
+      await withTenant(app.db, tenantId, async (tx) => {
+        const row = await revokeApiKey(tx, tenantId, request.params.id)
+        if (!row) throw new NotFound('API key')
+        await recordAudit(tx, {
+          tenantId,
+          action: 'api_key.revoked',
+          targetType: 'api_key',
+          targetId: row.id,
+          data: { name: row.name },
+          ...requestActor(request),
+        })
+      })
+      return reply.code(204).send(null)
+    },
+  )
+}
+
+export default apiKeyRoutes

@@ -1,0 +1,107 @@
+// The tenant's audit log: security and admin events, newest first, filtered by
+// actor, action and time, with cursor pagination.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { and, desc, eq, gte, lt, sql } from 'drizzle-orm'
+import { Type } from 'typebox'
+import { auditEvents } from '../../db/schema/audit.ts'
+import { withTenant } from '../../db/tenant-transaction.ts'
+import { type CursorKey, decodeCursor, PageQuery, toPage } from '../../lib/cursor.ts'
+import { ProblemRef } from '../../lib/problem-schema.ts'
+
+const AuditEvent = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    action: Type.String({ examples: ['member.role_changed'] }),
+    actorUserId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+    actorApiKeyId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+    targetType: Type.Union([Type.String(), Type.Null()]),
+    targetId: Type.Union([Type.String(), Type.Null()]),
+    ip: Type.Union([Type.String(), Type.Null()]),
+    userAgent: Type.Union([Type.String(), Type.Null()]),
+    data: Type.Record(Type.String(), Type.Unknown()),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'AuditEvent' },
+)
+
+const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addSchema(AuditEvent)
+
+  app.get(
+    '/audit-events',
+    {
+      config: { access: 'tenant', permission: 'audit:read' },
+      schema: {
+        operationId: 'listAuditEvents',
+        tags: ['audit'],
+        summary: 'Security and admin events of the tenant, newest first',
+        querystring: Type.Object(
+          {
+            actorId: Type.Optional(
+              Type.String({ format: 'uuid', description: 'A user or API key id' }),
+            ),
+            action: Type.Optional(Type.String({ maxLength: 100, examples: ['auth.login'] })),
+            from: Type.Optional(Type.String({ format: 'date-time', description: 'Inclusive' })),
+            to: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive' })),
+            ...PageQuery,
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            data: Type.Array(AuditEvent),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          400: ProblemRef,
+          401: ProblemRef,
+          403: ProblemRef,
+          404: ProblemRef,
+        },
+      },
+    },
+    async (request) => {
+      const tenantId = request.tenant!.id
+      const q = request.query
+      const after = decodeCursor(q.cursor, 2)
+      const rows = await withTenant(app.db, tenantId, (tx) =>
+        tx
+          .select()
+          .from(auditEvents)
+          .where(
+            and(
+              eq(auditEvents.tenantId, tenantId),
+              q.actorId
+                ? sql`(${auditEvents.actorUserId} = ${q.actorId} or ${auditEvents.actorApiKeyId} = ${q.actorId})`
+                : undefined,
+              q.action ? eq(auditEvents.action, q.action) : undefined,
+              q.from ? gte(auditEvents.createdAt, new Date(q.from)) : undefined,
+              q.to ? lt(auditEvents.createdAt, new Date(q.to)) : undefined,
+              after
+                ? sql`(${auditEvents.createdAt}, ${auditEvents.id}) < (${String(after[0])}::timestamptz, ${String(after[1])}::uuid)`
+                : undefined,
+            ),
+          )
+          .orderBy(desc(auditEvents.createdAt), desc(auditEvents.id))
+          .limit(q.limit + 1),
+      )
+      const page = toPage(rows, q.limit, (r): CursorKey => [r.createdAt.toISOString(), r.id])
+      return {
+        data: page.data.map((r) => ({
+          id: r.id,
+          action: r.action,
+          actorUserId: r.actorUserId,
+          actorApiKeyId: r.actorApiKeyId,
+          targetType: r.targetType,
+          targetId: r.targetId,
+          ip: r.ip,
+          userAgent: r.userAgent,
+          data: r.data,
+          createdAt: r.createdAt.toISOString(),
+        })),
+        nextCursor: page.nextCursor,
+      }
+    },
+  )
+}
+
+export default auditRoutes

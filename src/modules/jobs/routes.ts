@@ -1,0 +1,84 @@
+// A background job's status, within the job's tenant only. Anyone who can
+// cause jobs in the tenant (AI replies, invitations, ticket work) may read them.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { and, eq } from 'drizzle-orm'
+import { Type } from 'typebox'
+import { jobs } from '../../db/schema/jobs.ts'
+import { withTenant } from '../../db/tenant-transaction.ts'
+import type { Permission } from '../../lib/permissions.ts'
+import { ProblemRef } from '../../lib/problem-schema.ts'
+import { NotFound } from '../../lib/problems.ts'
+
+const READERS: Permission[] = ['ai:use', 'members:manage', 'tickets:read_all']
+
+const Job = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    type: Type.String({ examples: ['ai-reply'] }),
+    state: Type.Union([
+      Type.Literal('queued'),
+      Type.Literal('running'),
+      Type.Literal('succeeded'),
+      Type.Literal('failed'),
+    ]),
+    attempts: Type.Integer(),
+    maxAttempts: Type.Integer(),
+    result: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    error: Type.Optional(Type.String()),
+    createdAt: Type.String({ format: 'date-time' }),
+    startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  },
+  { $id: 'Job' },
+)
+
+const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addSchema(Job)
+
+  app.get(
+    '/jobs/:id',
+    {
+      config: { access: 'tenant' },
+      schema: {
+        operationId: 'getJob',
+        tags: ['jobs'],
+        summary: 'The state of a background job',
+        description: `Needs one of: ${READERS.join(', ')}. Another tenant's job answers 404.`,
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        response: {
+          200: Job,
+          400: ProblemRef,
+          401: ProblemRef,
+          403: ProblemRef,
+          404: ProblemRef,
+        },
+      },
+    },
+    async (request) => {
+      const tenant = request.tenant!
+      // Not a 403: a caller who may not read jobs learns nothing about which exist.
+      if (!READERS.some((p) => tenant.permissions.has(p))) throw new NotFound('job')
+      const [row] = await withTenant(app.db, tenant.id, (tx) =>
+        tx
+          .select()
+          .from(jobs)
+          .where(and(eq(jobs.tenantId, tenant.id), eq(jobs.id, request.params.id))),
+      )
+      if (!row) throw new NotFound('job')
+      return {
+        id: row.id,
+        type: row.type,
+        state: row.state,
+        attempts: row.attempts,
+        maxAttempts: row.maxAttempts,
+        ...(row.result ? { result: row.result } : {}),
+        ...(row.error ? { error: row.error } : {}),
+        createdAt: row.createdAt.toISOString(),
+        startedAt: row.startedAt?.toISOString() ?? null,
+        finishedAt: row.finishedAt?.toISOString() ?? null,
+      }
+    },
+  )
+}
+
+export default jobRoutes

@@ -1,0 +1,175 @@
+// Members of the current tenant: list and search, read one, change role or
+// deactivate, remove (or leave). Invitations live in invitation-routes.ts.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { withTenant } from '../../db/tenant-transaction.ts'
+import { recordAudit, requestActor } from '../../lib/audit.ts'
+import { ProblemRef } from '../../lib/problem-schema.ts'
+import { Forbidden, NotFound } from '../../lib/problems.ts'
+import { assertCanAssignRole, assertCanManageMember, isOwnerRole } from './guards.ts'
+import { ListMembersQuery, Member, MemberParams, UpdateMemberBody } from './schemas.ts'
+import {
+  assertOwnerRemains,
+  findRole,
+  getMember,
+  listMembers,
+  presentMember,
+  removeMembership,
+  updateMembership,
+} from './service.ts'
+
+const errors = { 400: ProblemRef, 401: ProblemRef, 403: ProblemRef, 404: ProblemRef }
+
+const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addSchema(Member)
+
+  app.get(
+    '/members',
+    {
+      config: { access: 'tenant', permission: 'members:read' },
+      schema: {
+        operationId: 'listMembers',
+        tags: ['members'],
+        summary: 'Members of the tenant, oldest first',
+        querystring: ListMembersQuery,
+        response: {
+          200: Type.Object({
+            data: Type.Array(Member),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const tenantId = request.tenant!.id
+      const page = await withTenant(app.db, tenantId, (tx) =>
+        listMembers(tx, tenantId, request.query),
+      )
+      return { data: page.data.map(presentMember), nextCursor: page.nextCursor }
+    },
+  )
+
+  app.get(
+    '/members/:userId',
+    {
+      config: { access: 'tenant', permission: 'members:read' },
+      schema: {
+        operationId: 'getMember',
+        tags: ['members'],
+        summary: 'One member',
+        params: MemberParams,
+        response: { 200: Member, ...errors },
+      },
+    },
+    async (request) => {
+      const tenantId = request.tenant!.id
+      const row = await withTenant(app.db, tenantId, (tx) =>
+        getMember(tx, tenantId, request.params.userId),
+      )
+      if (!row) throw new NotFound('member')
+      return presentMember(row)
+    },
+  )
+
+  app.patch(
+    '/members/:userId',
+    {
+      config: { access: 'tenant', permission: 'members:manage' },
+      schema: {
+        operationId: 'updateMember',
+        tags: ['members'],
+        summary: "Change a member's role or deactivate them",
+        description:
+          'The new role may only hold permissions the caller holds; only owners make or unmake ' +
+          'owners; the last active owner cannot be demoted or deactivated (409).',
+        params: MemberParams,
+        body: UpdateMemberBody,
+        response: { 200: Member, 409: ProblemRef, ...errors },
+      },
+    },
+    async (request) => {
+      const caller = request.tenant!
+      const { userId } = request.params
+      const updated = await withTenant(app.db, caller.id, async (tx) => {
+        const target = await getMember(tx, caller.id, userId)
+        if (!target) throw new NotFound('member')
+        assertCanManageMember(caller, target)
+        const { roleId, active } = request.body
+        if (roleId !== undefined && roleId !== target.roleId) {
+          if (userId === request.auth?.userId && caller.roleName !== 'owner') {
+            throw new Forbidden('cannot_change_own_role', 'You cannot change your own role.')
+          }
+          const role = await findRole(tx, caller.id, roleId)
+          assertCanAssignRole(caller, role)
+          if (target.roleName === 'owner' && role && !isOwnerRole(role)) {
+            await assertOwnerRemains(tx, caller.id, userId)
+          }
+        }
+        if (active === false && target.roleName === 'owner') {
+          await assertOwnerRemains(tx, caller.id, userId)
+        }
+        const after = await updateMembership(tx, caller.id, userId, request.body)
+        await recordAudit(tx, {
+          tenantId: caller.id,
+          action: roleId !== undefined ? 'member.role_changed' : 'member.updated',
+          targetType: 'user',
+          targetId: userId,
+          data: {
+            before: { roleId: target.roleId, active: target.active },
+            after: { roleId: after?.roleId, active: after?.active },
+          },
+          ...requestActor(request),
+        })
+        return after
+      })
+      if (!updated) throw new NotFound('member')
+      await app.tenantCaches.memberships.invalidate(`${caller.id}:${userId}`)
+      return presentMember(updated)
+    },
+  )
+
+  app.delete(
+    '/members/:userId',
+    {
+      config: { access: 'tenant' },
+      schema: {
+        operationId: 'removeMember',
+        tags: ['members'],
+        summary: 'Remove a member, or leave the tenant (your own user id)',
+        description:
+          'Removing others needs members:manage (owners only for an owner); anyone may leave, ' +
+          'except the last owner (409).',
+        params: MemberParams,
+        response: { 204: Type.Null(), 409: ProblemRef, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const caller = request.tenant!
+      const { userId } = request.params
+      const leaving = userId === request.auth?.userId
+      if (!leaving && !caller.permissions.has('members:manage')) {
+        throw new Forbidden('forbidden', 'This needs the members:manage permission.')
+      }
+      await withTenant(app.db, caller.id, async (tx) => {
+        const target = await getMember(tx, caller.id, userId)
+        if (!target) throw new NotFound('member')
+        if (!leaving) assertCanManageMember(caller, target)
+        if (target.roleName === 'owner') await assertOwnerRemains(tx, caller.id, userId)
+        await removeMembership(tx, caller.id, userId)
+        await recordAudit(tx, {
+          tenantId: caller.id,
+          action: leaving ? 'member.left' : 'member.removed',
+          targetType: 'user',
+          targetId: userId,
+          data: { roleId: target.roleId },
+          ...requestActor(request),
+        })
+      })
+      await app.tenantCaches.memberships.invalidate(`${caller.id}:${userId}`)
+      return reply.code(204).send(null)
+    },
+  )
+}
+
+export default memberRoutes

@@ -1,0 +1,68 @@
+// TypeBox schemas of the member and invitation routes.
+import { Type } from 'typebox'
+import { PageQuery } from '../../lib/cursor.ts'
+
+const RoleRef = Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String() })
+
+export const Member = Type.Object(
+  {
+    userId: Type.String({ format: 'uuid' }),
+    email: Type.String({ format: 'email', examples: ['ada@example.com'] }),
+    name: Type.String({ examples: ['Ada Lovelace'] }),
+    role: RoleRef,
+    active: Type.Boolean({ description: 'false: deactivated, cannot act in the tenant' }),
+    joinedAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Member' },
+)
+
+export const MemberParams = Type.Object({ userId: Type.String({ format: 'uuid' }) })
+
+export const ListMembersQuery = Type.Object(
+  {
+    q: Type.Optional(Type.String({ maxLength: 100, description: 'Search in name and email' })),
+    ...PageQuery,
+  },
+  { additionalProperties: false },
+)
+
+export const UpdateMemberBody = Type.Object(
+  {
+    roleId: Type.Optional(Type.String({ format: 'uuid' })),
+    active: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+)
+
+export const Invitation = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    email: Type.String({ format: 'email' }),
+    role: RoleRef,
+    status: Type.Union([
+      Type.Literal('pending'),
+      Type.Literal('accepted'),
+      Type.Literal('revoked'),
+      Type.Literal('expired'),
+    ]),
+    invitedBy: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+    expiresAt: Type.String({ format: 'date-time' }),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Invitation' },
+)
+
+export const CreateInvitationBody = Type.Object(
+  {
+    email: Type.String({ format: 'email', maxLength: 254, examples: ['grace@example.com'] }),
+    roleId: Type.String({ format: 'uuid' }),
+  },
+  { additionalProperties: false },
+)
+
+export const AcceptInvitationBody = Type.Object(
+  {
+    token: Type.String({ minLength: 20, maxLength: 128 }),
+  },
+  { additionalProperties: false },
+)

@@ -1,0 +1,139 @@
+// Members of a tenant and the rules around them: only owners hand out or take
+// away the owner role, and a tenant always keeps at least one active owner.
+import { and, asc, eq, ilike, or, sql } from 'drizzle-orm'
+import type { DbOrTx } from '../../db/client.ts'
+import { memberships, roles } from '../../db/schema/access.ts'
+import { users } from '../../db/schema/users.ts'
+import { type CursorKey, decodeCursor, toPage } from '../../lib/cursor.ts'
+import { Conflict } from '../../lib/problems.ts'
+
+const memberColumns = {
+  userId: memberships.userId,
+  email: users.email,
+  name: users.name,
+  roleId: roles.id,
+  roleName: roles.name,
+  active: memberships.active,
+  joinedAt: memberships.createdAt,
+}
+
+type MemberRow = {
+  userId: string
+  email: string
+  name: string
+  roleId: string
+  roleName: string
+  active: boolean
+  joinedAt: Date
+}
+
+export function presentMember(row: MemberRow) {
+  return {
+    userId: row.userId,
+    email: row.email,
+    name: row.name,
+    role: { id: row.roleId, name: row.roleName },
+    active: row.active,
+    joinedAt: row.joinedAt.toISOString(),
+  }
+}
+
+function membersQuery(tx: DbOrTx) {
+  return tx
+    .select(memberColumns)
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .innerJoin(
+      roles,
+      and(eq(roles.tenantId, memberships.tenantId), eq(roles.id, memberships.roleId)),
+    )
+}
+
+export async function listMembers(
+  tx: DbOrTx,
+  tenantId: string,
+  query: { q?: string; limit: number; cursor?: string },
+) {
+  const after = decodeCursor(query.cursor, 2)
+  const search = query.q?.trim()
+  const pattern = search ? `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null
+  const rows = await membersQuery(tx)
+    .where(
+      and(
+        eq(memberships.tenantId, tenantId),
+        pattern ? or(ilike(users.email, pattern), ilike(users.name, pattern)) : undefined,
+        after
+          ? sql`(${memberships.createdAt}, ${memberships.userId}) > (${String(after[0])}::timestamptz, ${String(after[1])}::uuid)`
+          : undefined,
+      ),
+    )
+    .orderBy(asc(memberships.createdAt), asc(memberships.userId))
+    .limit(query.limit + 1)
+  return toPage(rows, query.limit, (r): CursorKey => [r.joinedAt.toISOString(), r.userId])
+}
+
+export async function getMember(tx: DbOrTx, tenantId: string, userId: string) {
+  const [row] = await membersQuery(tx).where(
+    and(eq(memberships.tenantId, tenantId), eq(memberships.userId, userId)),
+  )
+  return row ?? null
+}
+
+/**
+ * Would this change leave the tenant with no active owner? Locks the owners'
+ * membership rows, so two concurrent demotions cannot both pass the check.
+ */
+export async function assertOwnerRemains(tx: DbOrTx, tenantId: string, leavingUserId: string) {
+  const owners = await tx
+    .select({ userId: memberships.userId })
+    .from(memberships)
+    .innerJoin(
+      roles,
+      and(eq(roles.tenantId, memberships.tenantId), eq(roles.id, memberships.roleId)),
+    )
+    .where(
+      and(
+        eq(memberships.tenantId, tenantId),
+        eq(roles.name, 'owner'),
+        eq(roles.builtin, true),
+        eq(memberships.active, true),
+      ),
+    )
+    .for('update', { of: memberships })
+  if (!owners.some((o) => o.userId !== leavingUserId)) {
+    throw new Conflict('A tenant must keep at least one owner.', 'last_owner')
+  }
+}
+
+export async function updateMembership(
+  tx: DbOrTx,
+  tenantId: string,
+  userId: string,
+  patch: { roleId?: string; active?: boolean },
+) {
+  await tx
+    .update(memberships)
+    .set({ ...patch, updatedAt: sql`now()` })
+    .where(and(eq(memberships.tenantId, tenantId), eq(memberships.userId, userId)))
+  return getMember(tx, tenantId, userId)
+}
+
+export async function removeMembership(tx: DbOrTx, tenantId: string, userId: string) {
+  await tx
+    .delete(memberships)
+    .where(and(eq(memberships.tenantId, tenantId), eq(memberships.userId, userId)))
+}
+
+/** A role of the tenant, for assigning it to a member or an invitation. */
+export async function findRole(tx: DbOrTx, tenantId: string, roleId: string) {
+  const [row] = await tx
+    .select({
+      id: roles.id,
+      name: roles.name,
+      builtin: roles.builtin,
+      permissions: roles.permissions,
+    })
+    .from(roles)
+    .where(and(eq(roles.tenantId, tenantId), eq(roles.id, roleId)))
+  return row ?? null
+}

@@ -1,0 +1,208 @@
+// Tenants: create one (the caller becomes its owner), list the caller's,
+// check a slug, and read, change or delete the current tenant.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { withScope, withTenant } from '../../db/tenant-transaction.ts'
+import { recordAudit, requestActor } from '../../lib/audit.ts'
+import { ProblemRef } from '../../lib/problem-schema.ts'
+import { Forbidden, NotFound } from '../../lib/problems.ts'
+import { createTenantWithOwner } from '../../lib/tenant-provisioning.ts'
+import { CreateTenantBody, Tenant, TenantMembership, UpdateTenantBody } from './schemas.ts'
+import {
+  getTenant,
+  listUserTenants,
+  markTenantDeleted,
+  presentTenant,
+  slugAvailability,
+  updateTenant,
+} from './service.ts'
+
+const errors = { 400: ProblemRef, 401: ProblemRef, 403: ProblemRef, 404: ProblemRef }
+
+const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addSchema(Tenant)
+
+  app.post(
+    '/tenants',
+    {
+      config: { access: 'user' },
+      schema: {
+        operationId: 'createTenant',
+        tags: ['tenants'],
+        summary: 'Create a tenant; the caller becomes its owner',
+        body: CreateTenantBody,
+        response: { 201: Tenant, 409: ProblemRef, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const userId = request.auth!.userId!
+      const tenant = await withScope(app.db, {}, async (tx) => {
+        const created = await createTenantWithOwner(tx, { ...request.body, ownerUserId: userId })
+        await recordAudit(tx, {
+          tenantId: created.tenant.id,
+          action: 'tenant.created',
+          targetType: 'tenant',
+          targetId: created.tenant.id,
+          ...requestActor(request),
+        })
+        return created.tenant
+      })
+      await app.tenantCaches.tenants.invalidate(tenant.slug)
+      reply.code(201).header('location', '/v1/tenant')
+      return presentTenant(tenant)
+    },
+  )
+
+  app.get(
+    '/tenants',
+    {
+      config: { access: 'user' },
+      schema: {
+        operationId: 'listMyTenants',
+        tags: ['tenants'],
+        summary: "The caller's tenants, with the caller's role in each",
+        response: {
+          200: Type.Object({ data: Type.Array(TenantMembership), nextCursor: Type.Null() }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const rows = await listUserTenants(app.db, request.auth!.userId!)
+      return {
+        data: rows.map((r) => ({
+          id: r.id,
+          name: r.name,
+          slug: r.slug,
+          role: { id: r.roleId, name: r.roleName },
+        })),
+        nextCursor: null,
+      }
+    },
+  )
+
+  app.get(
+    '/tenants/slug-availability',
+    {
+      config: { access: 'public' },
+      schema: {
+        operationId: 'checkSlugAvailability',
+        tags: ['tenants'],
+        summary: 'Whether a slug can be taken by a new tenant',
+        querystring: Type.Object(
+          { slug: Type.String({ minLength: 1, maxLength: 64 }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            slug: Type.String(),
+            available: Type.Boolean(),
+            reason: Type.Optional(
+              Type.Union([
+                Type.Literal('taken'),
+                Type.Literal('reserved'),
+                Type.Literal('invalid'),
+              ]),
+            ),
+          }),
+          400: ProblemRef,
+        },
+      },
+    },
+    async (request) => slugAvailability(app.db, request.query.slug),
+  )
+
+  app.get(
+    '/tenant',
+    {
+      config: { access: 'tenant' },
+      schema: {
+        operationId: 'getCurrentTenant',
+        tags: ['tenants'],
+        summary: 'The current tenant and its settings',
+        response: { 200: Tenant, ...errors },
+      },
+    },
+    async (request) => {
+      const tenantId = request.tenant!.id
+      const row = await withTenant(app.db, tenantId, (tx) => getTenant(tx, tenantId))
+      if (!row) throw new NotFound('tenant')
+      return presentTenant(row)
+    },
+  )
+
+  app.patch(
+    '/tenant',
+    {
+      config: { access: 'tenant', permission: 'tenant:manage' },
+      schema: {
+        operationId: 'updateCurrentTenant',
+        tags: ['tenants'],
+        summary: 'Change the name or settings of the current tenant',
+        body: UpdateTenantBody,
+        response: { 200: Tenant, ...errors },
+      },
+    },
+    async (request) => {
+      const tenantId = request.tenant!.id
+      const result = await withTenant(app.db, tenantId, async (tx) => {
+        const updated = await updateTenant(tx, tenantId, request.body)
+        if (!updated) return null
+        await recordAudit(tx, {
+          tenantId,
+          action: 'tenant.updated',
+          targetType: 'tenant',
+          targetId: tenantId,
+          data: { changes: request.body },
+          ...requestActor(request),
+        })
+        return updated.after
+      })
+      if (!result) throw new NotFound('tenant')
+      await app.tenantCaches.tenants.invalidate(result.id)
+      await app.tenantCaches.tenants.invalidate(result.slug)
+      return presentTenant(result)
+    },
+  )
+
+  app.delete(
+    '/tenant',
+    {
+      config: { access: 'tenant', permission: 'tenant:manage' },
+      schema: {
+        operationId: 'deleteCurrentTenant',
+        tags: ['tenants'],
+        summary: 'Delete the current tenant (owners only)',
+        description:
+          'Marks the tenant deleted: it is gone from every route at once, its slug stays taken, ' +
+          'and its data is kept until purged.',
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const tenant = request.tenant!
+      if (tenant.roleName !== 'owner') {
+        throw new Forbidden('owner_required', 'Only an owner can delete the tenant.')
+      }
+      const deleted = await withTenant(app.db, tenant.id, async (tx) => {
+        const row = await markTenantDeleted(tx, tenant.id)
+        if (row) {
+          await recordAudit(tx, {
+            tenantId: tenant.id,
+            action: 'tenant.deleted',
+            targetType: 'tenant',
+            targetId: tenant.id,
+            ...requestActor(request),
+          })
+        }
+        return row
+      })
+      if (!deleted) throw new NotFound('tenant')
+      await app.tenantCaches.tenants.invalidate(deleted.id)
+      await app.tenantCaches.tenants.invalidate(deleted.slug)
+      return reply.code(204).send(null)
+    },
+  )
+}
+
+export default tenantRoutes

@@ -1,0 +1,137 @@
+// Tenant resolution: which tenant a request is about (X-Tenant-ID, id or slug;
+// else the subdomain of Host under BASE_DOMAIN; the header wins), and the
+// caller's standing in it (a membership's role, or an API key's own tenant and
+// permissions). No tenant named → 400 tenant_required; a tenant that does not
+// exist, is deleted, or that the caller does not belong to → the same 404.
+//
+// Tenants and memberships are cached per process for a few seconds; writes
+// invalidate every api copy at once through Redis (lib/invalidating-cache.ts),
+// so a removed member or a changed role takes effect immediately.
+import { and, eq, isNull, sql } from 'drizzle-orm'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Config } from '../config.ts'
+import { memberships, roles } from '../db/schema/access.ts'
+import { tenants } from '../db/schema/tenants.ts'
+import { withTenant } from '../db/tenant-transaction.ts'
+import { createInvalidatingCache, type InvalidatingCache } from '../lib/invalidating-cache.ts'
+import { isPermission, type Permission } from '../lib/permissions.ts'
+import { BadRequest, NotFound, Unauthorized } from '../lib/problems.ts'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+type CachedTenant = { id: string; slug: string; name: string } | null
+type CachedMembership = {
+  roleId: string
+  roleName: string
+  permissions: ReadonlySet<Permission>
+} | null
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    tenantCaches: {
+      tenants: InvalidatingCache<CachedTenant>
+      memberships: InvalidatingCache<CachedMembership>
+    }
+  }
+}
+
+/** The tenant reference of a request: the header, else the subdomain under BASE_DOMAIN. */
+export function tenantReference(request: FastifyRequest, baseDomain: string | undefined) {
+  const header = request.headers['x-tenant-id']
+  if (typeof header === 'string' && header.trim() !== '') return header.trim().toLowerCase()
+  if (!baseDomain) return null
+  const host = (request.hostname ?? '').toLowerCase()
+  const suffix = `.${baseDomain}`
+  if (!host.endsWith(suffix)) return null
+  const sub = host.slice(0, -suffix.length)
+  return sub && !sub.includes('.') ? sub : null
+}
+
+async function tenantPlugin(app: FastifyInstance, opts: { config: Config }) {
+  const { config } = opts
+  const common = { redis: app.redis, channelPrefix: config.REDIS_PREFIX, maxEntries: 50_000 }
+  const tenantCache = await createInvalidatingCache<CachedTenant>({
+    ...common,
+    name: 'tenants',
+    ttlMs: 30_000,
+  })
+  const membershipCache = await createInvalidatingCache<CachedMembership>({
+    ...common,
+    name: 'memberships',
+    ttlMs: 5_000,
+  })
+  app.decorate('tenantCaches', { tenants: tenantCache, memberships: membershipCache })
+  app.addHook('onClose', async () => {
+    await tenantCache.close()
+    await membershipCache.close()
+  })
+
+  const loadTenant = async (ref: string): Promise<CachedTenant> => {
+    const match = UUID.test(ref) ? eq(tenants.id, ref) : eq(sql`lower(${tenants.slug})`, ref)
+    const [row] = await app.db
+      .select({ id: tenants.id, slug: tenants.slug, name: tenants.name })
+      .from(tenants)
+      .where(and(match, isNull(tenants.deletedAt)))
+    return row ?? null
+  }
+
+  const loadMembership = async (tenantId: string, userId: string): Promise<CachedMembership> => {
+    const [row] = await withTenant(app.db, tenantId, (tx) =>
+      tx
+        .select({ roleId: roles.id, roleName: roles.name, permissions: roles.permissions })
+        .from(memberships)
+        .innerJoin(
+          roles,
+          and(eq(roles.tenantId, memberships.tenantId), eq(roles.id, memberships.roleId)),
+        )
+        .where(
+          and(
+            eq(memberships.tenantId, tenantId),
+            eq(memberships.userId, userId),
+            eq(memberships.active, true),
+          ),
+        ),
+    )
+    if (!row) return null
+    return {
+      roleId: row.roleId,
+      roleName: row.roleName,
+      permissions: new Set(row.permissions.filter(isPermission)),
+    }
+  }
+
+  app.decorate('resolveTenant', async (request: FastifyRequest) => {
+    const ref = tenantReference(request, config.BASE_DOMAIN)
+    if (!ref) {
+      throw new BadRequest(
+        'tenant_required',
+        'Name the tenant with the X-Tenant-ID header (id or slug) or its subdomain.',
+      )
+    }
+    const auth = request.auth
+    if (!auth) throw new Unauthorized()
+    const tenant = await tenantCache.get(ref, () => loadTenant(ref))
+    if (!tenant) throw new NotFound('tenant')
+
+    if (auth.via === 'api_key') {
+      if (auth.apiKeyTenantId !== tenant.id) throw new NotFound('tenant')
+      request.tenant = {
+        ...tenant,
+        roleId: null,
+        roleName: null,
+        permissions: new Set(auth.apiKeyPermissions ?? []),
+      }
+      return
+    }
+    const userId = auth.userId
+    if (!userId) throw new Unauthorized()
+    const membership = await membershipCache.get(`${tenant.id}:${userId}`, () =>
+      loadMembership(tenant.id, userId),
+    )
+    if (!membership) throw new NotFound('tenant')
+    request.tenant = { ...tenant, ...membership }
+  })
+}
+
+export default fp(tenantPlugin, { name: 'tenant', dependencies: ['db', 'redis', 'access'] })
