@@ -3,6 +3,7 @@
 // migration applied, and Redis reachable (when configured). Neither is rate
 // limited or logged at info.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { sql } from 'drizzle-orm'
 import { Type } from 'typebox'
 import { migrationsApplied } from '../../db/migrate.ts'
 
@@ -76,8 +77,17 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
             )
           : Promise.resolve('disabled' as const),
       ])
+      // The migrations query also fails on a reachable database that was never
+      // migrated (no migrations table): only then ask whether it answers at all.
+      const database =
+        migrations === 'failed'
+          ? await withTimeout(app.db.execute(sql`select 1`)).then(
+              () => 'ok' as const,
+              () => 'down' as const,
+            )
+          : ('ok' as const)
       const checks = {
-        database: migrations === 'failed' ? ('down' as const) : ('ok' as const),
+        database,
         migrations: migrations === 'failed' ? ('down' as const) : migrations,
         redis,
       }

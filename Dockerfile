@@ -1,0 +1,36 @@
+# syntax=docker/dockerfile:1
+# One image for both processes: the api (the default command) and the worker
+# (`node workers/main.ts`). Node 24 runs the TypeScript sources directly by
+# stripping types, so there is no build step: the first stage installs the
+# production dependencies, the final stage copies them next to the sources.
+
+FROM node:24-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Production dependencies only: the `node` dev dependency that pins Node 24 for
+# npm scripts is not needed, the base image is Node 24. argon2 ships prebuilt
+# binaries for linux x64 and arm64, so no compiler is needed here.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:24-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000 \
+    WORKER_PORT=3001
+WORKDIR /app
+COPY --from=deps --chown=root:root /app/node_modules ./node_modules
+COPY --chown=root:root package.json ./
+COPY --chown=root:root src ./src
+COPY --chown=root:root workers ./workers
+COPY --chown=root:root drizzle ./drizzle
+# The code is owned by root and read-only to the process; the unprivileged
+# `node` user of the base image (uid 1000) runs it. Local mode is refused in
+# production, so nothing needs to be written inside the image.
+USER node
+EXPOSE 3000 3001
+# Liveness of the api; the worker's service overrides it with WORKER_PORT.
+# No curl in slim images: Node's fetch does the probe.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# `node` directly (not npm) so SIGTERM reaches the process and it can drain.
+CMD ["node", "src/server.ts"]

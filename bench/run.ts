@@ -1,0 +1,159 @@
+// `npm run bench`: loads each route of bench/routes.ts on the api (a
+// production process on the real PostgreSQL and Redis) and on the bare
+// baseline server, in interleaved rounds so that drift on a shared machine hits
+// both alike, and prints per route the median requests/s, p50 and p99 latency,
+// and the api's throughput as a ratio of the baseline's. Ratios are what count.
+//
+// BENCH_DURATION (seconds per round and target, default 10), BENCH_ROUNDS (3),
+// BENCH_CONNECTIONS (50), BENCH_WARMUP (seconds, 2); BENCH_DATABASE_URL and
+// BENCH_REDIS_URL say where the services are (see bench/setup.ts).
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import postgres from 'postgres'
+import { type BenchRoute, routes } from './routes.ts'
+import {
+  BENCH_DATABASE_URL,
+  prepareDatabase,
+  residentBytes,
+  type Started,
+  startApi,
+  startBaseline,
+  stop,
+} from './setup.ts'
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2)
+
+type Sample = { rps: number; p50: number; p99: number; non2xx: number; errors: number }
+type Measured = { route: BenchRoute; api: Sample[]; baseline: Sample[] }
+
+async function load(
+  url: string,
+  route: BenchRoute,
+  headers: Record<string, string>,
+  seconds: number,
+): Promise<Sample> {
+  const result = await autocannon({
+    url,
+    method: route.method ?? 'GET',
+    headers,
+    ...(route.body ? { body: route.body } : {}),
+    connections: CONNECTIONS,
+    duration: seconds,
+  })
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+async function measure(api: Started, baseline: Started, sql: postgres.Sql): Promise<Measured[]> {
+  const measured: Measured[] = []
+  for (const route of routes) {
+    const prepared = (await route.prepare?.({ apiUrl: api.url, sql })) ?? {}
+    const headers = { ...route.headers, ...prepared.headers }
+    const targets = [
+      { key: 'api' as const, url: `${api.url}${route.path}`, headers },
+      { key: 'baseline' as const, url: `${baseline.url}${route.baselinePath}`, headers: {} },
+    ]
+    for (const target of targets) await load(target.url, route, target.headers, WARMUP)
+    const entry: Measured = { route, api: [], baseline: [] }
+    for (let round = 1; round <= ROUNDS; round++) {
+      // Alternate which goes first, so neither always gets the warmer machine.
+      const order = round % 2 ? targets : [...targets].reverse()
+      for (const target of order) {
+        const sample = await load(target.url, route, target.headers, DURATION)
+        entry[target.key].push(sample)
+        console.error(
+          `  ${route.name} round ${round}/${ROUNDS} ${target.key}: ` +
+            `${Math.round(sample.rps)} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms`,
+        )
+      }
+    }
+    measured.push(entry)
+  }
+  return measured
+}
+
+function report(measured: Measured[], apiRss: number | null, baselineRss: number | null) {
+  const rows = measured.map(({ route, api, baseline }) => {
+    const apiRps = median(api.map((s) => s.rps))
+    const baseRps = median(baseline.map((s) => s.rps))
+    const failures = api.reduce((n, s) => n + s.non2xx + s.errors, 0)
+    return {
+      route: route.name,
+      'api req/s': Math.round(apiRps),
+      'api p50 ms': median(api.map((s) => s.p50)),
+      'api p99 ms': median(api.map((s) => s.p99)),
+      'baseline req/s': Math.round(baseRps),
+      'baseline p50 ms': median(baseline.map((s) => s.p50)),
+      'baseline p99 ms': median(baseline.map((s) => s.p99)),
+      ratio: (apiRps / baseRps).toFixed(2),
+      'api rounds req/s': api.map((s) => Math.round(s.rps)).join(' '),
+      ...(failures > 0 ? { 'api non-2xx/errors': failures } : {}),
+    }
+  })
+  const mib = (bytes: number | null) =>
+    bytes === null ? 'n/a' : `${Math.round(bytes / 2 ** 20)} MiB`
+  console.log(
+    `\n${ROUNDS} interleaved rounds × ${DURATION} s per target, ${CONNECTIONS} connections; medians\n`,
+  )
+  console.log(table(rows))
+  console.log(`\nRSS after the run: api ${mib(apiRss)}, baseline ${mib(baselineRss)}`)
+  return rows
+}
+
+/** A plain-text table (console.table's quoting and index column get in the way of copying). */
+function table(rows: Record<string, string | number>[]): string {
+  const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))]
+  const cells = [columns, ...rows.map((row) => columns.map((c) => String(row[c] ?? '')))]
+  const widths = columns.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)))
+  const format = (line: string[]) => line.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')
+  return [
+    format(columns),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...cells.slice(1).map(format),
+  ].join('\n')
+}
+
+async function main() {
+  console.error(`preparing ${new URL(BENCH_DATABASE_URL).pathname.slice(1)} and starting processes`)
+  await prepareDatabase()
+  let api: Started | undefined
+  let baseline: Started | undefined
+  const sql = postgres(BENCH_DATABASE_URL, { max: 2, onnotice: () => {} })
+  const cleanUp = async () => {
+    await Promise.all([stop(api), stop(baseline), sql.end({ timeout: 1 })])
+  }
+  process.once('SIGINT', () => cleanUp().then(() => process.exit(130)))
+  try {
+    api = await startApi()
+    baseline = await startBaseline()
+    const measured = await measure(api, baseline, sql)
+    const apiRss = residentBytes(api.child.pid)
+    const baselineRss = residentBytes(baseline.child.pid)
+    const rows = report(measured, apiRss, baselineRss)
+    const dir = fileURLToPath(new URL('results/', import.meta.url))
+    mkdirSync(dir, { recursive: true })
+    const file = `${dir}${new Date().toISOString().replaceAll(':', '-')}.json`
+    const settings = { duration: DURATION, rounds: ROUNDS, connections: CONNECTIONS }
+    writeFileSync(file, JSON.stringify({ settings, rows, apiRss, baselineRss }, null, 2))
+    console.log(`results saved to ${file}`)
+  } finally {
+    await cleanUp()
+  }
+}
+
+await main()

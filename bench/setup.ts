@@ -1,0 +1,127 @@
+// Brings up what the benchmark measures: a migrated `deskpilot_bench` database
+// on the real PostgreSQL, the api as a production process, and the bare
+// baseline server, each a child process on the same Node as the runner.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { type AddressInfo, createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import postgres from 'postgres'
+import { runMigrations } from '../src/db/migrate.ts'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+export const BENCH_DATABASE_URL =
+  process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/deskpilot_bench'
+export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+/** Creates the bench database when missing (via the server's `postgres` database) and migrates it. */
+export async function prepareDatabase(): Promise<void> {
+  const url = new URL(BENCH_DATABASE_URL)
+  const name = decodeURIComponent(url.pathname.slice(1))
+  url.pathname = '/postgres'
+  const admin = postgres(url.toString(), { max: 1, onnotice: () => {} })
+  try {
+    const [exists] = await admin`select 1 from pg_database where datname = ${name}`
+    if (!exists) await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`)
+  } finally {
+    await admin.end({ timeout: 1 })
+  }
+  await runMigrations({ url: BENCH_DATABASE_URL, dataDir: '.data' })
+}
+
+export type Started = { name: string; child: ChildProcess; url: string; output(): string }
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** Spawns `script` on a free port (set in `portVariable`) and waits until `readyPath` answers 200. */
+async function start(
+  name: string,
+  script: string,
+  portVariable: string,
+  readyPath: string,
+  env: Record<string, string>,
+): Promise<Started> {
+  const port = await freePort()
+  const child = spawn(process.execPath, [`${root}${script}`], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...env,
+      [portVariable]: String(port),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  const append = (chunk: Buffer) => {
+    output += chunk.toString()
+  }
+  child.stdout.on('data', append)
+  child.stderr.on('data', append)
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`${name} exited with ${child.exitCode}:\n${output}`)
+    const status = await fetch(`${url}${readyPath}`).then(
+      (res) => res.status,
+      () => 0,
+    )
+    if (status === 200) return { name, child, url, output: () => output }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  child.kill('SIGKILL')
+  throw new Error(`${name} was not ready at ${url}${readyPath} within 30 s:\n${output}`)
+}
+
+/**
+ * The api as production runs it (NODE_ENV=production, warn-level logs, no
+ * migrations on start), with rate limits too high to interfere.
+ */
+export function startApi(): Promise<Started> {
+  return start('api', 'src/server.ts', 'PORT', '/ready', {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    DATABASE_URL: BENCH_DATABASE_URL,
+    REDIS_URL: BENCH_REDIS_URL,
+    REDIS_PREFIX: 'dpbench',
+    JWT_SECRET: randomBytes(48).toString('base64url'),
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_MAX: '1000000000',
+    AUTH_RATE_LIMIT_MAX: '1000000000',
+  })
+}
+
+/** The bare baseline server (bench/baseline.ts). */
+export function startBaseline(): Promise<Started> {
+  return start('baseline', 'bench/baseline.ts', 'BASELINE_PORT', '/baseline/health', {})
+}
+
+/** Resident memory of a child process in bytes (Linux /proc), or null elsewhere. */
+export function residentBytes(pid: number | undefined): number | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kb = status.match(/^VmRSS:\s+(\d+) kB/m)?.[1]
+    return kb ? Number(kb) * 1024 : null
+  } catch {
+    return null
+  }
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within 5 s. */
+export async function stop(started: Started | undefined): Promise<void> {
+  const child = started?.child
+  if (!child || child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+  await exited
+  clearTimeout(timer)
+}
