@@ -11,6 +11,7 @@ import accessPlugin from './plugins/access.ts'
 import dbPlugin from './plugins/db.ts'
 import docsPlugin from './plugins/docs.ts'
 import errorsPlugin from './plugins/errors.ts'
+import jobsPlugin from './plugins/jobs.ts'
 import metricsPlugin from './plugins/metrics.ts'
 import redisPlugin from './plugins/redis.ts'
 import securityPlugin from './plugins/security.ts'
@@ -66,6 +67,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(dbPlugin, { config })
   await app.register(redisPlugin, { config })
   await app.register(metricsPlugin)
+  await app.register(jobsPlugin, { config })
   await app.register(securityPlugin, { config })
   await app.register(docsPlugin, { config })
 

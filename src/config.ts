@@ -58,6 +58,11 @@ const EnvSchema = Type.Object({
   WORKER_CONCURRENCY_AI: Type.Integer({ minimum: 1, maximum: 1000, default: 4 }),
   WORKER_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
   JOB_SWEEP_SECONDS: Type.Integer({ minimum: 1, default: 30 }),
+  /** how long a row may sit queued before the sweeper pushes it again */
+  JOB_SWEEP_AFTER_SECONDS: Type.Integer({ minimum: 0, default: 60 }),
+  /** BullMQ lockDuration and stalledInterval: how soon a dead worker's job is retaken */
+  WORKER_STALLED_INTERVAL_MS: Type.Integer({ minimum: 500, default: 30_000 }),
+  QUEUE_DASHBOARD: Type.Optional(Bool),
   ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email' })),
   ADMIN_PASSWORD: Type.Optional(Type.String()),
   LOG_LEVEL: Type.Union(
@@ -75,6 +80,7 @@ export type Config = Readonly<
     | 'MIGRATE_ON_START'
     | 'COOKIE_SECURE'
     | 'DOCS_ENABLED'
+    | 'QUEUE_DASHBOARD'
     | 'CORS_ORIGINS'
     | 'JWT_PREVIOUS_SECRETS'
     | 'TRUST_PROXY'
@@ -82,6 +88,7 @@ export type Config = Readonly<
     MIGRATE_ON_START: boolean
     COOKIE_SECURE: boolean
     DOCS_ENABLED: boolean
+    QUEUE_DASHBOARD: boolean
     CORS_ORIGINS: readonly string[]
     JWT_PREVIOUS_SECRETS: readonly string[]
     TRUST_PROXY: boolean | number | string
@@ -144,6 +151,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     MIGRATE_ON_START: parsed.MIGRATE_ON_START ? parsed.MIGRATE_ON_START === 'true' : !isProduction,
     COOKIE_SECURE: parsed.COOKIE_SECURE ? parsed.COOKIE_SECURE === 'true' : isProduction,
     DOCS_ENABLED: parsed.DOCS_ENABLED === 'true',
+    QUEUE_DASHBOARD: parsed.QUEUE_DASHBOARD === 'true',
     CORS_ORIGINS: Object.freeze(list(parsed.CORS_ORIGINS)),
     JWT_PREVIOUS_SECRETS: Object.freeze(list(parsed.JWT_PREVIOUS_SECRETS)),
     TRUST_PROXY: parseTrustProxy(parsed.TRUST_PROXY),

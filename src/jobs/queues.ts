@@ -41,14 +41,30 @@ export const queues = {
 
 export type QueueName = keyof typeof queues
 export type Payload<Q extends QueueName> = Static<(typeof queues)[Q]['payload']>
+export const queueNames = Object.keys(queues) as QueueName[]
+
+/** What a BullMQ job carries besides its id (= the outbox row id): the row's tenant, to scope its reads. */
+export type JobData = { tenantId: string | null }
+
+/** BullMQ keys live under the deployment's Redis prefix, beside rate limits and caches. */
+export function bullPrefix(redisPrefix: string): string {
+  return `${redisPrefix}:bull`
+}
+
+const BACKOFF_MS = 2000
 
 /** BullMQ options every job gets: exponential backoff, bounded history in Redis. */
 export function jobOptions(queue: QueueName, jobId: string) {
   return {
     jobId,
     attempts: queues[queue].maxAttempts,
-    backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
+    backoff: { type: 'exponential', delay: BACKOFF_MS, jitter: 0.5 },
     removeOnComplete: { age: 3600, count: 1000 },
     removeOnFail: { age: 7 * 86_400 },
   }
+}
+
+/** The longest wait before attempt `attempt + 1` (the exponential backoff above, before jitter). */
+export function backoffDelayMs(attempt: number): number {
+  return BACKOFF_MS * 2 ** Math.max(0, attempt - 1)
 }

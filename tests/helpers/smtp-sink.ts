@@ -1,0 +1,153 @@
+// A real SMTP server on 127.0.0.1 (the smtp-server package) that records what
+// it accepts, for tests of the email jobs. It can hold each message before
+// answering (a slow mail server), so a test can stop a worker mid-send; a
+// message whose client went away before the answer is not recorded, as a real
+// server would not have accepted it. Messages are parsed just enough for the
+// tests: headers, and the text and HTML parts (quoted-printable or base64).
+import type { AddressInfo } from 'node:net'
+import { SMTPServer } from 'smtp-server'
+
+export type SunkMessage = {
+  from: string
+  to: string[]
+  headers: Map<string, string>
+  subject: string
+  text: string
+  html: string
+  raw: string
+}
+
+export type SmtpSink = {
+  url: string
+  messages: SunkMessage[]
+  /** how long to hold each message before accepting it */
+  holdMs: number
+  /** messages whose DATA has arrived, accepted or not */
+  received: number
+  waitFor(count: number, timeoutMs?: number): Promise<SunkMessage[]>
+  close(): Promise<void>
+}
+
+export async function startSmtpSink(): Promise<SmtpSink> {
+  const closedSessions = new Set<string>()
+  const holds = new Set<() => void>()
+  const sink: SmtpSink = {
+    url: '',
+    messages: [],
+    holdMs: 0,
+    received: 0,
+    async waitFor(count, timeoutMs = 10_000) {
+      const until = Date.now() + timeoutMs
+      while (sink.messages.length < count) {
+        if (Date.now() > until) {
+          throw new Error(`expected ${count} emails, got ${sink.messages.length}`)
+        }
+        await new Promise((r) => setTimeout(r, 25))
+      }
+      return sink.messages
+    },
+    async close() {
+      for (const release of holds) release()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onClose(session) {
+      closedSessions.add(session.id)
+      for (const release of holds) release()
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = []
+      stream.on('data', (c: Buffer) => chunks.push(c))
+      stream.on('end', async () => {
+        sink.received++
+        if (sink.holdMs > 0) {
+          await new Promise<void>((resolve) => {
+            const release = () => {
+              clearTimeout(timer)
+              holds.delete(release)
+              resolve()
+            }
+            const timer = setTimeout(release, sink.holdMs)
+            holds.add(release)
+          })
+        }
+        if (closedSessions.has(session.id)) return callback(new Error('client went away'))
+        const raw = Buffer.concat(chunks).toString('utf8')
+        sink.messages.push({
+          ...parseMessage(raw),
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw,
+        })
+        callback()
+      })
+    },
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  const { port } = server.server.address() as AddressInfo
+  sink.url = `smtp://127.0.0.1:${port}`
+  return sink
+}
+
+function parseHeaders(block: string): Map<string, string> {
+  const headers = new Map<string, string>()
+  for (const line of block.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+    const i = line.indexOf(':')
+    if (i > 0) headers.set(line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim())
+  }
+  return headers
+}
+
+function decodeBody(body: string, encoding: string | undefined): string {
+  if (encoding?.toLowerCase() === 'base64') return Buffer.from(body, 'base64').toString('utf8')
+  if (encoding?.toLowerCase() === 'quoted-printable') {
+    const bytes = body
+      .replace(/=\r?\n/g, '')
+      .replace(/=([0-9A-F]{2})/gi, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)))
+    return Buffer.from(bytes, 'latin1').toString('utf8')
+  }
+  return body
+}
+
+function decodeWords(value: string): string {
+  return value.replace(/=\?utf-8\?([bq])\?([^?]*)\?=/gi, (_, kind: string, text: string) =>
+    kind.toLowerCase() === 'b'
+      ? Buffer.from(text, 'base64').toString('utf8')
+      : decodeBody(text.replace(/_/g, ' '), 'quoted-printable'),
+  )
+}
+
+function parseMessage(raw: string) {
+  const split = raw.search(/\r?\n\r?\n/)
+  const headers = parseHeaders(raw.slice(0, split))
+  const body = raw.slice(split).replace(/^\r?\n\r?\n/, '')
+  const parts: { type: string; content: string }[] = []
+  const boundary = /boundary="?([^";]+)"?/i.exec(headers.get('content-type') ?? '')?.[1]
+  if (boundary) {
+    for (const chunk of body.split(`--${boundary}`).slice(1)) {
+      if (chunk.startsWith('--')) break
+      const at = chunk.search(/\r?\n\r?\n/)
+      const partHeaders = parseHeaders(chunk.slice(0, at))
+      const content = chunk.slice(at).replace(/^\r?\n\r?\n/, '')
+      parts.push({
+        type: partHeaders.get('content-type') ?? 'text/plain',
+        content: decodeBody(content, partHeaders.get('content-transfer-encoding')),
+      })
+    }
+  } else {
+    parts.push({
+      type: headers.get('content-type') ?? 'text/plain',
+      content: decodeBody(body, headers.get('content-transfer-encoding')),
+    })
+  }
+  return {
+    headers,
+    subject: decodeWords(headers.get('subject') ?? ''),
+    text: parts.find((p) => p.type.startsWith('text/plain'))?.content ?? '',
+    html: parts.find((p) => p.type.startsWith('text/html'))?.content ?? '',
+  }
+}

@@ -1,0 +1,163 @@
+// Every email template, end to end through runJob (the code the worker and
+// local mode both run) to a real SMTP server on loopback: right recipient,
+// subject and link, and the link's token is one the database knows by hash.
+import { afterAll, describe, expect, it } from 'vitest'
+import { hashToken } from '../../src/lib/tokens.ts'
+import { closeSmtpTransports } from '../../workers/email.ts'
+import { processors } from '../../workers/processors.ts'
+import { runJob } from '../../workers/run-job.ts'
+import { useTestApp } from '../helpers/app.ts'
+import { startSmtpSink } from '../helpers/smtp-sink.ts'
+import { jobRow, queueJob, seedInvitation, seedTenant, seedUser, tokenFrom } from './seed.ts'
+
+const sink = await startSmtpSink()
+const ctx = await useTestApp({
+  env: { SMTP_URL: sink.url, APP_URL: 'https://app.example.test/desk', LOG_LEVEL: 'silent' },
+})
+afterAll(async () => {
+  closeSmtpTransports()
+  await sink.close()
+})
+const deps = { db: ctx.app.db, config: ctx.config, log: ctx.app.log, processors }
+
+async function lastEmail() {
+  const messages = await sink.waitFor(sink.messages.length)
+  return messages.at(-1)!
+}
+
+describe('email jobs', () => {
+  it('verify-email: sends a link whose token is stored hashed for 24 h; a resend invalidates it', async () => {
+    const user = await seedUser(ctx.sql)
+    const job = await queueJob(ctx.app.db, null, 'email', {
+      template: 'verify-email',
+      userId: user.id,
+    })
+    expect((await runJob(deps, job)).outcome).toBe('succeeded')
+
+    const mail = await lastEmail()
+    expect(mail.to).toEqual([user.email])
+    expect(mail.subject).toBe('Confirm your email address')
+    expect(mail.headers.get('message-id')).toBe(`<${job.id}@deskpilot.local>`)
+    const token = tokenFrom(mail.text, 'https://app.example.test/desk/verify-email')
+    expect(tokenFrom(mail.html, '/desk/verify-email')).toBe(token)
+    // Names are user input: escaped in HTML, as is in text.
+    expect(mail.html).toContain('Ada &lt;Admin&gt; &amp; Co')
+    expect(mail.html).not.toContain('<Admin>')
+    expect(mail.text).toContain('Hello Ada <Admin> & Co,')
+
+    const [stored] = await ctx.sql`
+      select purpose, used_at, expires_at - created_at as ttl from user_tokens
+      where token_hash = ${hashToken(token)} and user_id = ${user.id}`
+    expect(stored).toMatchObject({ purpose: 'verify_email', used_at: null })
+    const tokens = await ctx.sql`select 1 from user_tokens where user_id = ${user.id}`
+    expect(tokens).toHaveLength(1)
+    expect(await jobRow(ctx.sql, job.id)).toMatchObject({ state: 'succeeded', attempts: 1 })
+
+    const again = await queueJob(ctx.app.db, null, 'email', {
+      template: 'verify-email',
+      userId: user.id,
+    })
+    await runJob(deps, again)
+    const second = tokenFrom((await lastEmail()).text, '/verify-email')
+    expect(second).not.toBe(token)
+    const left = await ctx.sql<{ token_hash: string }[]>`
+      select token_hash from user_tokens where user_id = ${user.id} and used_at is null`
+    expect(left.map((r) => r.token_hash)).toEqual([hashToken(second)])
+  })
+
+  it('password-reset: a 30-minute token behind /reset-password', async () => {
+    const user = await seedUser(ctx.sql, 'Grace')
+    const job = await queueJob(ctx.app.db, null, 'email', {
+      template: 'password-reset',
+      userId: user.id,
+    })
+    expect((await runJob(deps, job)).outcome).toBe('succeeded')
+    const mail = await lastEmail()
+    expect(mail.to).toEqual([user.email])
+    expect(mail.subject).toBe('Reset your Deskpilot password')
+    const token = tokenFrom(mail.text, 'https://app.example.test/desk/reset-password')
+    const [stored] = await ctx.sql<{ purpose: string; minutes: number }[]>`
+      select purpose, extract(epoch from expires_at - created_at) / 60 as minutes
+      from user_tokens where token_hash = ${hashToken(token)}`
+    expect(stored?.purpose).toBe('password_reset')
+    expect(Math.round(Number(stored?.minutes))).toBe(30)
+  })
+
+  it('invitation: tenant-scoped job; sets the invitation token hash, keeps expires_at', async () => {
+    const inviter = await seedUser(ctx.sql, 'Linus')
+    const tenant = await seedTenant(ctx.sql, 'Acme <Support>')
+    const invitation = await seedInvitation(ctx.sql, tenant, inviter.id)
+    const [before] = await ctx.sql`select expires_at from invitations where id = ${invitation.id}`
+    const job = await queueJob(ctx.app.db, tenant.id, 'email', {
+      template: 'invitation',
+      invitationId: invitation.id,
+    })
+    expect((await runJob(deps, job)).outcome).toBe('succeeded')
+
+    const mail = await lastEmail()
+    expect(mail.to).toEqual([invitation.email])
+    expect(mail.subject).toBe('You are invited to join Acme <Support> on Deskpilot')
+    expect(mail.html).toContain('Linus invited you to join Acme &lt;Support&gt;')
+    const token = tokenFrom(mail.text, 'https://app.example.test/desk/accept-invitation')
+    const [after] = await ctx.sql`
+      select token_hash, expires_at from invitations where id = ${invitation.id}`
+    expect(after?.token_hash).toBe(hashToken(token))
+    expect(after?.expires_at).toEqual(before?.expires_at)
+  })
+
+  it('invitation job of another tenant finds nothing: fails without retrying', async () => {
+    const tenant = await seedTenant(ctx.sql)
+    const other = await seedTenant(ctx.sql)
+    const invitation = await seedInvitation(ctx.sql, tenant, null)
+    const job = await queueJob(ctx.app.db, other.id, 'email', {
+      template: 'invitation',
+      invitationId: invitation.id,
+    })
+    const result = await runJob(deps, job)
+    expect(result.outcome).toBe('failed')
+    expect(await jobRow(ctx.sql, job.id)).toMatchObject({
+      state: 'failed',
+      attempts: 1,
+      error: 'invitation not found',
+    })
+  })
+
+  it('ticket notifications are not available yet: an honest unrecoverable failure', async () => {
+    const job = await queueJob(ctx.app.db, null, 'email', {
+      template: 'ticket-created',
+      ticketId: '0190a4b2-0000-7000-8000-000000000000',
+    })
+    const sent = sink.messages.length
+    expect((await runJob(deps, job)).outcome).toBe('failed')
+    expect((await jobRow(ctx.sql, job.id))?.error).toMatch(/not available yet/)
+    expect(sink.messages.length).toBe(sent)
+  })
+
+  it('a job whose row already succeeded is skipped: no second email', async () => {
+    const user = await seedUser(ctx.sql)
+    const job = await queueJob(ctx.app.db, null, 'email', {
+      template: 'password-reset',
+      userId: user.id,
+    })
+    await runJob(deps, job)
+    const sent = sink.messages.length
+    expect((await runJob(deps, job)).outcome).toBe('skipped')
+    expect(sink.messages.length).toBe(sent)
+    expect((await jobRow(ctx.sql, job.id))?.attempts).toBe(1)
+  })
+
+  it('an SMTP failure leaves the row queued for a retry, with the error', async () => {
+    const user = await seedUser(ctx.sql)
+    const job = await queueJob(ctx.app.db, null, 'email', {
+      template: 'verify-email',
+      userId: user.id,
+    })
+    const broken = { ...ctx.config, SMTP_URL: 'smtp://127.0.0.1:1' }
+    const result = await runJob({ ...deps, config: broken }, job)
+    expect(result.outcome).toBe('retry')
+    const [row] = await ctx.sql`
+      select state, attempts, error, run_at > now() as later from jobs where id = ${job.id}`
+    expect(row).toMatchObject({ state: 'queued', attempts: 1, later: true })
+    expect(row?.error).toMatch(/ECONNREFUSED/)
+  })
+})

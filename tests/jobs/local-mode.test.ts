@@ -1,0 +1,78 @@
+// Local mode (no REDIS_URL): the api runs jobs in-process through the worker's
+// own runJob and processors, after the commit, with retries; without SMTP_URL
+// the email lands as an .eml file under DATA_DIR/mail/.
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { hashToken } from '../../src/lib/tokens.ts'
+import { createTestApp, useTestApp } from '../helpers/app.ts'
+import { jobRow, queueJob, seedUser, tokenFrom, waitForJob } from './seed.ts'
+
+const dataDir = await mkdtemp(join(tmpdir(), 'deskpilot-jobs-'))
+const ctx = await useTestApp({ env: { REDIS_URL: '', DATA_DIR: dataDir, LOG_LEVEL: 'info' } })
+afterAll(() => rm(dataDir, { recursive: true, force: true }))
+
+describe('local mode jobs', () => {
+  it('runs an email job in-process and writes the .eml, logging its path', async () => {
+    expect(ctx.config.localRedis).toBe(true)
+    const user = await seedUser(ctx.sql, 'Local User')
+    const job = await queueJob(ctx.app.db, null, 'email', {
+      template: 'password-reset',
+      userId: user.id,
+    })
+    await ctx.app.jobs.dispatch([job])
+    const row = await waitForJob(ctx.sql, job.id)
+    expect(row).toMatchObject({ state: 'succeeded', attempts: 1 })
+
+    const files = await readdir(join(dataDir, 'mail'))
+    const file = files.find((f) => f.endsWith(`${job.id}.eml`))
+    expect(file).toBeDefined()
+    const eml = await readFile(join(dataDir, 'mail', file!), 'utf8')
+    expect(eml).toContain(`To: ${user.email}`)
+    expect(eml).toContain('Subject: Reset your Deskpilot password')
+    const token = tokenFrom(eml.replace(/=\r?\n/g, '').replace(/=3D/g, '='), '/reset-password')
+    const [stored] = await ctx.sql`select 1 from user_tokens where token_hash = ${hashToken(token)}`
+    expect(stored).toBeDefined()
+    expect(
+      ctx.logs.some((l) => l.msg === 'email written to file (no SMTP_URL)' && l.jobId === job.id),
+    ).toBe(true)
+    expect((row.result as { file: string }).file).toContain(file)
+  })
+
+  it('leaves jobs of a queue with no processor yet (ai-reply) queued', async () => {
+    const job = await queueJob(ctx.app.db, null, 'ai-reply', {
+      ticketId: '0190a4b2-0000-7000-8000-000000000000',
+    })
+    await ctx.app.jobs.dispatch([job])
+    await new Promise((r) => setTimeout(r, 200))
+    expect(await jobRow(ctx.sql, job.id)).toMatchObject({ state: 'queued', attempts: 0 })
+  })
+
+  it('retries a failing job with backoff', async () => {
+    const failing = await createTestApp({
+      env: {
+        REDIS_URL: '',
+        DATA_DIR: dataDir,
+        SMTP_URL: 'smtp://127.0.0.1:1',
+        LOG_LEVEL: 'silent',
+      },
+    })
+    try {
+      const user = await seedUser(failing.sql)
+      const job = await queueJob(failing.app.db, null, 'email', {
+        template: 'verify-email',
+        userId: user.id,
+      })
+      await failing.app.jobs.dispatch([job])
+      const row = await waitForJob(failing.sql, job.id, (r) => r.attempts >= 2, 8000)
+      expect(row.error).toMatch(/ECONNREFUSED/)
+      const res = await failing.app.inject({ method: 'GET', url: '/metrics' })
+      expect(res.body).toMatch(
+        /deskpilot_jobs_processed_total\{queue="email",outcome="retry"\} [1-9]/,
+      )
+    } finally {
+      await failing.close()
+    }
+  })
+})

@@ -1,0 +1,89 @@
+// The emails Deskpilot sends, each as a subject, a plain-text body and an HTML
+// body. Everything interpolated into HTML is escaped: names and tenant names
+// are user input.
+export type RenderedEmail = { subject: string; text: string; html: string }
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+}
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c)
+}
+
+function layout(opts: { greeting: string; lines: string[]; action: string; link: string }) {
+  const text = [
+    opts.greeting,
+    '',
+    ...opts.lines,
+    '',
+    `${opts.action}: ${opts.link}`,
+    '',
+    '— Deskpilot',
+  ].join('\n')
+  const paragraphs = opts.lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('\n')
+  const html = `<!doctype html>
+<html><body style="font-family: sans-serif; line-height: 1.5">
+<p>${escapeHtml(opts.greeting)}</p>
+${paragraphs}
+<p><a href="${escapeHtml(opts.link)}">${escapeHtml(opts.action)}</a></p>
+<p style="color: #666">If the button does not work, paste this address into your browser:<br>${escapeHtml(opts.link)}</p>
+<p>— Deskpilot</p>
+</body></html>`
+  return { text, html }
+}
+
+export function verifyEmail(opts: { name: string; link: string }): RenderedEmail {
+  return {
+    subject: 'Confirm your email address',
+    ...layout({
+      greeting: `Hello ${opts.name},`,
+      lines: [
+        'Please confirm that this is your email address for Deskpilot.',
+        'The link is valid for 24 hours.',
+      ],
+      action: 'Confirm email address',
+      link: opts.link,
+    }),
+  }
+}
+
+export function passwordReset(opts: { name: string; link: string }): RenderedEmail {
+  return {
+    subject: 'Reset your Deskpilot password',
+    ...layout({
+      greeting: `Hello ${opts.name},`,
+      lines: [
+        'Someone asked to reset the password of your Deskpilot account.',
+        'The link is valid for 30 minutes. If it was not you, ignore this email: your password stays as it is.',
+      ],
+      action: 'Choose a new password',
+      link: opts.link,
+    }),
+  }
+}
+
+export function invitation(opts: {
+  tenantName: string
+  inviterName: string | null
+  link: string
+  expiresAt: Date
+}): RenderedEmail {
+  const who = opts.inviterName ? `${opts.inviterName} invited you` : 'You are invited'
+  return {
+    subject: `You are invited to join ${opts.tenantName} on Deskpilot`,
+    ...layout({
+      greeting: 'Hello,',
+      lines: [
+        `${who} to join ${opts.tenantName} on Deskpilot.`,
+        `The invitation is valid until ${opts.expiresAt.toUTCString()}.`,
+      ],
+      action: 'Accept the invitation',
+      link: opts.link,
+    }),
+  }
+}

@@ -1,0 +1,185 @@
+// The email processor: loads what the payload names (payloads carry ids only),
+// mints any one-time token itself (the raw token exists only in the email; the
+// database keeps its hash), renders the template and sends it through SMTP_URL,
+// or, without SMTP_URL (local mode), writes an .eml file under DATA_DIR/mail/.
+// A retried job mints a fresh token and invalidates the one before it.
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { UnrecoverableError } from 'bullmq'
+import { and, eq, isNull } from 'drizzle-orm'
+import nodemailer, { type Transporter } from 'nodemailer'
+import type { Config } from '../src/config.ts'
+import type { Db } from '../src/db/client.ts'
+import { invitations } from '../src/db/schema/access.ts'
+import { tenants } from '../src/db/schema/tenants.ts'
+import { users, userTokens } from '../src/db/schema/users.ts'
+import { withTenant } from '../src/db/tenant-transaction.ts'
+import type { Payload } from '../src/jobs/queues.ts'
+import { hashToken, randomToken } from '../src/lib/tokens.ts'
+import * as templates from './email-templates.ts'
+import type { Processor } from './run-job.ts'
+
+type Outgoing = { to: string; email: templates.RenderedEmail }
+
+const TOKEN_TTL_MS = { verify_email: 24 * 3600_000, password_reset: 30 * 60_000 } as const
+
+export const processEmail: Processor = async ({ db, config, job, log }) => {
+  const payload = job.payload as Payload<'email'>
+  const outgoing = await prepare(db, config, job.tenantId, payload)
+  const messageId = `<${job.id}@${messageIdDomain(config)}>`
+  const mail = {
+    from: config.SMTP_FROM,
+    to: outgoing.to,
+    subject: outgoing.email.subject,
+    text: outgoing.email.text,
+    html: outgoing.email.html,
+    messageId,
+  }
+  if (config.SMTP_URL) {
+    const info = await smtpTransport(config.SMTP_URL).sendMail(mail)
+    log.info({ template: payload.template, messageId }, 'email sent')
+    return { template: payload.template, messageId, accepted: info.accepted?.length ?? 0 }
+  }
+  const file = await writeEml(config.DATA_DIR, job.id, mail)
+  log.info({ template: payload.template, messageId, file }, 'email written to file (no SMTP_URL)')
+  return { template: payload.template, messageId, file }
+}
+
+async function prepare(
+  db: Db,
+  config: Config,
+  tenantId: string | null,
+  payload: Payload<'email'>,
+): Promise<Outgoing> {
+  switch (payload.template) {
+    case 'verify-email': {
+      const { user, token } = await mintUserToken(db, payload.userId, 'verify_email')
+      const link = appLink(config, '/verify-email', token)
+      return { to: user.email, email: templates.verifyEmail({ name: user.name, link }) }
+    }
+    case 'password-reset': {
+      const { user, token } = await mintUserToken(db, payload.userId, 'password_reset')
+      const link = appLink(config, '/reset-password', token)
+      return { to: user.email, email: templates.passwordReset({ name: user.name, link }) }
+    }
+    case 'invitation':
+      return prepareInvitation(db, config, tenantId, payload.invitationId)
+    case 'ticket-reply':
+    case 'ticket-created':
+      // The tickets module has not landed yet; a retry cannot fix that.
+      throw new UnrecoverableError(`the ${payload.template} email is not available yet`)
+  }
+}
+
+/** A fresh one-time token for the user; older unused ones of that purpose stop working. */
+async function mintUserToken(db: Db, userId: string, purpose: keyof typeof TOKEN_TTL_MS) {
+  const token = randomToken()
+  const user = await db.transaction(async (tx) => {
+    const [found] = await tx
+      .select({ id: users.id, email: users.email, name: users.name })
+      .from(users)
+      .where(eq(users.id, userId))
+    if (!found) return undefined
+    await tx
+      .delete(userTokens)
+      .where(
+        and(
+          eq(userTokens.userId, userId),
+          eq(userTokens.purpose, purpose),
+          isNull(userTokens.usedAt),
+        ),
+      )
+    await tx.insert(userTokens).values({
+      userId,
+      purpose,
+      tokenHash: hashToken(token),
+      expiresAt: new Date(Date.now() + TOKEN_TTL_MS[purpose]),
+    })
+    return found
+  })
+  if (!user) throw new UnrecoverableError('user not found')
+  return { user, token }
+}
+
+async function prepareInvitation(
+  db: Db,
+  config: Config,
+  tenantId: string | null,
+  invitationId: string,
+): Promise<Outgoing> {
+  if (!tenantId) throw new UnrecoverableError('an invitation job needs its tenant')
+  const token = randomToken()
+  const found = await withTenant(db, tenantId, async (tx) => {
+    const [row] = await tx
+      .select({
+        email: invitations.email,
+        expiresAt: invitations.expiresAt,
+        acceptedAt: invitations.acceptedAt,
+        revokedAt: invitations.revokedAt,
+        tenantName: tenants.name,
+        inviterName: users.name,
+      })
+      .from(invitations)
+      .innerJoin(tenants, eq(tenants.id, invitations.tenantId))
+      .leftJoin(users, eq(users.id, invitations.invitedBy))
+      .where(and(eq(invitations.id, invitationId), eq(invitations.tenantId, tenantId)))
+    if (!row || row.acceptedAt || row.revokedAt || row.expiresAt <= new Date()) return row
+    await tx
+      .update(invitations)
+      .set({ tokenHash: hashToken(token) })
+      .where(and(eq(invitations.id, invitationId), eq(invitations.tenantId, tenantId)))
+    return row
+  })
+  if (!found) throw new UnrecoverableError('invitation not found')
+  if (found.acceptedAt || found.revokedAt || found.expiresAt <= new Date()) {
+    throw new UnrecoverableError('invitation is no longer open')
+  }
+  return {
+    to: found.email,
+    email: templates.invitation({
+      tenantName: found.tenantName,
+      inviterName: found.inviterName,
+      link: appLink(config, '/accept-invitation', token),
+      expiresAt: found.expiresAt,
+    }),
+  }
+}
+
+function appLink(config: Config, path: string, token: string): string {
+  const url = new URL(`${config.APP_URL.replace(/\/+$/, '')}${path}`)
+  url.searchParams.set('token', token)
+  return url.toString()
+}
+
+function messageIdDomain(config: Config): string {
+  const from = /@([^>\s]+)>?\s*$/.exec(config.SMTP_FROM)
+  return from?.[1] ?? new URL(config.APP_URL).hostname
+}
+
+// One pooled SMTP transport per URL per process, reused by every email job.
+const transports = new Map<string, Transporter>()
+
+function smtpTransport(url: string): Transporter {
+  let transport = transports.get(url)
+  if (!transport) {
+    transport = nodemailer.createTransport(url)
+    transports.set(url, transport)
+  }
+  return transport
+}
+
+export function closeSmtpTransports(): void {
+  for (const transport of transports.values()) transport.close()
+  transports.clear()
+}
+
+async function writeEml(dataDir: string, jobId: string, mail: object): Promise<string> {
+  const built = await nodemailer
+    .createTransport({ streamTransport: true, buffer: true, newline: 'unix' })
+    .sendMail(mail)
+  const dir = join(dataDir, 'mail')
+  await mkdir(dir, { recursive: true })
+  const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${jobId}.eml`)
+  await writeFile(file, built.message as Buffer)
+  return file
+}

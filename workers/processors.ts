@@ -1,0 +1,9 @@
+// The processor of each queue: the one map the worker and the api's local mode
+// both run. A queue without an entry here is not consumed yet (ai-reply until
+// its processor lands): its jobs wait, queued, for a version that has one.
+import { processEmail } from './email.ts'
+import type { Processors } from './run-job.ts'
+
+export const processors: Processors = {
+  email: processEmail,
+}

@@ -1,0 +1,103 @@
+// Runs one outbox job through its processor: the worker (per BullMQ job) and the
+// api in local mode (in-process) both call this, so a job behaves the same
+// wherever it runs. The row is the truth: it is claimed as `running` (attempts
+// + 1) in a transaction scoped to the job's tenant, then marked `succeeded`, or
+// `failed` on the last attempt or an unrecoverable error, or back to `queued`
+// to wait for its retry. A row that already finished is skipped, so a job
+// pushed twice, swept twice or retaken after a crash completes once.
+import { UnrecoverableError } from 'bullmq'
+import { and, eq, inArray, sql } from 'drizzle-orm'
+import type { Logger } from 'pino'
+import { Value } from 'typebox/value'
+import type { Config } from '../src/config.ts'
+import type { Db } from '../src/db/client.ts'
+import { jobs } from '../src/db/schema/jobs.ts'
+import { withScope } from '../src/db/tenant-transaction.ts'
+import type { JobOutcome } from '../src/jobs/job-metrics.ts'
+import type { QueuedJob } from '../src/jobs/outbox.ts'
+import { backoffDelayMs, queues } from '../src/jobs/queues.ts'
+
+export type JobRow = typeof jobs.$inferSelect
+export type JobLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>
+
+export type ProcessorContext = { db: Db; config: Config; job: JobRow; log: JobLogger }
+/** Does the job's work; returns what goes into the row's `result`. Must be safe to run twice. */
+export type Processor = (ctx: ProcessorContext) => Promise<Record<string, unknown> | undefined>
+export type Processors = Partial<Record<QueuedJob['queue'], Processor>>
+
+export type RunDeps = {
+  db: Db
+  config: Config
+  log: { child(bindings: Record<string, unknown>): JobLogger }
+  processors: Processors
+}
+export type RunResult = { outcome: JobOutcome; error?: Error; attempts?: number }
+
+/**
+ * `finalAttempt`: the queue will not retry after this run (BullMQ's own count),
+ * on top of the row's attempts reaching max_attempts.
+ */
+export async function runJob(
+  deps: RunDeps,
+  ref: QueuedJob,
+  opts: { finalAttempt?: boolean } = {},
+): Promise<RunResult> {
+  const log = deps.log.child({ jobId: ref.id, tenantId: ref.tenantId, queue: ref.queue })
+  const processor = deps.processors[ref.queue]
+  if (!processor) {
+    log.warn('no processor for this queue in this process; the job stays queued')
+    return { outcome: 'skipped' }
+  }
+  const scope = { tenantId: ref.tenantId }
+
+  const row = await withScope(deps.db, scope, async (tx) => {
+    const [claimed] = await tx
+      .update(jobs)
+      .set({ state: 'running', attempts: sql`${jobs.attempts} + 1`, startedAt: sql`now()` })
+      .where(and(eq(jobs.id, ref.id), inArray(jobs.state, ['queued', 'running'])))
+      .returning()
+    return claimed
+  })
+  if (!row) {
+    log.info('job already finished or not found; skipped')
+    return { outcome: 'skipped' }
+  }
+  const jobLog = deps.log.child({
+    jobId: row.id,
+    tenantId: row.tenantId,
+    queue: row.type,
+    attempt: row.attempts,
+  })
+
+  try {
+    if (!Value.Check(queues[ref.queue].payload, row.payload)) {
+      throw new UnrecoverableError(`invalid ${ref.queue} payload`)
+    }
+    const result = await processor({ db: deps.db, config: deps.config, job: row, log: jobLog })
+    await withScope(deps.db, scope, (tx) =>
+      tx
+        .update(jobs)
+        .set({ state: 'succeeded', result: result ?? {}, error: null, finishedAt: sql`now()` })
+        .where(eq(jobs.id, row.id)),
+    )
+    jobLog.info('job succeeded')
+    return { outcome: 'succeeded', attempts: row.attempts }
+  } catch (caught) {
+    const error = caught instanceof Error ? caught : new Error(String(caught))
+    const unrecoverable = error instanceof UnrecoverableError || error.name === 'UnrecoverableError'
+    const final = unrecoverable || opts.finalAttempt === true || row.attempts >= row.maxAttempts
+    const message = error.message.slice(0, 2000)
+    // The retry's earliest time goes in run_at, so the sweeper leaves the row to its backoff.
+    const update = final
+      ? { state: 'failed' as const, error: message, finishedAt: sql`now()` }
+      : {
+          state: 'queued' as const,
+          error: message,
+          runAt: new Date(Date.now() + backoffDelayMs(row.attempts)),
+        }
+    await withScope(deps.db, scope, (tx) => tx.update(jobs).set(update).where(eq(jobs.id, row.id)))
+    if (final) jobLog.error({ err: message, unrecoverable }, 'job failed')
+    else jobLog.warn({ err: message }, 'job attempt failed; will retry')
+    return { outcome: final ? 'failed' : 'retry', error, attempts: row.attempts }
+  }
+}
