@@ -6,8 +6,10 @@ import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { Config } from './config.ts'
 import { loggerOptions } from './lib/logger.ts'
 import { requestIdFor } from './lib/request-id.ts'
+import authRoutes from './modules/auth/routes.ts'
 import healthRoutes from './modules/health/routes.ts'
 import accessPlugin from './plugins/access.ts'
+import authPlugin from './plugins/auth.ts'
 import dbPlugin from './plugins/db.ts'
 import docsPlugin from './plugins/docs.ts'
 import errorsPlugin from './plugins/errors.ts'
@@ -69,9 +71,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(metricsPlugin)
   await app.register(jobsPlugin, { config })
   await app.register(securityPlugin, { config })
+  await app.register(authPlugin, { config })
   await app.register(docsPlugin, { config })
 
   await app.register(healthRoutes)
+  await app.register(authRoutes, { config, prefix: '/v1/auth' })
 
   return app
 }

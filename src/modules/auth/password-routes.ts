@@ -1,0 +1,95 @@
+// Forgotten passwords and email verification. forgot always answers 202 after
+// at least FORGOT_FLOOR_MS, whether or not the email exists, so neither the
+// answer nor its time tells; the reset email is an outbox job. The tokens are
+// minted by the email job and stored as hashes in user_tokens; here they are
+// looked up by hash, used once, and refused after they expire.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Config } from '../../config.ts'
+import { ProblemRef } from '../../lib/problem-schema.ts'
+import { emailRateLimit } from './routes.ts'
+import { Accepted, ForgotBody, NoContent, ResetBody, VerifyBody } from './schemas.ts'
+import { requestPasswordReset, resetPassword, verifyEmail } from './service.ts'
+import type { TokenIssuer } from './token-issuer.ts'
+
+const TAGS = ['auth']
+const MINUTE = 60_000
+/** Longer than the work takes either way, so both answers leave at the same time. */
+const FORGOT_FLOOR_MS = 150
+
+const passwordRoutes: FastifyPluginAsyncTypebox<{ config: Config; issuer: TokenIssuer }> = async (
+  app,
+  opts,
+) => {
+  const { config, issuer } = opts
+  const authLimit = { max: config.AUTH_RATE_LIMIT_MAX, timeWindow: MINUTE }
+
+  app.post(
+    '/password/forgot',
+    {
+      config: { access: 'public', rateLimit: authLimit },
+      preHandler: emailRateLimit(app, config, 'forgot'),
+      schema: {
+        operationId: 'forgotPassword',
+        tags: TAGS,
+        summary: 'Email a password reset link (always 202)',
+        body: ForgotBody,
+        response: { 202: Accepted, 400: ProblemRef, 429: ProblemRef },
+      },
+    },
+    async (request, reply) => {
+      const started = performance.now()
+      const jobs = await requestPasswordReset(app.db, request.body.email)
+      await app.jobs.dispatch(jobs)
+      const wait = FORGOT_FLOOR_MS - (performance.now() - started)
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+      reply.code(202)
+      return { status: 'accepted' as const }
+    },
+  )
+
+  app.post(
+    '/password/reset',
+    {
+      config: { access: 'public', rateLimit: authLimit },
+      schema: {
+        operationId: 'resetPassword',
+        tags: TAGS,
+        summary: 'Set a new password with a reset token; revokes every session',
+        body: ResetBody,
+        response: { 204: NoContent, 400: ProblemRef, 429: ProblemRef },
+      },
+    },
+    async (request, reply) => {
+      const revoked = await resetPassword(app.db, request.body, {
+        now: issuer.now(),
+        client: issuer.client(request),
+        policy: issuer.policy,
+      })
+      await app.forgetSessions(revoked)
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.post(
+    '/email/verify',
+    {
+      config: { access: 'public', rateLimit: authLimit },
+      schema: {
+        operationId: 'verifyEmail',
+        tags: TAGS,
+        summary: 'Confirm the email address with the mailed token',
+        body: VerifyBody,
+        response: { 204: NoContent, 400: ProblemRef, 429: ProblemRef },
+      },
+    },
+    async (request, reply) => {
+      await verifyEmail(app.db, request.body.token, {
+        now: issuer.now(),
+        client: issuer.client(request),
+      })
+      return reply.code(204).send(null)
+    },
+  )
+}
+
+export default passwordRoutes

@@ -1,0 +1,133 @@
+// Refresh-token rotation with reuse detection (API.md; issue 3).
+//
+// Every refresh marks the presented token rotated and issues its successor in
+// the same family (the session). Presenting a token that was already rotated is
+// reuse: the whole session is revoked and the caller gets 401 token_reused.
+// The one exception is the immediate predecessor of the newest token within
+// REFRESH_REUSE_GRACE_SECONDS (a client whose response was lost, two tabs
+// racing): it gets the very same successor again, byte for byte.
+//
+// Only hashes are stored, so the successor cannot be read back; it is derived
+// instead: successor = base64url(HMAC-SHA256(K, predecessor)) with K derived
+// from JWT_SECRET. Without K nobody can compute it, and a successor is as
+// unpredictable as a random token. Earlier keys (JWT_PREVIOUS_SECRETS) are
+// tried too, so a key rotation inside the grace window does not look like reuse.
+//
+// Refreshes of one session are serialised with SELECT ... FOR UPDATE on the
+// session row, so 20 parallel refreshes with one token yield one successor (the
+// first rotates, the other 19 find it rotated within the grace) and no false
+// reuse alarm.
+import { createHmac } from 'node:crypto'
+import { eq } from 'drizzle-orm'
+import type { Db } from '../../db/client.ts'
+import { refreshTokens, sessions } from '../../db/schema/users.ts'
+import { recordAudit } from '../../lib/audit.ts'
+import { hashToken } from '../../lib/tokens.ts'
+
+export type RotationPolicy = {
+  now: number
+  graceSeconds: number
+  idleSeconds: number
+  refreshTtlSeconds: number
+  /** successor keys, the current one first */
+  keys: readonly Buffer[]
+}
+
+export type RotationResult =
+  | {
+      kind: 'rotated'
+      userId: string
+      sessionId: string
+      refreshToken: string
+      refreshExpiresAt: Date
+    }
+  | { kind: 'reused'; userId: string; sessionId: string }
+  | { kind: 'invalid' }
+
+export function successorOf(key: Buffer, predecessor: string): string {
+  return createHmac('sha256', key).update(predecessor).digest('base64url')
+}
+
+export async function rotateRefreshToken(
+  db: Db,
+  raw: string,
+  policy: RotationPolicy,
+  client: { ip: string | null; userAgent: string | null },
+): Promise<RotationResult> {
+  const tokenHash = hashToken(raw)
+  const now = new Date(policy.now)
+  return db.transaction(async (tx) => {
+    const [found] = await tx
+      .select({ sessionId: refreshTokens.sessionId })
+      .from(refreshTokens)
+      .where(eq(refreshTokens.tokenHash, tokenHash))
+    if (!found) return { kind: 'invalid' }
+    const [session] = await tx
+      .select()
+      .from(sessions)
+      .where(eq(sessions.id, found.sessionId))
+      .for('update')
+    // Read again under the lock: a parallel refresh may have rotated it meanwhile.
+    const [token] = await tx
+      .select()
+      .from(refreshTokens)
+      .where(eq(refreshTokens.tokenHash, tokenHash))
+    if (!session || !token || session.revokedAt) return { kind: 'invalid' }
+    const ids = { userId: session.userId, sessionId: session.id }
+    const idleUntil = session.lastUsedAt.getTime() + policy.idleSeconds * 1000
+    if (session.expiresAt <= now || idleUntil <= policy.now) return { kind: 'invalid' }
+
+    if (!token.rotatedAt) {
+      if (token.expiresAt <= now) return { kind: 'invalid' }
+      const successor = successorOf(policy.keys[0] as Buffer, raw)
+      const refreshExpiresAt = new Date(
+        Math.min(policy.now + policy.refreshTtlSeconds * 1000, session.expiresAt.getTime()),
+      )
+      await tx.update(refreshTokens).set({ rotatedAt: now }).where(eq(refreshTokens.id, token.id))
+      await tx.insert(refreshTokens).values({
+        sessionId: session.id,
+        tokenHash: hashToken(successor),
+        parentId: token.id,
+        createdAt: now,
+        expiresAt: refreshExpiresAt,
+      })
+      await tx.update(sessions).set({ lastUsedAt: now }).where(eq(sessions.id, session.id))
+      return { kind: 'rotated', ...ids, refreshToken: successor, refreshExpiresAt }
+    }
+
+    const [child] = await tx
+      .select()
+      .from(refreshTokens)
+      .where(eq(refreshTokens.parentId, token.id))
+    const withinGrace = policy.now - token.rotatedAt.getTime() <= policy.graceSeconds * 1000
+    if (child && !child.rotatedAt && withinGrace) {
+      const successor = policy.keys
+        .map((key) => successorOf(key, raw))
+        .find((candidate) => hashToken(candidate) === child.tokenHash)
+      if (successor) {
+        return {
+          kind: 'rotated',
+          ...ids,
+          refreshToken: successor,
+          refreshExpiresAt: child.expiresAt,
+        }
+      }
+    }
+
+    await tx
+      .update(sessions)
+      .set({ revokedAt: now, revokedReason: 'token_reused' })
+      .where(eq(sessions.id, session.id))
+    await recordAudit(tx, {
+      tenantId: null,
+      action: 'auth.token_reused',
+      actorUserId: session.userId,
+      targetType: 'session',
+      targetId: session.id,
+      ip: client.ip,
+      userAgent: client.userAgent,
+      data: { tokenId: token.id, rotatedAt: token.rotatedAt.toISOString() },
+    })
+    return { kind: 'reused', ...ids }
+  })
+}

@@ -1,0 +1,324 @@
+// The auth module (API.md, Authentication): signup, login, refresh, logout,
+// csrf and me here; sessions and password/email routes in their own files.
+// Login, signup and refresh get the Fetch Metadata, Origin and content-type
+// checks too (login CSRF); the auth routes have their own per-IP rate limit
+// (AUTH_RATE_LIMIT_MAX a minute), and login and forgot-password one per email.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Static } from 'typebox'
+import type { Config } from '../../config.ts'
+import { recordAudit } from '../../lib/audit.ts'
+import { ProblemRef } from '../../lib/problem-schema.ts'
+import { Forbidden, Problem, Unauthorized } from '../../lib/problems.ts'
+import { hashToken } from '../../lib/tokens.ts'
+import { checkRequestSource, originPolicy } from '../../plugins/auth-csrf.ts'
+import { ensureBootstrapAdmin } from './bootstrap-admin.ts'
+import passwordRoutes from './password-routes.ts'
+import { normaliseEmail } from './passwords.ts'
+import { rotateRefreshToken } from './refresh-tokens.ts'
+import {
+  CsrfResponse,
+  LoginBody,
+  MeResponse,
+  NoContent,
+  RefreshBody,
+  RefreshResponse,
+  SignedInResponse,
+  SignupBody,
+} from './schemas.ts'
+import { loadUser, logIn, signUp, userMemberships } from './service.ts'
+import sessionRoutes from './session-routes.ts'
+import { revokeSessions, sessionOfRefreshToken } from './sessions.ts'
+import { tokenIssuer } from './token-issuer.ts'
+
+const TAGS = ['auth']
+const MINUTE = 60_000
+const USER_SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }]
+
+/** A per-email limiter (preHandler: the body is parsed by then). */
+export function emailRateLimit(app: FastifyInstance, config: Config, name: string) {
+  return app.rateLimit({
+    max: config.AUTH_RATE_LIMIT_MAX,
+    timeWindow: MINUTE,
+    keyGenerator: (request: FastifyRequest) => {
+      const email = (request.body as { email?: unknown } | undefined)?.email
+      return `auth-email:${name}:${hashToken(normaliseEmail(String(email ?? '')))}`
+    },
+  })
+}
+
+const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, opts) => {
+  const { config } = opts
+  const issuer = tokenIssuer(app, config)
+  const policy = originPolicy(config)
+  const authLimit = { max: config.AUTH_RATE_LIMIT_MAX, timeWindow: MINUTE }
+  const loginCsrf = async (request: FastifyRequest) => checkRequestSource(request, policy, false)
+  // refresh and logout take an optional body: a cookie client sends none.
+  const emptyBody = async (request: FastifyRequest) => {
+    request.body ??= {}
+  }
+
+  await ensureBootstrapAdmin(
+    app.db,
+    { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD },
+    app.log,
+  )
+
+  app.post(
+    '/signup',
+    {
+      config: { access: 'public', rateLimit: authLimit },
+      onRequest: loginCsrf,
+      schema: {
+        operationId: 'signUp',
+        tags: TAGS,
+        summary: 'Create an account (optionally with a first tenant) and sign in',
+        body: SignupBody,
+        response: {
+          201: SignedInResponse,
+          400: ProblemRef,
+          403: ProblemRef,
+          409: ProblemRef,
+          415: ProblemRef,
+          429: ProblemRef,
+        },
+      },
+    },
+    async (request, reply) => {
+      const signedIn = await signUp(app.db, request.body, {
+        now: issuer.now(),
+        client: issuer.client(request),
+        policy: issuer.policy,
+      })
+      await app.jobs.dispatch(signedIn.jobs)
+      if (request.body.tenant && app.hasDecorator('tenantCaches')) {
+        await app.tenantCaches.tenants.invalidate(request.body.tenant.slug.toLowerCase())
+      }
+      const tokens = issuer.issue(
+        reply,
+        { ...signedIn, userId: signedIn.user.id },
+        { body: true, cookies: true },
+      )
+      reply.code(201)
+      return { user: signedIn.user, ...tokens } as Static<typeof SignedInResponse>
+    },
+  )
+
+  app.post(
+    '/login',
+    {
+      config: { access: 'public', rateLimit: authLimit },
+      onRequest: loginCsrf,
+      preHandler: emailRateLimit(app, config, 'login'),
+      schema: {
+        operationId: 'logIn',
+        tags: TAGS,
+        summary: 'Sign in with email and password',
+        description:
+          'Unknown email and wrong password answer the same 401 in about the same time. ' +
+          'After LOGIN_MAX_FAILURES failures the account is locked (423, Retry-After).',
+        body: LoginBody,
+        response: {
+          200: SignedInResponse,
+          400: ProblemRef,
+          401: ProblemRef,
+          403: ProblemRef,
+          415: ProblemRef,
+          423: ProblemRef,
+          429: ProblemRef,
+        },
+      },
+    },
+    async (request, reply) => {
+      const signedIn = await logIn(app.db, request.body, {
+        now: issuer.now(),
+        client: issuer.client(request),
+        policy: issuer.policy,
+      })
+      const tokens = issuer.issue(
+        reply,
+        { ...signedIn, userId: signedIn.user.id },
+        { body: true, cookies: true },
+      )
+      return { user: signedIn.user, ...tokens } as Static<typeof SignedInResponse>
+    },
+  )
+
+  app.post(
+    '/refresh',
+    {
+      config: { access: 'public' },
+      preValidation: emptyBody,
+      schema: {
+        operationId: 'refreshTokens',
+        tags: TAGS,
+        summary: 'Rotate the refresh token and get a new access token',
+        description:
+          'The refresh token comes from the refresh cookie or the body. By cookie, the answer ' +
+          'is by cookie only. A token that was already rotated revokes the session ' +
+          '(401 token_reused), except the immediate predecessor within ' +
+          'REFRESH_REUSE_GRACE_SECONDS, which gets the same successor again.',
+        body: RefreshBody,
+        response: {
+          200: RefreshResponse,
+          400: ProblemRef,
+          401: ProblemRef,
+          403: ProblemRef,
+          415: ProblemRef,
+          429: ProblemRef,
+        },
+      },
+    },
+    async (request, reply) => {
+      const fromBody = request.body?.refreshToken
+      const fromCookie = request.cookies[issuer.cookies.names.refresh]
+      const byCookie = fromBody === undefined && fromCookie !== undefined
+      checkRequestSource(request, policy, byCookie)
+      const raw = fromBody ?? fromCookie
+      if (!raw) throw new Unauthorized('invalid_token', 'No refresh token was presented.')
+      const result = await rotateRefreshToken(
+        app.db,
+        raw,
+        issuer.rotation(),
+        issuer.client(request),
+      )
+      if (result.kind !== 'rotated') {
+        if (byCookie) issuer.cookies.clear(reply)
+        if (result.kind === 'reused') {
+          await app.forgetSessions([result.sessionId])
+          throw new Unauthorized(
+            'token_reused',
+            'This refresh token was already used; the session has been revoked.',
+          )
+        }
+        throw new Unauthorized('invalid_token', 'The refresh token is not valid or has expired.')
+      }
+      return issuer.issue(reply, result, { body: !byCookie, cookies: byCookie })
+    },
+  )
+
+  app.post(
+    '/logout',
+    {
+      config: { access: 'public' },
+      preValidation: emptyBody,
+      schema: {
+        operationId: 'logOut',
+        tags: TAGS,
+        summary: 'Revoke the current session and clear the cookies',
+        description:
+          'The session is the one of the access token (Bearer or cookie, with CSRF checks), ' +
+          'else of the refresh token (cookie or body).',
+        security: USER_SECURITY,
+        body: RefreshBody,
+        response: {
+          204: NoContent,
+          400: ProblemRef,
+          401: ProblemRef,
+          403: ProblemRef,
+          415: ProblemRef,
+        },
+      },
+    },
+    async (request, reply) => {
+      const ended = await logoutSession(request, reply)
+      if (ended) {
+        const revoked = await app.db.transaction(async (tx) => {
+          const ids = await revokeSessions(tx, {
+            userId: ended.userId,
+            now: issuer.now(),
+            reason: 'logout',
+            only: ended.sessionId,
+          })
+          if (ids.length > 0) {
+            await recordAudit(tx, {
+              tenantId: null,
+              action: 'auth.session_revoked',
+              actorUserId: ended.userId,
+              targetType: 'session',
+              targetId: ended.sessionId,
+              ...issuer.client(request),
+              data: { reason: 'logout' },
+            })
+          }
+          return ids
+        })
+        await app.forgetSessions(revoked)
+      }
+      issuer.cookies.clear(reply)
+      return reply.code(204).send(null)
+    },
+  )
+
+  /** Which session a logout ends: the access credential's, else the refresh token's. */
+  async function logoutSession(
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<{ sessionId: string; userId: string } | null> {
+    const names = issuer.cookies.names
+    const fromBody = (request.body as { refreshToken?: string } | undefined)?.refreshToken
+    const raw = fromBody ?? request.cookies[names.refresh]
+    if (request.headers.authorization !== undefined || request.cookies[names.access]) {
+      try {
+        await app.authenticate(request, reply)
+        const { sessionId, userId } = request.auth ?? {}
+        if (!sessionId || !userId) {
+          throw new Forbidden('user_required', 'An API key has no session to end.')
+        }
+        return { sessionId, userId }
+      } catch (err) {
+        // An expired access token does not stop a logout that also brings its refresh token.
+        if (!(err instanceof Problem) || err.statusCode !== 401 || !raw) throw err
+      }
+    }
+    if (!raw) return null
+    // A refresh cookie is a cookie credential: the browser checks apply.
+    if (fromBody === undefined) checkRequestSource(request, policy, true)
+    return sessionOfRefreshToken(app.db, raw)
+  }
+
+  app.get(
+    '/csrf',
+    {
+      config: { access: 'user' },
+      schema: {
+        operationId: 'getCsrfToken',
+        tags: TAGS,
+        summary: "The current session's CSRF token (also set as a script-readable cookie)",
+        response: { 200: CsrfResponse, 401: ProblemRef, 403: ProblemRef },
+      },
+    },
+    async (request, reply) => {
+      const csrfToken = app.csrfTokenFor(request.auth?.sessionId as string)
+      issuer.cookies.setCsrf(reply, csrfToken)
+      return { csrfToken }
+    },
+  )
+
+  app.get(
+    '/me',
+    {
+      config: { access: 'user' },
+      schema: {
+        operationId: 'getMe',
+        tags: TAGS,
+        summary: 'The signed-in user and their memberships',
+        response: { 200: MeResponse, 401: ProblemRef, 403: ProblemRef },
+      },
+    },
+    async (request) => {
+      const userId = request.auth?.userId as string
+      const [user, memberships] = await Promise.all([
+        loadUser(app.db, userId),
+        userMemberships(app.db, userId),
+      ])
+      if (!user) throw new Unauthorized('invalid_token', 'The account no longer exists.')
+      return { user, memberships }
+    },
+  )
+
+  await app.register(sessionRoutes, { issuer })
+  await app.register(passwordRoutes, { config, issuer })
+}
+
+export default authRoutes

@@ -1,0 +1,138 @@
+// One's own sessions: list them, revoke one, revoke all but the current one.
+// Another user's session id answers 404, the same as one that does not exist.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { recordAudit } from '../../lib/audit.ts'
+import { ProblemRef } from '../../lib/problem-schema.ts'
+import { BadRequest, NotFound } from '../../lib/problems.ts'
+import { NoContent, RevokedCount, SessionList, SessionListQuery, SessionParams } from './schemas.ts'
+import { listSessions, revokeSessions } from './sessions.ts'
+import type { TokenIssuer } from './token-issuer.ts'
+
+const TAGS = ['auth']
+const errors = { 401: ProblemRef, 403: ProblemRef }
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined
+  const id = Buffer.from(cursor, 'base64url').toString()
+  if (!UUID.test(id)) throw new BadRequest('invalid_cursor', 'The cursor is not valid.')
+  return id
+}
+
+const sessionRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer }> = async (app, opts) => {
+  const { issuer } = opts
+
+  app.get(
+    '/sessions',
+    {
+      config: { access: 'user' },
+      schema: {
+        operationId: 'listSessions',
+        tags: TAGS,
+        summary: "The caller's active sessions, newest first",
+        querystring: SessionListQuery,
+        response: { 200: SessionList, 400: ProblemRef, ...errors },
+      },
+    },
+    async (request) => {
+      const { limit, cursor } = request.query
+      const rows = await listSessions(app.db, {
+        userId: request.auth?.userId as string,
+        now: issuer.now(),
+        limit: limit + 1,
+        before: decodeCursor(cursor),
+      })
+      const page = rows.slice(0, limit)
+      const last = page.at(-1)
+      return {
+        data: page.map((s) => ({
+          id: s.id,
+          createdAt: s.createdAt.toISOString(),
+          lastUsedAt: s.lastUsedAt.toISOString(),
+          expiresAt: s.expiresAt.toISOString(),
+          userAgent: s.userAgent,
+          ip: s.ip,
+          current: s.id === request.auth?.sessionId,
+        })),
+        nextCursor: rows.length > limit && last ? Buffer.from(last.id).toString('base64url') : null,
+      }
+    },
+  )
+
+  app.delete(
+    '/sessions/:id',
+    {
+      config: { access: 'user' },
+      schema: {
+        operationId: 'revokeSession',
+        tags: TAGS,
+        summary: 'Revoke one of the caller’s sessions',
+        params: SessionParams,
+        response: { 204: NoContent, 404: ProblemRef, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const userId = request.auth?.userId as string
+      const revoked = await app.db.transaction(async (tx) => {
+        const ids = await revokeSessions(tx, {
+          userId,
+          now: issuer.now(),
+          reason: 'revoked',
+          only: request.params.id,
+        })
+        if (ids.length === 0) throw new NotFound('session')
+        await recordAudit(tx, {
+          tenantId: null,
+          action: 'auth.session_revoked',
+          actorUserId: userId,
+          targetType: 'session',
+          targetId: request.params.id,
+          ...issuer.client(request),
+        })
+        return ids
+      })
+      await app.forgetSessions(revoked)
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.post(
+    '/sessions/revoke-others',
+    {
+      config: { access: 'user' },
+      schema: {
+        operationId: 'revokeOtherSessions',
+        tags: TAGS,
+        summary: 'Revoke every session of the caller but the current one',
+        response: { 200: RevokedCount, ...errors },
+      },
+    },
+    async (request) => {
+      const userId = request.auth?.userId as string
+      const revoked = await app.db.transaction(async (tx) => {
+        const ids = await revokeSessions(tx, {
+          userId,
+          now: issuer.now(),
+          reason: 'revoked',
+          except: request.auth?.sessionId as string,
+        })
+        if (ids.length > 0) {
+          await recordAudit(tx, {
+            tenantId: null,
+            action: 'auth.sessions_revoked',
+            actorUserId: userId,
+            targetType: 'user',
+            targetId: userId,
+            ...issuer.client(request),
+            data: { sessionIds: ids },
+          })
+        }
+        return ids
+      })
+      await app.forgetSessions(revoked)
+      return { revoked: revoked.length }
+    },
+  )
+}
+
+export default sessionRoutes
