@@ -156,13 +156,14 @@ function messageIdDomain(config: Config): string {
   return from?.[1] ?? new URL(config.APP_URL).hostname
 }
 
-// One pooled SMTP transport per URL per process, reused by every email job.
+// One pooled SMTP transport per URL per process, reused by every email job: a
+// new SMTP connection per message costs more than the rest of the job.
 const transports = new Map<string, Transporter>()
 
 function smtpTransport(url: string): Transporter {
   let transport = transports.get(url)
   if (!transport) {
-    transport = nodemailer.createTransport(url)
+    transport = nodemailer.createTransport({ url, pool: true, maxConnections: 5 })
     transports.set(url, transport)
   }
   return transport

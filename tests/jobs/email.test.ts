@@ -46,9 +46,11 @@ describe('email jobs', () => {
     expect(mail.text).toContain('Hello Ada <Admin> & Co,')
 
     const [stored] = await ctx.sql`
-      select purpose, used_at, expires_at - created_at as ttl from user_tokens
+      select purpose, used_at, extract(epoch from expires_at - created_at) / 3600 as hours
+      from user_tokens
       where token_hash = ${hashToken(token)} and user_id = ${user.id}`
     expect(stored).toMatchObject({ purpose: 'verify_email', used_at: null })
+    expect(Math.round(Number(stored?.hours))).toBe(24)
     const tokens = await ctx.sql`select 1 from user_tokens where user_id = ${user.id}`
     expect(tokens).toHaveLength(1)
     expect(await jobRow(ctx.sql, job.id)).toMatchObject({ state: 'succeeded', attempts: 1 })
