@@ -131,7 +131,8 @@ async function authPlugin(app: FastifyInstance, opts: { config: Config }) {
       aud: JWT_AUDIENCE,
       kid: currentKid,
       header: { alg: 'HS256', typ: ACCESS_TOKEN_TYPE },
-      expiresIn: config.ACCESS_TOKEN_TTL * 1000,
+      // @fastify/jwt reads a number as seconds.
+      expiresIn: config.ACCESS_TOKEN_TTL,
     },
     verify: {
       algorithms: ['HS256'],
