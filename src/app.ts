@@ -6,8 +6,15 @@ import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { Config } from './config.ts'
 import { loggerOptions } from './lib/logger.ts'
 import { requestIdFor } from './lib/request-id.ts'
+import apiKeyRoutes from './modules/api-keys/routes.ts'
+import auditRoutes from './modules/audit/routes.ts'
 import authRoutes from './modules/auth/routes.ts'
 import healthRoutes from './modules/health/routes.ts'
+import jobRoutes from './modules/jobs/routes.ts'
+import invitationRoutes from './modules/members/invitation-routes.ts'
+import memberRoutes from './modules/members/routes.ts'
+import roleRoutes from './modules/roles/routes.ts'
+import tenantRoutes from './modules/tenants/routes.ts'
 import accessPlugin from './plugins/access.ts'
 import authPlugin from './plugins/auth.ts'
 import dbPlugin from './plugins/db.ts'
@@ -17,6 +24,7 @@ import jobsPlugin from './plugins/jobs.ts'
 import metricsPlugin from './plugins/metrics.ts'
 import redisPlugin from './plugins/redis.ts'
 import securityPlugin from './plugins/security.ts'
+import tenantPlugin from './plugins/tenant.ts'
 
 export type BuildOptions = {
   /** a pino destination stream (tests capture log lines with it) */
@@ -72,10 +80,22 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(jobsPlugin, { config })
   await app.register(securityPlugin, { config })
   await app.register(authPlugin, { config })
+  await app.register(tenantPlugin, { config })
   await app.register(docsPlugin, { config })
 
   await app.register(healthRoutes)
   await app.register(authRoutes, { config, prefix: '/v1/auth' })
+  for (const routes of [
+    tenantRoutes,
+    roleRoutes,
+    memberRoutes,
+    invitationRoutes,
+    apiKeyRoutes,
+    auditRoutes,
+    jobRoutes,
+  ]) {
+    await app.register(routes, { prefix: '/v1' })
+  }
 
   return app
 }

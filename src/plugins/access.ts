@@ -99,6 +99,9 @@ function documentAccess(route: RouteOptions, access: Access) {
   if (!route.schema) return
   const schema = route.schema as Record<string, unknown>
   schema.security ??= SECURITY[access]
+  // Clients (and the permission-matrix test) read the guard from the document.
+  schema['x-access'] = access
+  if (route.config?.permission) schema['x-permission'] = route.config.permission
   if (access === 'tenant' && !schema.headers) schema.headers = TenantHeader
 }
 

@@ -5,7 +5,7 @@ import { and, desc, eq, gte, lt, sql } from 'drizzle-orm'
 import { Type } from 'typebox'
 import { auditEvents } from '../../db/schema/audit.ts'
 import { withTenant } from '../../db/tenant-transaction.ts'
-import { type CursorKey, decodeCursor, PageQuery, toPage } from '../../lib/cursor.ts'
+import { type CursorKey, cursorTime, decodeCursor, PageQuery, toPage } from '../../lib/cursor.ts'
 import { ProblemRef } from '../../lib/problem-schema.ts'
 
 const AuditEvent = Type.Object(
@@ -65,7 +65,7 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const after = decodeCursor(q.cursor, 2)
       const rows = await withTenant(app.db, tenantId, (tx) =>
         tx
-          .select()
+          .select({ event: auditEvents, cursorAt: cursorTime(auditEvents.createdAt) })
           .from(auditEvents)
           .where(
             and(
@@ -84,9 +84,9 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .orderBy(desc(auditEvents.createdAt), desc(auditEvents.id))
           .limit(q.limit + 1),
       )
-      const page = toPage(rows, q.limit, (r): CursorKey => [r.createdAt.toISOString(), r.id])
+      const page = toPage(rows, q.limit, (r): CursorKey => [r.cursorAt, r.event.id])
       return {
-        data: page.data.map((r) => ({
+        data: page.data.map(({ event: r }) => ({
           id: r.id,
           action: r.action,
           actorUserId: r.actorUserId,

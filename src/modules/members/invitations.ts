@@ -6,7 +6,7 @@ import type { Db, DbOrTx } from '../../db/client.ts'
 import { invitations, memberships, roles } from '../../db/schema/access.ts'
 import { users } from '../../db/schema/users.ts'
 import { withScope } from '../../db/tenant-transaction.ts'
-import { type CursorKey, decodeCursor, toPage } from '../../lib/cursor.ts'
+import { type CursorKey, cursorTime, decodeCursor, toPage } from '../../lib/cursor.ts'
 import { hashToken } from '../../lib/tokens.ts'
 
 export const INVITATION_TTL_DAYS = 7
@@ -21,6 +21,7 @@ const columns = {
   acceptedAt: invitations.acceptedAt,
   revokedAt: invitations.revokedAt,
   createdAt: invitations.createdAt,
+  cursorAt: cursorTime(invitations.createdAt),
 }
 
 type InvitationRow = {
@@ -91,7 +92,7 @@ export async function listInvitations(
     )
     .orderBy(desc(invitations.createdAt), desc(invitations.id))
     .limit(query.limit + 1)
-  return toPage(rows, query.limit, (r): CursorKey => [r.createdAt.toISOString(), r.id])
+  return toPage(rows, query.limit, (r): CursorKey => [r.cursorAt, r.id])
 }
 
 export async function isMember(tx: DbOrTx, tenantId: string, email: string) {

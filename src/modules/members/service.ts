@@ -4,7 +4,7 @@ import { and, asc, eq, ilike, or, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../../db/client.ts'
 import { memberships, roles } from '../../db/schema/access.ts'
 import { users } from '../../db/schema/users.ts'
-import { type CursorKey, decodeCursor, toPage } from '../../lib/cursor.ts'
+import { type CursorKey, cursorTime, decodeCursor, toPage } from '../../lib/cursor.ts'
 import { Conflict } from '../../lib/problems.ts'
 
 const memberColumns = {
@@ -15,6 +15,7 @@ const memberColumns = {
   roleName: roles.name,
   active: memberships.active,
   joinedAt: memberships.createdAt,
+  cursorAt: cursorTime(memberships.createdAt),
 }
 
 type MemberRow = {
@@ -69,7 +70,7 @@ export async function listMembers(
     )
     .orderBy(asc(memberships.createdAt), asc(memberships.userId))
     .limit(query.limit + 1)
-  return toPage(rows, query.limit, (r): CursorKey => [r.joinedAt.toISOString(), r.userId])
+  return toPage(rows, query.limit, (r): CursorKey => [r.cursorAt, r.userId])
 }
 
 export async function getMember(tx: DbOrTx, tenantId: string, userId: string) {
