@@ -11,10 +11,12 @@ import auditRoutes from './modules/audit/routes.ts'
 import authRoutes from './modules/auth/routes.ts'
 import healthRoutes from './modules/health/routes.ts'
 import jobRoutes from './modules/jobs/routes.ts'
+import kbRoutes from './modules/kb/routes.ts'
 import invitationRoutes from './modules/members/invitation-routes.ts'
 import memberRoutes from './modules/members/routes.ts'
 import roleRoutes from './modules/roles/routes.ts'
 import tenantRoutes from './modules/tenants/routes.ts'
+import ticketRoutes from './modules/tickets/routes.ts'
 import accessPlugin from './plugins/access.ts'
 import authPlugin from './plugins/auth.ts'
 import dbPlugin from './plugins/db.ts'
@@ -93,6 +95,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     apiKeyRoutes,
     auditRoutes,
     jobRoutes,
+    ticketRoutes,
+    kbRoutes,
   ]) {
     await app.register(routes, { prefix: '/v1' })
   }

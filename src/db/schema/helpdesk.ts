@@ -1,0 +1,189 @@
+// The helpdesk: tickets (numbered per tenant through a counter row), their
+// messages (with internal notes and system messages for history), the
+// knowledge base, and stored responses for Idempotency-Key retries. All are
+// tenant-scoped with row-level security (drizzle/*_rls_helpdesk.sql) and
+// composite foreign keys (tenant_id, x_id), so no row points into another
+// tenant. The tickets' full-text vectors are kept up to date by triggers in
+// that same migration: drizzle-kit cannot express them.
+import { sql } from 'drizzle-orm'
+import {
+  boolean,
+  customType,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core'
+import { uuidv7 } from 'uuidv7'
+import { tenants } from './tenants.ts'
+import { users } from './users.ts'
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
+
+export const ticketStatuses = ['new', 'open', 'pending', 'on_hold', 'solved', 'closed'] as const
+export type TicketStatus = (typeof ticketStatuses)[number]
+export const ticketPriorities = ['low', 'normal', 'high', 'urgent'] as const
+export type TicketPriority = (typeof ticketPriorities)[number]
+export const authorTypes = ['customer', 'agent', 'ai', 'system'] as const
+export type AuthorType = (typeof authorTypes)[number]
+export type MessageSource = { kind: string; id: string; title: string }
+
+const created = timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
+const updated = timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
+
+/** The last ticket number handed out per tenant; its row lock serialises concurrent creates. */
+export const ticketCounters = pgTable('ticket_counters', {
+  tenantId: uuid('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id, { onDelete: 'cascade' }),
+  lastNumber: integer('last_number').notNull().default(0),
+})
+
+const live = sql`deleted_at IS NULL`
+
+export const tickets = pgTable(
+  'tickets',
+  {
+    id: uuid('id').primaryKey().$defaultFn(uuidv7),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    number: integer('number').notNull(),
+    subject: text('subject').notNull(),
+    status: text('status').$type<TicketStatus>().notNull().default('new'),
+    priority: text('priority').$type<TicketPriority>().notNull().default('normal'),
+    /** sort key of -priority: urgent 4 … low 1 */
+    priorityRank: smallint('priority_rank')
+      .notNull()
+      .generatedAlwaysAs(
+        sql`CASE priority WHEN 'urgent' THEN 4 WHEN 'high' THEN 3 WHEN 'normal' THEN 2 ELSE 1 END`,
+      ),
+    requesterId: uuid('requester_id')
+      .notNull()
+      .references(() => users.id),
+    assigneeId: uuid('assignee_id').references(() => users.id, { onDelete: 'set null' }),
+    /** normalised (trimmed, lowercase, unique, sorted) by the service */
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    /** bumped by every change; the ETag is W/"<version>" */
+    version: integer('version').notNull().default(1),
+    createdAt: created,
+    updatedAt: updated,
+    lastMessageAt: timestamp('last_message_at', { withTimezone: true }).notNull().defaultNow(),
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    /** subject (A) and public message bodies (B); what customers search */
+    searchPublic: tsvector('search_public').notNull().default(sql`''::tsvector`),
+    /** subject (A) and every message body, internal notes included */
+    searchAll: tsvector('search_all').notNull().default(sql`''::tsvector`),
+  },
+  (t) => [
+    unique('tickets_tenant_id_id_key').on(t.tenantId, t.id),
+    unique('tickets_tenant_number_key').on(t.tenantId, t.number),
+    // One index per sort, and one per filter in the default sort (-updatedAt).
+    index('tickets_updated_idx').on(t.tenantId, t.updatedAt.desc(), t.id.desc()).where(live),
+    index('tickets_created_idx').on(t.tenantId, t.createdAt, t.id).where(live),
+    index('tickets_priority_idx').on(t.tenantId, t.priorityRank.desc(), t.id.desc()).where(live),
+    index('tickets_requester_updated_idx')
+      .on(t.tenantId, t.requesterId, t.updatedAt.desc(), t.id.desc())
+      .where(live),
+    index('tickets_assignee_updated_idx')
+      .on(t.tenantId, t.assigneeId, t.updatedAt.desc(), t.id.desc())
+      .where(live),
+    index('tickets_status_updated_idx')
+      .on(t.tenantId, t.status, t.updatedAt.desc(), t.id.desc())
+      .where(live),
+    index('tickets_priority_updated_idx')
+      .on(t.tenantId, t.priority, t.updatedAt.desc(), t.id.desc())
+      .where(live),
+    index('tickets_tags_idx').using('gin', t.tags).where(live),
+    index('tickets_search_public_idx').using('gin', t.searchPublic).where(live),
+    index('tickets_search_all_idx').using('gin', t.searchAll).where(live),
+  ],
+)
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: uuid('id').primaryKey().$defaultFn(uuidv7),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    ticketId: uuid('ticket_id').notNull(),
+    authorId: uuid('author_id').references(() => users.id, { onDelete: 'set null' }),
+    authorType: text('author_type').$type<AuthorType>().notNull(),
+    body: text('body').notNull(),
+    internal: boolean('internal').notNull().default(false),
+    sources: jsonb('sources').$type<MessageSource[]>(),
+    createdAt: created,
+  },
+  (t) => [
+    foreignKey({
+      name: 'messages_ticket_fk',
+      columns: [t.tenantId, t.ticketId],
+      foreignColumns: [tickets.tenantId, tickets.id],
+    }).onDelete('cascade'),
+    index('messages_ticket_created_idx').on(t.tenantId, t.ticketId, t.createdAt, t.id),
+  ],
+)
+
+export const kbArticles = pgTable(
+  'kb_articles',
+  {
+    id: uuid('id').primaryKey().$defaultFn(uuidv7),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    published: boolean('published').notNull().default(false),
+    authorId: uuid('author_id').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: created,
+    updatedAt: updated,
+    search: tsvector('search')
+      .notNull()
+      .generatedAlwaysAs(
+        sql`setweight(to_tsvector('english'::regconfig, title), 'A') || setweight(to_tsvector('english'::regconfig, body), 'B')`,
+      ),
+  },
+  (t) => [
+    unique('kb_articles_tenant_id_id_key').on(t.tenantId, t.id),
+    index('kb_articles_updated_idx').on(t.tenantId, t.updatedAt.desc(), t.id.desc()),
+    index('kb_articles_published_updated_idx')
+      .on(t.tenantId, t.updatedAt.desc(), t.id.desc())
+      .where(sql`published`),
+    index('kb_articles_search_idx').using('gin', t.search),
+  ],
+)
+
+/**
+ * One Idempotency-Key per caller: the first request inserts the row (the
+ * primary key serialises concurrent retries), the response is stored in the
+ * same transaction as the change it describes.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    /** the user or API key that sent it: keys of different callers never collide */
+    principal: text('principal').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    statusCode: integer('status_code').notNull().default(0),
+    response: jsonb('response'),
+    createdAt: created,
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.principal, t.key] }),
+    index('idempotency_keys_expires_idx').on(t.tenantId, t.expiresAt),
+  ],
+)

@@ -1,0 +1,149 @@
+// /v1/kb/articles: the knowledge base. Reading needs kb:read (customers see
+// published articles only); writing needs kb:write. q searches title and body
+// with PostgreSQL full text, ranked.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { readInTenant } from '../../db/tenant-read.ts'
+import { withTenant } from '../../db/tenant-transaction.ts'
+import { ProblemRef } from '../../lib/problem-schema.ts'
+import { NotFound } from '../../lib/problems.ts'
+import {
+  Article,
+  ArticlePage,
+  ArticleParams,
+  type ArticleView,
+  CreateArticleBody,
+  ListArticlesQuery,
+  UpdateArticleBody,
+} from './schemas.ts'
+import {
+  createArticle,
+  deleteArticle,
+  getArticle,
+  listArticlesQuery,
+  type Reader,
+  updateArticle,
+} from './service.ts'
+
+const errors = { 400: ProblemRef, 401: ProblemRef, 403: ProblemRef, 404: ProblemRef }
+const tags = ['kb']
+
+function readerOf(request: FastifyRequest): Reader {
+  const tenant = request.tenant!
+  return { tenantId: tenant.id, editor: tenant.permissions.has('kb:write') }
+}
+
+const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addSchema(Article)
+
+  app.get(
+    '/kb/articles',
+    {
+      config: { access: 'tenant', permission: 'kb:read' },
+      schema: {
+        operationId: 'listKbArticles',
+        tags,
+        summary: 'Knowledge-base articles, recently updated first, or ranked by q',
+        querystring: ListArticlesQuery,
+        response: { 200: ArticlePage, ...errors },
+      },
+    },
+    async (request) => {
+      const reader = readerOf(request)
+      const list = listArticlesQuery(reader, request.query)
+      const rows = await readInTenant<ArticleView>(app.database, reader.tenantId, list.statement)
+      return list.toPage(rows)
+    },
+  )
+
+  app.post(
+    '/kb/articles',
+    {
+      config: { access: 'tenant', permission: 'kb:write' },
+      schema: {
+        operationId: 'createKbArticle',
+        tags,
+        summary: 'Write an article (a draft unless published)',
+        body: CreateArticleBody,
+        response: { 201: Article, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const tenantId = request.tenant!.id
+      const article = await withTenant(app.db, tenantId, (tx) =>
+        createArticle(tx, tenantId, request.auth?.userId ?? null, request.body),
+      )
+      return reply.code(201).header('location', `/v1/kb/articles/${article.id}`).send(article)
+    },
+  )
+
+  app.get(
+    '/kb/articles/:id',
+    {
+      config: { access: 'tenant', permission: 'kb:read' },
+      schema: {
+        operationId: 'getKbArticle',
+        tags,
+        summary: 'One article',
+        params: ArticleParams,
+        response: { 200: Article, ...errors },
+      },
+    },
+    async (request) => {
+      const reader = readerOf(request)
+      const article = await withTenant(app.db, reader.tenantId, (tx) =>
+        getArticle(tx, reader, request.params.id),
+      )
+      if (!article) throw new NotFound('article')
+      return article
+    },
+  )
+
+  app.patch(
+    '/kb/articles/:id',
+    {
+      config: { access: 'tenant', permission: 'kb:write' },
+      schema: {
+        operationId: 'updateKbArticle',
+        tags,
+        summary: 'Change an article, or publish or unpublish it',
+        params: ArticleParams,
+        body: UpdateArticleBody,
+        response: { 200: Article, ...errors },
+      },
+    },
+    async (request) => {
+      const tenantId = request.tenant!.id
+      const article = await withTenant(app.db, tenantId, (tx) =>
+        updateArticle(tx, tenantId, request.params.id, request.body),
+      )
+      if (!article) throw new NotFound('article')
+      return article
+    },
+  )
+
+  app.delete(
+    '/kb/articles/:id',
+    {
+      config: { access: 'tenant', permission: 'kb:write' },
+      schema: {
+        operationId: 'deleteKbArticle',
+        tags,
+        summary: 'Delete an article',
+        params: ArticleParams,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const tenantId = request.tenant!.id
+      const deleted = await withTenant(app.db, tenantId, (tx) =>
+        deleteArticle(tx, tenantId, request.params.id),
+      )
+      if (!deleted) throw new NotFound('article')
+      return reply.code(204).send(null)
+    },
+  )
+}
+
+export default kbRoutes

@@ -1,0 +1,99 @@
+// Idempotency-Key for the creating POSTs. The key's row is inserted first,
+// inside the very transaction that makes the change, and its response is
+// stored there too before commit. A concurrent retry's insert therefore waits
+// on the primary key until the first transaction ends: it then finds the
+// stored response (and creates nothing), or, if the first rolled back, goes
+// ahead itself. So ten identical requests at once create one ticket, and all
+// ten get the same answer.
+//
+// Keys belong to the caller (user or API key) within the tenant, live 24 h,
+// and are bound to the request: the same key with another method, path or
+// body answers 422 idempotency_key_reused.
+import { createHash } from 'node:crypto'
+import { sql } from 'drizzle-orm'
+import type { Tx } from '../../db/client.ts'
+import { selectRows } from '../../db/raw-query.ts'
+import { idempotencyKeys } from '../../db/schema/helpdesk.ts'
+import { Problem } from '../../lib/problems.ts'
+
+const TTL = sql`interval '24 hours'`
+
+export type StoredResponse = { statusCode: number; body: unknown }
+export type IdempotencyClaim = { tenantId: string; principal: string; key: string; hash: string }
+
+/** Stable JSON (sorted keys), so a retry with reordered fields is the same request. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value) ?? 'null'
+}
+
+/** The path without the query string: part of what a key is bound to. */
+export function pathOf(url: string) {
+  const q = url.indexOf('?')
+  return q === -1 ? url : url.slice(0, q)
+}
+
+export function requestHash(method: string, path: string, body: unknown): string {
+  return createHash('sha256')
+    .update(`${method} ${path}\n${canonical(body)}`)
+    .digest('hex')
+}
+
+/**
+ * Claims the key in `tx`. Returns null when this request is the first (go
+ * ahead, then storeResponse), or the stored response to replay. An expired row
+ * is taken over as if it were not there.
+ */
+export async function claimKey(tx: Tx, claim: IdempotencyClaim): Promise<StoredResponse | null> {
+  const t = idempotencyKeys
+  const inserted = await selectRows<{ claimed: boolean }>(
+    tx,
+    sql`insert into ${t} (tenant_id, principal, key, request_hash, expires_at)
+        values (${claim.tenantId}, ${claim.principal}, ${claim.key}, ${claim.hash}, now() + ${TTL})
+        on conflict (tenant_id, principal, key) do update
+          set request_hash = excluded.request_hash, status_code = 0, response = null,
+              created_at = now(), expires_at = excluded.expires_at
+          where ${t.expiresAt} <= now()
+        returning true as claimed`,
+  )
+  if (inserted.length > 0) return null
+  const [row] = await selectRows<{ hash: string; statusCode: number; response: unknown }>(
+    tx,
+    sql`select request_hash as hash, status_code as "statusCode", response from ${t}
+        where ${t.tenantId} = ${claim.tenantId} and ${t.principal} = ${claim.principal}
+          and ${t.key} = ${claim.key}`,
+  )
+  if (!row || row.hash !== claim.hash) {
+    throw new Problem(
+      422,
+      'idempotency_key_reused',
+      'This Idempotency-Key was already used for a different request.',
+    )
+  }
+  return { statusCode: row.statusCode, body: row.response }
+}
+
+export async function storeResponse(tx: Tx, claim: IdempotencyClaim, response: StoredResponse) {
+  const t = idempotencyKeys
+  await tx.execute(
+    sql`update ${t} set status_code = ${response.statusCode}, response = ${JSON.stringify(response.body)}::jsonb
+        where ${t.tenantId} = ${claim.tenantId} and ${t.principal} = ${claim.principal}
+          and ${t.key} = ${claim.key}`,
+  )
+}
+
+/** Drops a few expired keys of the tenant now and then, so the table does not grow forever. */
+export async function pruneExpiredKeys(tx: Tx, tenantId: string) {
+  if (Math.random() > 0.01) return
+  const t = idempotencyKeys
+  await tx.execute(
+    sql`delete from ${t} where ctid in (select ctid from ${t}
+        where ${t.tenantId} = ${tenantId} and ${t.expiresAt} < now() limit 100)`,
+  )
+}

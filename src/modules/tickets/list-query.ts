@@ -1,0 +1,101 @@
+// GET /v1/tickets as one SQL statement: filters, full-text search and a keyset
+// over the chosen sort. Each sort and each filter has an index (see
+// schema/helpdesk.ts); the ORDER BY spells out NULLS LAST to match them.
+//
+// Keysets stay correct while rows change: a cursor is the last row's sort key,
+// so an inserted row lands in its place and never shifts the next page. With
+// sort=createdAt every row is returned exactly once. With -updatedAt or
+// -priority a row updated between pages moves before the cursor: it is never
+// returned twice, and shows up again on a fresh first page.
+import { type SQL, sql } from 'drizzle-orm'
+import type { TicketPriority } from '../../db/schema/helpdesk.ts'
+import { tickets } from '../../db/schema/helpdesk.ts'
+import { type CursorKey, decodeCursor } from '../../lib/cursor.ts'
+import { BadRequest } from '../../lib/problems.ts'
+import { normaliseTags } from '../../lib/tags.ts'
+import type { Caller } from './caller.ts'
+import type { ListTicketsQuery, Sort } from './schemas.ts'
+import { type TicketRow, ticketColumns, visibleTickets } from './ticket-sql.ts'
+
+type Order = Sort | 'relevance'
+export type ListedRow = TicketRow & { rank?: number }
+
+const PRIORITY_RANK: Record<TicketPriority, number> = { urgent: 4, high: 3, normal: 2, low: 1 }
+
+const ORDER_BY: Record<Order, SQL> = {
+  '-updatedAt': sql`${tickets.updatedAt} desc nulls last, ${tickets.id} desc nulls last`,
+  createdAt: sql`${tickets.createdAt}, ${tickets.id}`,
+  '-priority': sql`${tickets.priorityRank} desc nulls last, ${tickets.id} desc nulls last`,
+  relevance: sql`"rank" desc, ${tickets.id} desc`,
+}
+
+/** The cursor's key for a row: the sort name, then the sort columns. */
+function keyOf(order: Order, row: ListedRow): CursorKey {
+  switch (order) {
+    case '-updatedAt':
+      return [order, row.updatedAt, row.id]
+    case 'createdAt':
+      return [order, row.createdAt, row.id]
+    case '-priority':
+      return [order, PRIORITY_RANK[row.priority], row.id]
+    case 'relevance':
+      return [order, row.rank ?? 0, row.id]
+  }
+}
+
+function after(order: Order, key: CursorKey, rank: SQL): SQL {
+  const [, value, id] = key
+  if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id) || value === null) {
+    throw new BadRequest('invalid_cursor', 'The cursor is not valid for this list.')
+  }
+  switch (order) {
+    case '-updatedAt':
+      return sql`(${tickets.updatedAt}, ${tickets.id}) < (${String(value)}::timestamptz, ${id}::uuid)`
+    case 'createdAt':
+      return sql`(${tickets.createdAt}, ${tickets.id}) > (${String(value)}::timestamptz, ${id}::uuid)`
+    case '-priority':
+      return sql`(${tickets.priorityRank}, ${tickets.id}) < (${Number(value)}::smallint, ${id}::uuid)`
+    case 'relevance':
+      return sql`(${rank}, ${tickets.id}) < (${Number(value)}::real, ${id}::uuid)`
+  }
+}
+
+export function buildListQuery(caller: Caller, query: ListTicketsQuery) {
+  const order: Order = query.sort ?? (query.q ? 'relevance' : '-updatedAt')
+  const filters: SQL[] = [visibleTickets(caller)]
+  if (query.status?.length) {
+    const statuses = [...new Set(query.status)]
+    filters.push(
+      sql`${tickets.status} in (${sql.join(
+        statuses.map((s) => sql`${s}`),
+        sql`, `,
+      )})`,
+    )
+  }
+  if (query.priority) filters.push(sql`${tickets.priority} = ${query.priority}`)
+  if (query.assigneeId === 'none') filters.push(sql`${tickets.assigneeId} is null`)
+  else if (query.assigneeId) filters.push(sql`${tickets.assigneeId} = ${query.assigneeId}`)
+  if (query.requesterId) filters.push(sql`${tickets.requesterId} = ${query.requesterId}`)
+  if (query.tag) {
+    const [tag] = normaliseTags([query.tag])
+    filters.push(sql`${tickets.tags} @> array[${tag}]::text[]`)
+  }
+  // Customers search the public vector only, so an internal note never matches.
+  const vector = caller.seesInternal ? tickets.searchAll : tickets.searchPublic
+  const tsquery = sql`websearch_to_tsquery('english', ${query.q ?? ''})`
+  const rank = sql`ts_rank(${vector}, ${tsquery})`
+  if (query.q) filters.push(sql`${vector} @@ ${tsquery}`)
+
+  const key = decodeCursor(query.cursor, 3)
+  if (key) {
+    if (key[0] !== order) {
+      throw new BadRequest('invalid_cursor', 'The cursor belongs to another sort order.')
+    }
+    filters.push(after(order, key, rank))
+  }
+  const rankColumn = query.q ? sql`, ${rank} as "rank"` : sql``
+  const statement = sql`select ${ticketColumns}${rankColumn} from ${tickets}
+    where ${sql.join(filters, sql` and `)}
+    order by ${ORDER_BY[order]} limit ${query.limit + 1}`
+  return { statement, keyOf: (row: ListedRow) => keyOf(order, row) }
+}

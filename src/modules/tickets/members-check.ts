@@ -1,0 +1,50 @@
+// Who may be a ticket's requester or assignee: an active member of the tenant,
+// and for an assignee one whose role holds tickets:read_all (agent rights), or
+// they could not even see the ticket they are given.
+import { sql } from 'drizzle-orm'
+import type { DbOrTx } from '../../db/client.ts'
+import { selectRows } from '../../db/raw-query.ts'
+import { memberships, roles } from '../../db/schema/access.ts'
+import { users } from '../../db/schema/users.ts'
+import { Problem } from '../../lib/problems.ts'
+
+type ActiveMember = { name: string; permissions: string[] }
+
+async function activeMember(tx: DbOrTx, tenantId: string, userId: string) {
+  const [row] = await selectRows<ActiveMember>(
+    tx,
+    sql`select ${users.name} as name, ${roles.permissions} as permissions
+        from ${memberships}
+        join ${roles} on ${roles.tenantId} = ${memberships.tenantId} and ${roles.id} = ${memberships.roleId}
+        join ${users} on ${users.id} = ${memberships.userId}
+        where ${memberships.tenantId} = ${tenantId} and ${memberships.userId} = ${userId}
+          and ${memberships.active}`,
+  )
+  return row ?? null
+}
+
+/** The assignee's name, for the history; 422 invalid_assignee unless an active agent. */
+export async function assertAssignable(tx: DbOrTx, tenantId: string, userId: string) {
+  const member = await activeMember(tx, tenantId, userId)
+  if (!member?.permissions.includes('tickets:read_all')) {
+    throw new Problem(
+      422,
+      'invalid_assignee',
+      'The assignee must be an active member of this tenant with agent rights (tickets:read_all).',
+      { errors: [{ path: 'body/assigneeId', message: 'is not an active agent of this tenant' }] },
+    )
+  }
+  return member.name
+}
+
+export async function assertRequester(tx: DbOrTx, tenantId: string, userId: string) {
+  const member = await activeMember(tx, tenantId, userId)
+  if (!member) {
+    throw new Problem(
+      422,
+      'invalid_requester',
+      'The requester must be an active member of this tenant.',
+      { errors: [{ path: 'body/requesterId', message: 'is not an active member of this tenant' }] },
+    )
+  }
+}

@@ -1,0 +1,131 @@
+// /v1/tickets/{id}/messages (read the thread, post to it, with Idempotency-Key)
+// and /v1/tickets/{id}/ai-reply (queue an AI reply on demand). Registered by
+// routes.ts, which adds the shared schemas.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { withTenant } from '../../db/tenant-transaction.ts'
+import { insertJob } from '../../jobs/outbox.ts'
+import { ProblemRef } from '../../lib/problem-schema.ts'
+import { NotFound } from '../../lib/problems.ts'
+import { callerOf } from './caller.ts'
+import { claimKey, pathOf, pruneExpiredKeys, requestHash, storeResponse } from './idempotency.ts'
+import { findTicket, listMessages, postMessage } from './messages.ts'
+import {
+  CreateMessageBody,
+  IdempotencyHeaders,
+  ListMessagesQuery,
+  MessagePage,
+  type MessageView,
+  TicketParams,
+} from './schemas.ts'
+import { assertAcceptsMessages } from './status-rules.ts'
+
+const errors = { 400: ProblemRef, 401: ProblemRef, 403: ProblemRef, 404: ProblemRef }
+const tags = ['tickets']
+const MessageRef = Type.Unsafe<MessageView>(Type.Ref('Message'))
+
+const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/tickets/:id/messages',
+    {
+      config: { access: 'tenant', permission: 'tickets:read' },
+      schema: {
+        operationId: 'listTicketMessages',
+        tags,
+        summary: 'The thread of a ticket, oldest first',
+        description: 'Internal notes are included only for callers with messages:internal.',
+        params: TicketParams,
+        querystring: ListMessagesQuery,
+        response: { 200: MessagePage, ...errors },
+      },
+    },
+    async (request) => {
+      const caller = callerOf(request)
+      return withTenant(app.db, caller.tenantId, (tx) =>
+        listMessages(tx, caller, request.params.id, request.query),
+      )
+    },
+  )
+
+  app.post(
+    '/tickets/:id/messages',
+    {
+      config: { access: 'tenant', permission: 'tickets:write' },
+      schema: {
+        operationId: 'createTicketMessage',
+        tags,
+        summary: 'Reply to a ticket, or add an internal note',
+        description:
+          'authorType is agent for callers with tickets:read_all, else customer (never from ' +
+          'the body). internal needs messages:internal. A customer reply reopens a pending or ' +
+          'solved ticket; an agent public reply to a new or open one makes it pending; a ' +
+          'closed ticket takes no messages (409 ticket_closed).',
+        headers: IdempotencyHeaders,
+        params: TicketParams,
+        body: CreateMessageBody,
+        response: { 201: MessageRef, 409: ProblemRef, 422: ProblemRef, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request)
+      const key = request.headers['idempotency-key']
+      const claim = key
+        ? {
+            tenantId: caller.tenantId,
+            principal: caller.principal,
+            key,
+            hash: requestHash('POST', pathOf(request.url), request.body),
+          }
+        : null
+      const outcome = await withTenant(app.db, caller.tenantId, async (tx) => {
+        if (claim) {
+          const stored = await claimKey(tx, claim)
+          if (stored) return { replayed: true, body: stored.body as MessageView, jobs: [] }
+          await pruneExpiredKeys(tx, caller.tenantId)
+        }
+        const { message, jobs } = await postMessage(tx, caller, request.params.id, request.body)
+        if (claim) await storeResponse(tx, claim, { statusCode: 201, body: message })
+        return { replayed: false, body: message, jobs }
+      })
+      if (outcome.jobs.length > 0) await app.jobs.dispatch(outcome.jobs)
+      if (outcome.replayed) reply.header('idempotent-replayed', 'true')
+      return reply.code(201).send(outcome.body)
+    },
+  )
+
+  app.post(
+    '/tickets/:id/ai-reply',
+    {
+      config: { access: 'tenant', permission: 'ai:use' },
+      schema: {
+        operationId: 'requestAiReply',
+        tags,
+        summary: 'Queue an AI reply for the ticket',
+        description: "The reply follows the tenant's aiReplyMode: internal in draft mode.",
+        params: TicketParams,
+        response: {
+          202: Type.Object({ jobId: Type.String({ format: 'uuid' }) }),
+          409: ProblemRef,
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request)
+      const job = await withTenant(app.db, caller.tenantId, async (tx) => {
+        const ticket = await findTicket(tx, caller, request.params.id)
+        if (!ticket) throw new NotFound('ticket')
+        assertAcceptsMessages(ticket.status)
+        return insertJob(tx, {
+          tenantId: caller.tenantId,
+          queue: 'ai-reply',
+          payload: { ticketId: ticket.id },
+        })
+      })
+      await app.jobs.dispatch([job])
+      return reply.code(202).send({ jobId: job.id })
+    },
+  )
+}
+
+export default messageRoutes

@@ -1,0 +1,202 @@
+// /v1/tickets: create (Idempotency-Key), list (filters, search, keyset), read,
+// change (If-Match) and soft-delete tickets. The messages and the AI-reply
+// routes live in messages-routes.ts, registered here so they share the schemas.
+// Reads go through readInTenant (one round trip, prepared statement), writes
+// through withTenant; jobs are dispatched only after their commit.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { sql } from 'drizzle-orm'
+import { Type } from 'typebox'
+import { tickets } from '../../db/schema/helpdesk.ts'
+import { readInTenant } from '../../db/tenant-read.ts'
+import { withTenant } from '../../db/tenant-transaction.ts'
+import { recordAudit, requestActor } from '../../lib/audit.ts'
+import { toPage } from '../../lib/cursor.ts'
+import { ProblemRef } from '../../lib/problem-schema.ts'
+import { NotFound } from '../../lib/problems.ts'
+import { callerOf } from './caller.ts'
+import { claimKey, pathOf, pruneExpiredKeys, requestHash, storeResponse } from './idempotency.ts'
+import { buildListQuery, type ListedRow } from './list-query.ts'
+import messageRoutes from './messages-routes.ts'
+import {
+  CreateTicketBody,
+  IdempotencyHeaders,
+  IfMatchHeaders,
+  ListTicketsQuery,
+  Message,
+  Ticket,
+  TicketPage,
+  TicketParams,
+  TicketWithMessage,
+  UpdateTicketBody,
+} from './schemas.ts'
+import { createTicket, softDeleteTicket, updateTicket } from './service.ts'
+import { etagOf, type TicketRow, ticketColumns, visibleTickets } from './ticket-sql.ts'
+
+const errors = { 400: ProblemRef, 401: ProblemRef, 403: ProblemRef, 404: ProblemRef }
+const tags = ['tickets']
+
+const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addSchema(Ticket)
+  app.addSchema(Message)
+  app.addSchema(TicketWithMessage)
+
+  app.post(
+    '/tickets',
+    {
+      config: { access: 'tenant', permission: 'tickets:write' },
+      schema: {
+        operationId: 'createTicket',
+        tags,
+        summary: 'Open a ticket with its first message',
+        description:
+          'A caller without tickets:read_all is always its own requester. With an ' +
+          'Idempotency-Key, a retry with the same body within 24 h returns the first response.',
+        headers: IdempotencyHeaders,
+        body: CreateTicketBody,
+        response: { 201: TicketWithMessage, 409: ProblemRef, 422: ProblemRef, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request)
+      const key = request.headers['idempotency-key']
+      const claim = key
+        ? {
+            tenantId: caller.tenantId,
+            principal: caller.principal,
+            key,
+            hash: requestHash('POST', pathOf(request.url), request.body),
+          }
+        : null
+      const outcome = await withTenant(app.db, caller.tenantId, async (tx) => {
+        if (claim) {
+          const stored = await claimKey(tx, claim)
+          if (stored) return { replayed: true, body: stored.body as Record<string, unknown> }
+          await pruneExpiredKeys(tx, caller.tenantId)
+        }
+        const created = await createTicket(tx, caller, request.body)
+        const body = { ...created.ticket, firstMessage: created.message }
+        if (claim) await storeResponse(tx, claim, { statusCode: 201, body })
+        return { replayed: false, body, jobs: created.jobs }
+      })
+      if (outcome.jobs) await app.jobs.dispatch(outcome.jobs)
+      if (outcome.replayed) reply.header('idempotent-replayed', 'true')
+      const body = outcome.body as typeof outcome.body & TicketRow
+      return reply
+        .code(201)
+        .header('location', `/v1/tickets/${body.id}`)
+        .header('etag', etagOf(body.version))
+        .send(body as never)
+    },
+  )
+
+  app.get(
+    '/tickets',
+    {
+      config: { access: 'tenant', permission: 'tickets:read' },
+      schema: {
+        operationId: 'listTickets',
+        tags,
+        summary: 'Tickets, newest activity first; filters, full-text search, cursor pages',
+        description:
+          'A caller without tickets:read_all sees only the tickets it requested. With q, ' +
+          'results are ranked (a subject match above a message match) unless sort is given; ' +
+          'internal notes are searched only with messages:internal.',
+        querystring: ListTicketsQuery,
+        response: { 200: TicketPage, ...errors },
+      },
+    },
+    async (request) => {
+      const caller = callerOf(request)
+      const { statement, keyOf } = buildListQuery(caller, request.query)
+      const rows = await readInTenant<ListedRow>(app.database, caller.tenantId, statement)
+      return toPage(rows, request.query.limit, keyOf)
+    },
+  )
+
+  app.get(
+    '/tickets/:id',
+    {
+      config: { access: 'tenant', permission: 'tickets:read' },
+      schema: {
+        operationId: 'getTicket',
+        tags,
+        summary: 'One ticket, with its ETag',
+        params: TicketParams,
+        response: { 200: Ticket, 304: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request)
+      const [row] = await readInTenant<TicketRow>(
+        app.database,
+        caller.tenantId,
+        sql`select ${ticketColumns} from ${tickets}
+            where ${visibleTickets(caller)} and ${tickets.id} = ${request.params.id}`,
+      )
+      if (!row) throw new NotFound('ticket')
+      const etag = etagOf(row.version)
+      reply.header('etag', etag)
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send(null)
+      return row
+    },
+  )
+
+  app.patch(
+    '/tickets/:id',
+    {
+      config: { access: 'tenant', permission: 'tickets:write' },
+      schema: {
+        operationId: 'updateTicket',
+        tags,
+        summary: 'Change a ticket, field by field as your permissions allow',
+        description:
+          'assigneeId needs tickets:assign (and an active member with tickets:read_all); ' +
+          'status, priority and tags need tickets:read_all; a requester may change the ' +
+          'subject. With If-Match, a stale ETag answers 412 precondition_failed.',
+        headers: IfMatchHeaders,
+        params: TicketParams,
+        body: UpdateTicketBody,
+        response: { 200: Ticket, 409: ProblemRef, 412: ProblemRef, 422: ProblemRef, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request)
+      const updated = await withTenant(app.db, caller.tenantId, (tx) =>
+        updateTicket(tx, caller, request.params.id, request.body, request.headers['if-match']),
+      )
+      return reply.header('etag', etagOf(updated.version)).send(updated)
+    },
+  )
+
+  app.delete(
+    '/tickets/:id',
+    {
+      config: { access: 'tenant', permission: 'tickets:delete' },
+      schema: {
+        operationId: 'deleteTicket',
+        tags,
+        summary: 'Delete a ticket (soft: it disappears from every list and read)',
+        params: TicketParams,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request)
+      await withTenant(app.db, caller.tenantId, async (tx) => {
+        await softDeleteTicket(tx, caller, request.params.id)
+        await recordAudit(tx, {
+          tenantId: caller.tenantId,
+          action: 'ticket.deleted',
+          targetType: 'ticket',
+          targetId: request.params.id,
+          ...requestActor(request),
+        })
+      })
+      return reply.code(204).send(null)
+    },
+  )
+
+  await app.register(messageRoutes)
+}
+
+export default ticketRoutes

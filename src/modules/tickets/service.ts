@@ -1,0 +1,195 @@
+// Ticket writes: create (numbered through the tenant's counter row), change
+// (guarded per field, with If-Match and history), soft delete.
+import { sql } from 'drizzle-orm'
+import { uuidv7 } from 'uuidv7'
+import type { Tx } from '../../db/client.ts'
+import { selectRows } from '../../db/raw-query.ts'
+import { ticketCounters, tickets } from '../../db/schema/helpdesk.ts'
+import { textArray } from '../../db/sql-fragments.ts'
+import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
+import type { Permission } from '../../lib/permissions.ts'
+import { BadRequest, Conflict, Forbidden, NotFound, Problem } from '../../lib/problems.ts'
+import { normaliseTags } from '../../lib/tags.ts'
+import type { Caller } from './caller.ts'
+import { assertAssignable, assertRequester } from './members-check.ts'
+import { findTicket, insertMessage, insertSystemMessage, queueMessageJobs } from './messages.ts'
+import type { MessageView } from './schemas.ts'
+import { assertManualTransition } from './status-rules.ts'
+import { ifMatchAccepts, type TicketRow, ticketColumns, visibleTickets } from './ticket-sql.ts'
+
+type NewTicket = {
+  subject: string
+  body: string
+  priority?: TicketRow['priority']
+  tags?: string[]
+  requesterId?: string
+}
+
+async function requesterFor(tx: Tx, caller: Caller, asked: string | undefined) {
+  if (!caller.seesAll) {
+    if (!caller.userId) {
+      throw new Forbidden('forbidden', 'An API key needs tickets:read_all to open tickets.')
+    }
+    if (asked && asked !== caller.userId) {
+      throw new Forbidden('forbidden', 'A customer is always the requester of its own tickets.')
+    }
+    return caller.userId
+  }
+  const requester = asked ?? caller.userId
+  if (!requester) {
+    throw new BadRequest('requester_required', 'Name the requesterId: an API key is no user.', [
+      { path: 'body/requesterId', message: 'is required for an API key' },
+    ])
+  }
+  if (requester !== caller.userId) await assertRequester(tx, caller.tenantId, requester)
+  return requester
+}
+
+/**
+ * The number comes from the tenant's counter row, incremented in this
+ * transaction: its row lock makes concurrent creates wait for each other, and
+ * a rolled-back create gives its number back, so committed numbers have no gaps.
+ */
+export async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
+  const requesterId = await requesterFor(tx, caller, input.requesterId)
+  const tags = normaliseTags(input.tags ?? [])
+  const [ticket] = await selectRows<TicketRow>(
+    tx,
+    sql`with counter as (
+          insert into ${ticketCounters} (tenant_id, last_number) values (${caller.tenantId}, 1)
+          on conflict (tenant_id) do update set last_number = ${ticketCounters.lastNumber} + 1
+          returning last_number)
+        insert into ${tickets} (id, tenant_id, number, subject, priority, requester_id, tags)
+        select ${uuidv7()}, ${caller.tenantId}, counter.last_number, ${input.subject},
+               ${input.priority ?? 'normal'}, ${requesterId}, ${textArray(tags)}
+        from counter
+        returning ${ticketColumns}`,
+  )
+  if (!ticket) throw new Error('ticket insert returned no row')
+  const message = await insertMessage(tx, {
+    tenantId: caller.tenantId,
+    ticketId: ticket.id,
+    authorId: caller.userId,
+    authorType: caller.authorType,
+    body: input.body,
+    internal: false,
+  })
+  const [context] = await selectRows<{ aiReplyMode: string | null }>(
+    tx,
+    sql`select settings ->> 'aiReplyMode' as "aiReplyMode" from tenants where id = ${caller.tenantId}`,
+  )
+  const jobs: QueuedJob[] = []
+  if (caller.authorType === 'customer') {
+    jobs.push(
+      await insertJob(tx, {
+        tenantId: caller.tenantId,
+        queue: 'email',
+        payload: { template: 'ticket-created', ticketId: ticket.id },
+      }),
+    )
+    const mode = context?.aiReplyMode ?? null
+    jobs.push(
+      ...(await queueMessageJobs(tx, caller, { id: ticket.id, aiReplyMode: mode }, message)),
+    )
+  }
+  return { ticket, message, jobs }
+}
+
+export type TicketPatch = {
+  subject?: string
+  status?: TicketRow['status']
+  priority?: TicketRow['priority']
+  assigneeId?: string | null
+  tags?: string[]
+}
+
+/** Which permission each field needs, beyond tickets:write on the route. */
+function assertMayChange(caller: Caller, ticket: TicketRow, patch: TicketPatch) {
+  const need = (field: keyof TicketPatch, ok: boolean, permission: Permission) => {
+    if (patch[field] !== undefined && !ok) {
+      throw new Forbidden('forbidden', `Changing ${field} needs the ${permission} permission.`)
+    }
+  }
+  need('assigneeId', caller.can('tickets:assign'), 'tickets:assign')
+  need('status', caller.seesAll, 'tickets:read_all')
+  need('priority', caller.seesAll, 'tickets:read_all')
+  need('tags', caller.seesAll, 'tickets:read_all')
+  // A customer may reword the subject of a ticket it requested (the only ones it sees).
+  need('subject', caller.seesAll || ticket.requesterId === caller.userId, 'tickets:read_all')
+}
+
+export async function updateTicket(
+  tx: Tx,
+  caller: Caller,
+  id: string,
+  patch: TicketPatch,
+  ifMatch: string | undefined,
+) {
+  const ticket = await findTicket(tx, caller, id, true)
+  if (!ticket) throw new NotFound('ticket')
+  if (ifMatch !== undefined && !ifMatchAccepts(ifMatch, ticket.version)) {
+    throw new Problem(412, 'precondition_failed', 'The ticket changed since you read it (ETag).')
+  }
+  assertMayChange(caller, ticket, patch)
+  if (ticket.status === 'closed') {
+    throw new Conflict('A closed ticket cannot be changed.', 'ticket_closed')
+  }
+  const history: { body: string; internal: boolean }[] = []
+  const set = [sql`version = version + 1`, sql`updated_at = now()`]
+  if (patch.subject !== undefined && patch.subject !== ticket.subject) {
+    set.push(sql`subject = ${patch.subject}`)
+    history.push({ body: `Subject changed to "${patch.subject}"`, internal: true })
+  }
+  if (patch.status !== undefined && patch.status !== ticket.status) {
+    assertManualTransition(ticket.status, patch.status)
+    set.push(sql`status = ${patch.status}`)
+    history.push({
+      body: `Status changed from ${ticket.status} to ${patch.status}`,
+      internal: false,
+    })
+  }
+  if (patch.priority !== undefined && patch.priority !== ticket.priority) {
+    set.push(sql`priority = ${patch.priority}`)
+    history.push({
+      body: `Priority changed from ${ticket.priority} to ${patch.priority}`,
+      internal: true,
+    })
+  }
+  if (patch.assigneeId !== undefined && patch.assigneeId !== ticket.assigneeId) {
+    const name = patch.assigneeId
+      ? await assertAssignable(tx, caller.tenantId, patch.assigneeId)
+      : null
+    set.push(sql`assignee_id = ${patch.assigneeId}`)
+    history.push({ body: name ? `Assigned to ${name}` : 'Unassigned', internal: true })
+  }
+  if (patch.tags !== undefined) {
+    const tags = normaliseTags(patch.tags)
+    if (tags.join('\n') !== ticket.tags.join('\n')) {
+      set.push(sql`tags = ${textArray(tags)}`)
+      history.push({ body: `Tags set to ${tags.join(', ') || '(none)'}`, internal: true })
+    }
+  }
+  if (history.length === 0) return ticket
+  const [updated] = await selectRows<TicketRow>(
+    tx,
+    sql`update ${tickets} set ${sql.join(set, sql`, `)}
+        where ${tickets.tenantId} = ${caller.tenantId} and ${tickets.id} = ${id}
+        returning ${ticketColumns}`,
+  )
+  for (const entry of history) {
+    await insertSystemMessage(tx, caller, id, entry.body, entry.internal)
+  }
+  return updated ?? ticket
+}
+
+export async function softDeleteTicket(tx: Tx, caller: Caller, id: string) {
+  const rows = await selectRows<{ id: string }>(
+    tx,
+    sql`update ${tickets} set deleted_at = now(), version = version + 1
+        where ${visibleTickets(caller)} and ${tickets.id} = ${id}
+        returning ${tickets.id} as id`,
+  )
+  if (rows.length === 0) throw new NotFound('ticket')
+}
+
+export type CreatedTicket = { ticket: TicketRow; message: MessageView; jobs: QueuedJob[] }
