@@ -6,13 +6,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../config.ts'
 import { ProblemRef } from '../../lib/problem-schema.ts'
-import { emailRateLimit } from './routes.ts'
+import { requestPasswordReset, resetPassword, verifyEmail } from './mailed-tokens.ts'
+import { emailRateLimit, ipRateLimit } from './rate-limits.ts'
 import { Accepted, ForgotBody, NoContent, ResetBody, VerifyBody } from './schemas.ts'
-import { requestPasswordReset, resetPassword, verifyEmail } from './service.ts'
 import type { TokenIssuer } from './token-issuer.ts'
 
 const TAGS = ['auth']
-const MINUTE = 60_000
 /** Longer than the work takes either way, so both answers leave at the same time. */
 const FORGOT_FLOOR_MS = 150
 
@@ -21,7 +20,7 @@ const passwordRoutes: FastifyPluginAsyncTypebox<{ config: Config; issuer: TokenI
   opts,
 ) => {
   const { config, issuer } = opts
-  const authLimit = { max: config.AUTH_RATE_LIMIT_MAX, timeWindow: MINUTE }
+  const authLimit = ipRateLimit(config)
 
   app.post(
     '/password/forgot',

@@ -4,17 +4,16 @@
 // checks too (login CSRF); the auth routes have their own per-IP rate limit
 // (AUTH_RATE_LIMIT_MAX a minute), and login and forgot-password one per email.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Static } from 'typebox'
 import type { Config } from '../../config.ts'
 import { recordAudit } from '../../lib/audit.ts'
 import { ProblemRef } from '../../lib/problem-schema.ts'
 import { Forbidden, Problem, Unauthorized } from '../../lib/problems.ts'
-import { hashToken } from '../../lib/tokens.ts'
 import { checkRequestSource, originPolicy } from '../../plugins/auth-csrf.ts'
 import { ensureBootstrapAdmin } from './bootstrap-admin.ts'
 import passwordRoutes from './password-routes.ts'
-import { normaliseEmail } from './passwords.ts'
+import { emailRateLimit, ipRateLimit } from './rate-limits.ts'
 import { rotateRefreshToken } from './refresh-tokens.ts'
 import {
   CsrfResponse,
@@ -32,26 +31,13 @@ import { revokeSessions, sessionOfRefreshToken } from './sessions.ts'
 import { tokenIssuer } from './token-issuer.ts'
 
 const TAGS = ['auth']
-const MINUTE = 60_000
 const USER_SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }]
-
-/** A per-email limiter (preHandler: the body is parsed by then). */
-export function emailRateLimit(app: FastifyInstance, config: Config, name: string) {
-  return app.rateLimit({
-    max: config.AUTH_RATE_LIMIT_MAX,
-    timeWindow: MINUTE,
-    keyGenerator: (request: FastifyRequest) => {
-      const email = (request.body as { email?: unknown } | undefined)?.email
-      return `auth-email:${name}:${hashToken(normaliseEmail(String(email ?? '')))}`
-    },
-  })
-}
 
 const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, opts) => {
   const { config } = opts
   const issuer = tokenIssuer(app, config)
   const policy = originPolicy(config)
-  const authLimit = { max: config.AUTH_RATE_LIMIT_MAX, timeWindow: MINUTE }
+  const authLimit = ipRateLimit(config)
   const loginCsrf = async (request: FastifyRequest) => checkRequestSource(request, policy, false)
   // refresh and logout take an optional body: a cookie client sends none.
   const emptyBody = async (request: FastifyRequest) => {

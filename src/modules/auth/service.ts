@@ -4,18 +4,17 @@
 // outbox jobs inserted in the same transaction; the caller dispatches them
 // after commit. Account events have no tenant, so their audit rows are written
 // in a transaction with no tenant set (before signup creates a tenant).
-import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm'
-import type { Db, DbOrTx } from '../../db/client.ts'
+import { and, asc, eq, isNull, sql } from 'drizzle-orm'
+import type { Db } from '../../db/client.ts'
 import { memberships, roles } from '../../db/schema/access.ts'
 import { tenants } from '../../db/schema/tenants.ts'
-import { users, userTokens } from '../../db/schema/users.ts'
+import { users } from '../../db/schema/users.ts'
 import { withScope } from '../../db/tenant-transaction.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
 import { recordAudit } from '../../lib/audit.ts'
 import { isPermission } from '../../lib/permissions.ts'
 import { BadRequest, Conflict, Problem, Unauthorized } from '../../lib/problems.ts'
 import { createTenantWithOwner } from '../../lib/tenant-provisioning.ts'
-import { hashToken } from '../../lib/tokens.ts'
 import {
   hashPassword,
   needsRehash,
@@ -24,12 +23,7 @@ import {
   verifyDummyPassword,
   verifyPassword,
 } from './passwords.ts'
-import {
-  revokeSessions,
-  type SessionLimits,
-  type StartedSession,
-  startSession,
-} from './sessions.ts'
+import { type SessionLimits, type StartedSession, startSession } from './sessions.ts'
 
 export type Client = { ip: string | null; userAgent: string | null }
 export type AccountPolicy = SessionLimits & {
@@ -62,7 +56,7 @@ export function publicUser(u: UserRow): PublicUser {
 
 export type SignedIn = StartedSession & { user: PublicUser; jobs: QueuedJob[] }
 
-function checkPassword(password: string, email: string, minLength: number) {
+export function checkPassword(password: string, email: string, minLength: number) {
   const problem = passwordProblem(password, email, minLength)
   if (problem) {
     throw new BadRequest('weak_password', problem, [{ path: 'body/password', message: problem }])
@@ -272,123 +266,4 @@ export async function userMemberships(db: Db, userId: string) {
     role: { id: r.roleId, name: r.roleName },
     permissions: r.permissions.filter(isPermission),
   }))
-}
-
-/** Queues a reset email when the account exists; the caller hides which it was. */
-export async function requestPasswordReset(db: Db, email: string): Promise<QueuedJob[]> {
-  const user = await findUserByEmail(db, email)
-  if (!user) return []
-  const job = await insertJob(db, {
-    tenantId: null,
-    queue: 'email',
-    payload: { template: 'password-reset', userId: user.id },
-  })
-  return [job]
-}
-
-const invalidToken = () =>
-  new BadRequest(
-    'invalid_or_expired_token',
-    'The token is not valid, was used already, or has expired.',
-  )
-
-/** Marks a one-time token used, atomically, and returns its user; null if not usable. */
-async function consumeUserToken(
-  db: DbOrTx,
-  raw: string,
-  purpose: 'verify_email' | 'password_reset',
-  now: number,
-): Promise<string | null> {
-  const [row] = await db
-    .update(userTokens)
-    .set({ usedAt: new Date(now) })
-    .where(
-      and(
-        eq(userTokens.tokenHash, hashToken(raw)),
-        eq(userTokens.purpose, purpose),
-        isNull(userTokens.usedAt),
-        gt(userTokens.expiresAt, new Date(now)),
-      ),
-    )
-    .returning({ userId: userTokens.userId })
-  return row?.userId ?? null
-}
-
-/** Sets the password and revokes every session of the user; returns the revoked ids. */
-export async function resetPassword(
-  db: Db,
-  input: { token: string; password: string },
-  ctx: { now: number; client: Client; policy: AccountPolicy },
-): Promise<string[]> {
-  const [pending] = await db
-    .select({ email: users.email })
-    .from(userTokens)
-    .innerJoin(users, eq(users.id, userTokens.userId))
-    .where(
-      and(
-        eq(userTokens.tokenHash, hashToken(input.token)),
-        eq(userTokens.purpose, 'password_reset'),
-      ),
-    )
-  if (!pending) throw invalidToken()
-  checkPassword(input.password, pending.email, ctx.policy.PASSWORD_MIN_LENGTH)
-  const passwordHash = await hashPassword(input.password)
-  const now = new Date(ctx.now)
-  return db.transaction(async (tx) => {
-    const userId = await consumeUserToken(tx, input.token, 'password_reset', ctx.now)
-    if (!userId) throw invalidToken()
-    await tx
-      .update(users)
-      .set({
-        passwordHash,
-        passwordChangedAt: now,
-        failedLoginCount: 0,
-        lockedUntil: null,
-        // Following the mailed link proved the address.
-        emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now})`,
-        updatedAt: now,
-      })
-      .where(eq(users.id, userId))
-    // Any other reset link still in a mailbox dies with this one.
-    await tx
-      .update(userTokens)
-      .set({ usedAt: now })
-      .where(
-        and(
-          eq(userTokens.userId, userId),
-          eq(userTokens.purpose, 'password_reset'),
-          isNull(userTokens.usedAt),
-        ),
-      )
-    const revoked = await revokeSessions(tx, { userId, now: ctx.now, reason: 'password_reset' })
-    await recordAudit(tx, {
-      tenantId: null,
-      action: 'auth.password_reset',
-      actorUserId: userId,
-      targetType: 'user',
-      targetId: userId,
-      ...ctx.client,
-      data: { revokedSessions: revoked.length },
-    })
-    return revoked
-  })
-}
-
-export async function verifyEmail(db: Db, token: string, ctx: { now: number; client: Client }) {
-  await db.transaction(async (tx) => {
-    const userId = await consumeUserToken(tx, token, 'verify_email', ctx.now)
-    if (!userId) throw invalidToken()
-    await tx
-      .update(users)
-      .set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${new Date(ctx.now)})` })
-      .where(eq(users.id, userId))
-    await recordAudit(tx, {
-      tenantId: null,
-      action: 'auth.email_verified',
-      actorUserId: userId,
-      targetType: 'user',
-      targetId: userId,
-      ...ctx.client,
-    })
-  })
 }

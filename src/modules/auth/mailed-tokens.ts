@@ -1,0 +1,136 @@
+// The mailed one-time tokens: password reset and email verification. The
+// email job mints each token and stores only its SHA-256 hash in user_tokens;
+// here a token is found by that hash, used once (an atomic conditional update),
+// and refused after it expires. A reset sets the password and revokes every
+// session of the user in the same transaction.
+import { and, eq, gt, isNull, sql } from 'drizzle-orm'
+import type { Db, DbOrTx } from '../../db/client.ts'
+import { users, userTokens } from '../../db/schema/users.ts'
+import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
+import { recordAudit } from '../../lib/audit.ts'
+import { BadRequest } from '../../lib/problems.ts'
+import { hashToken } from '../../lib/tokens.ts'
+import { hashPassword } from './passwords.ts'
+import { type AccountPolicy, type Client, checkPassword, findUserByEmail } from './service.ts'
+import { revokeSessions } from './sessions.ts'
+
+/** Queues a reset email when the account exists; the caller hides which it was. */
+export async function requestPasswordReset(db: Db, email: string): Promise<QueuedJob[]> {
+  const user = await findUserByEmail(db, email)
+  if (!user) return []
+  const job = await insertJob(db, {
+    tenantId: null,
+    queue: 'email',
+    payload: { template: 'password-reset', userId: user.id },
+  })
+  return [job]
+}
+
+const invalidToken = () =>
+  new BadRequest(
+    'invalid_or_expired_token',
+    'The token is not valid, was used already, or has expired.',
+  )
+
+/** Marks a one-time token used, atomically, and returns its user; null if not usable. */
+async function consumeUserToken(
+  db: DbOrTx,
+  raw: string,
+  purpose: 'verify_email' | 'password_reset',
+  now: number,
+): Promise<string | null> {
+  const [row] = await db
+    .update(userTokens)
+    .set({ usedAt: new Date(now) })
+    .where(
+      and(
+        eq(userTokens.tokenHash, hashToken(raw)),
+        eq(userTokens.purpose, purpose),
+        isNull(userTokens.usedAt),
+        gt(userTokens.expiresAt, new Date(now)),
+      ),
+    )
+    .returning({ userId: userTokens.userId })
+  return row?.userId ?? null
+}
+
+/** Sets the password and revokes every session of the user; returns the revoked ids. */
+export async function resetPassword(
+  db: Db,
+  input: { token: string; password: string },
+  ctx: { now: number; client: Client; policy: AccountPolicy },
+): Promise<string[]> {
+  const [pending] = await db
+    .select({ email: users.email })
+    .from(userTokens)
+    .innerJoin(users, eq(users.id, userTokens.userId))
+    .where(
+      and(
+        eq(userTokens.tokenHash, hashToken(input.token)),
+        eq(userTokens.purpose, 'password_reset'),
+      ),
+    )
+  if (!pending) throw invalidToken()
+  checkPassword(input.password, pending.email, ctx.policy.PASSWORD_MIN_LENGTH)
+  const passwordHash = await hashPassword(input.password)
+  const now = new Date(ctx.now)
+  return db.transaction(async (tx) => {
+    const userId = await consumeUserToken(tx, input.token, 'password_reset', ctx.now)
+    if (!userId) throw invalidToken()
+    await tx
+      .update(users)
+      .set({
+        passwordHash,
+        passwordChangedAt: now,
+        failedLoginCount: 0,
+        lockedUntil: null,
+        // Following the mailed link proved the address.
+        emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.toISOString()}::timestamptz)`,
+        updatedAt: now,
+      })
+      .where(eq(users.id, userId))
+    // Any other reset link still in a mailbox dies with this one.
+    await tx
+      .update(userTokens)
+      .set({ usedAt: now })
+      .where(
+        and(
+          eq(userTokens.userId, userId),
+          eq(userTokens.purpose, 'password_reset'),
+          isNull(userTokens.usedAt),
+        ),
+      )
+    const revoked = await revokeSessions(tx, { userId, now: ctx.now, reason: 'password_reset' })
+    await recordAudit(tx, {
+      tenantId: null,
+      action: 'auth.password_reset',
+      actorUserId: userId,
+      targetType: 'user',
+      targetId: userId,
+      ...ctx.client,
+      data: { revokedSessions: revoked.length },
+    })
+    return revoked
+  })
+}
+
+export async function verifyEmail(db: Db, token: string, ctx: { now: number; client: Client }) {
+  await db.transaction(async (tx) => {
+    const userId = await consumeUserToken(tx, token, 'verify_email', ctx.now)
+    if (!userId) throw invalidToken()
+    await tx
+      .update(users)
+      .set({
+        emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${new Date(ctx.now).toISOString()}::timestamptz)`,
+      })
+      .where(eq(users.id, userId))
+    await recordAudit(tx, {
+      tenantId: null,
+      action: 'auth.email_verified',
+      actorUserId: userId,
+      targetType: 'user',
+      targetId: userId,
+      ...ctx.client,
+    })
+  })
+}
