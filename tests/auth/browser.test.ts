@@ -75,7 +75,12 @@ it('runs signup, me, a CSRF-protected change, refresh and logout with cookies on
   const call = (method: string, path: string, opts: { body?: unknown; csrf?: string } = {}) =>
     page.evaluate(
       ([api, m, p, o]) =>
-        (window as unknown as { call: (...a: unknown[]) => Promise<Answer> }).call(api, m, p, o),
+        (globalThis as unknown as { call: (...a: unknown[]) => Promise<Answer> }).call(
+          api,
+          m,
+          p,
+          o,
+        ),
       [apiOrigin, method, path, opts] as const,
     )
 
@@ -87,7 +92,11 @@ it('runs signup, me, a CSRF-protected change, refresh and logout with cookies on
 
   expect((await call('GET', '/v1/auth/me')).status).toBe(200)
   // The SPA's own origin cannot read the API's cookies.
-  expect(await page.evaluate(() => document.cookie)).toBe('')
+  expect(
+    await page.evaluate(
+      () => (globalThis as unknown as { document: { cookie: string } }).document.cookie,
+    ),
+  ).toBe('')
 
   const refused = await call('POST', '/v1/auth/sessions/revoke-others')
   expect(refused.status).toBe(403)
