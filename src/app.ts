@@ -2,7 +2,7 @@
 // first, then the feature modules. It never listens: server.ts does, and tests
 // call app.inject() on the very same app.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyServerOptions, LogController } from 'fastify'
 import type { Config } from './config.ts'
 import { loggerOptions } from './lib/logger.ts'
 import { requestIdFor } from './lib/request-id.ts'
@@ -41,9 +41,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   const app = Fastify({
     logger,
     genReqId: requestIdFor,
-    requestIdLogLabel: 'reqId',
     // One line per request, written on response (below), instead of two.
-    disableRequestLogging: true,
+    logController: new LogController({ requestIdLogLabel: 'reqId', disableRequestLogging: true }),
     bodyLimit: config.BODY_LIMIT_BYTES,
     // A hop count is valid here although Fastify's types only name strings and booleans.
     trustProxy: config.TRUST_PROXY as FastifyServerOptions['trustProxy'],
