@@ -97,7 +97,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     ticketRoutes,
     kbRoutes,
   ]) {
-    await app.register(routes, { prefix: '/v1' })
+    await app.register(routes, { config, prefix: '/v1' })
   }
 
   return app

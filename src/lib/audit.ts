@@ -2,7 +2,9 @@
 // transaction (so an event exists exactly when its change was committed). The
 // transaction's tenant scope must match event.tenantId: row-level security
 // checks it (null tenant → a transaction with no tenant set).
-import type { DbOrTx } from '../db/client.ts'
+import { and, eq, sql } from 'drizzle-orm'
+import type { DbOrTx, Tx } from '../db/client.ts'
+import { memberships } from '../db/schema/access.ts'
 import { auditEvents } from '../db/schema/audit.ts'
 
 export type AuditEvent = {
@@ -44,4 +46,28 @@ export function requestActor(request: {
     ip: request.ip,
     userAgent: typeof agent === 'string' ? agent : null,
   }
+}
+
+/**
+ * Writes an event into every tenant the user is an active member of (a login
+ * shows in each tenant's audit log). Uses the own_memberships read path, then
+ * scopes the transaction to each tenant in turn for the insert.
+ */
+export async function recordInUserTenants(
+  tx: Tx,
+  userId: string,
+  event: Omit<AuditEvent, 'tenantId'>,
+): Promise<void> {
+  await tx.execute(sql`select set_config('app.user_id', ${userId}, true)`)
+  const rows = await tx
+    .select({ tenantId: memberships.tenantId })
+    .from(memberships)
+    .where(and(eq(memberships.userId, userId), eq(memberships.active, true)))
+  for (const { tenantId } of rows) {
+    await tx.execute(sql`select set_config('app.tenant_id', ${tenantId}, true)`)
+    await recordAudit(tx, { ...event, tenantId })
+  }
+  await tx.execute(
+    sql`select set_config('app.tenant_id', '', true), set_config('app.user_id', '', true)`,
+  )
 }

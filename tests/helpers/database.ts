@@ -9,7 +9,7 @@ export type TestDatabase = { name: string; url: string; drop(): Promise<void> }
 
 export async function createTestDatabase(): Promise<TestDatabase> {
   const template = inject('templateDatabase')
-  const name = `dp_test_${randomBytes(6).toString('hex')}`
+  const name = `dp_test_${Math.floor(Date.now() / 1000)}_${randomBytes(5).toString('hex')}`
   const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
   try {
     // Two files cloning at the same instant can collide on the template's lock.

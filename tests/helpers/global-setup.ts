@@ -25,14 +25,20 @@ export default async function setup(project: TestProject) {
   const template = `dp_tpl_${migrationsHash()}`
   const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} })
   try {
-    // Databases left behind by an interrupted run.
+    // Databases left behind by interrupted runs: test databases carry their
+    // creation time in their name, and only those over a few hours old and
+    // unused are dropped, so a concurrent run (another checkout) is never hit.
+    // Templates of other migration sets are kept for the same reason.
     const stale = await admin<{ datname: string }[]>`
       select datname from pg_database
-      where (datname like 'dp_test_%' or (datname like 'dp_tpl_%' and datname <> ${template}))
+      where datname ~ '^dp_test_[0-9]+_'
+        and split_part(datname, '_', 3)::bigint < extract(epoch from now()) - 3 * 3600
         and not exists (select 1 from pg_stat_activity a where a.datname = pg_database.datname)`
     for (const { datname } of stale) {
       await admin.unsafe(`drop database if exists "${datname}" with (force)`).catch(() => {})
     }
+    // Two runs starting at once must not both build the same template.
+    await admin`select pg_advisory_lock(hashtext('deskpilot-test-template'))`
     const [exists] = await admin`select 1 from pg_database where datname = ${template}`
     if (!exists) {
       const building = `${template}_build`

@@ -311,7 +311,11 @@ describe('invitations', () => {
       payload: { token },
     })
     expect(accepted.statusCode, accepted.body).toBe(200)
-    expect(accepted.json()).toEqual({ tenant: { id: acme.id }, roleId: acme.roles.agent })
+    expect(accepted.json()).toEqual({
+      tenant: { id: acme.id },
+      roleId: acme.roles.agent,
+      userId: invitee.userId,
+    })
     const asMember = await app.inject({
       url: '/v1/members',
       headers: { ...invitee.headers, 'x-tenant-id': acme.slug },
@@ -356,6 +360,84 @@ describe('invitations', () => {
     expect(revoked.statusCode).toBe(204)
     const list = await app.inject({ url: '/v1/invitations', headers: acme.admin.headers })
     expect(list.json().data.find((i: { id: string }) => i.id === id).status).toBe('revoked')
+  })
+})
+
+describe('invitations for people without an account', () => {
+  it('creates the account on accept, verified, and refuses an address that has one', async () => {
+    const email = `newcomer-${Date.now()}@example.com`
+    const created = await app.inject({
+      method: 'POST',
+      url: '/v1/invitations',
+      headers: acme.admin.headers,
+      payload: { email, roleId: acme.roles.customer },
+    })
+    const token = 'newcomer-invitation-token-0123456789abcdef'
+    await ctx.sql`update invitations set token_hash = ${hashToken(token)} where id = ${created.json().id}`
+    const missing = await app.inject({
+      method: 'POST',
+      url: '/v1/invitations/accept',
+      payload: { token },
+    })
+    expect(missing.statusCode).toBe(400)
+    expect(missing.json().code).toBe('account_details_required')
+    const weak = await app.inject({
+      method: 'POST',
+      url: '/v1/invitations/accept',
+      payload: { token, name: 'New Comer', password: 'short' },
+    })
+    expect(weak.statusCode).toBe(400)
+    expect(weak.json().code).toBe('weak_password')
+    const accepted = await app.inject({
+      method: 'POST',
+      url: '/v1/invitations/accept',
+      payload: { token, name: 'New Comer', password: 'a long and unusual passphrase 7' },
+    })
+    expect(accepted.statusCode, accepted.body).toBe(201)
+    const [user] =
+      await ctx.sql`select email, email_verified_at from users where id = ${accepted.json().userId}`
+    expect(user?.email).toBe(email)
+    expect(user?.email_verified_at).not.toBeNull()
+    const login = await app.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      payload: { email, password: 'a long and unusual passphrase 7' },
+    })
+    expect(login.statusCode).toBe(200)
+    const tenant = await app.inject({
+      url: '/v1/tenant',
+      headers: { authorization: `Bearer ${login.json().accessToken}`, 'x-tenant-id': acme.slug },
+    })
+    expect(tenant.statusCode).toBe(200)
+    // The login shows in the tenant's audit log.
+    const audit = await app.inject({
+      url: `/v1/audit-events?action=auth.login&actorId=${accepted.json().userId}`,
+      headers: acme.owner.headers,
+    })
+    expect(audit.json().data).toHaveLength(1)
+
+    const second = await app.inject({
+      method: 'POST',
+      url: '/v1/invitations',
+      headers: other.admin.headers,
+      payload: { email, roleId: other.roles.customer },
+    })
+    const token2 = 'newcomer-second-token-0123456789abcdef'
+    await ctx.sql`update invitations set token_hash = ${hashToken(token2)} where id = ${second.json().id}`
+    const exists = await app.inject({
+      method: 'POST',
+      url: '/v1/invitations/accept',
+      payload: { token: token2, name: 'Someone Else', password: 'another long passphrase 99' },
+    })
+    expect(exists.statusCode).toBe(409)
+    expect(exists.json().code).toBe('account_exists')
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/v1/invitations/accept',
+      headers: { authorization: 'Bearer not-a-token' },
+      payload: { token: token2 },
+    })
+    expect(bad.statusCode).toBe(401)
   })
 })
 

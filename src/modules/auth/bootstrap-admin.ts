@@ -5,7 +5,7 @@ import { eq, sql } from 'drizzle-orm'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Db } from '../../db/client.ts'
 import { users } from '../../db/schema/users.ts'
-import { hashPassword, normaliseEmail } from './passwords.ts'
+import { hashPassword, normaliseEmail } from '../../lib/passwords.ts'
 
 export async function ensureBootstrapAdmin(
   db: Db,

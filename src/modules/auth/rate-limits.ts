@@ -4,9 +4,9 @@
 // and forgot-password, so spraying one account from many addresses is slowed too.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../../config.ts'
+import { normaliseEmail } from '../../lib/passwords.ts'
 import { TooManyRequests } from '../../lib/problems.ts'
 import { hashToken } from '../../lib/tokens.ts'
-import { normaliseEmail } from './passwords.ts'
 
 const MINUTE = 60_000
 

@@ -1,7 +1,7 @@
 // TypeBox schemas of the auth routes: request bodies (closed: unknown fields
 // are a 400) and responses (serialized from these, so nothing else can leak).
 import { Type } from 'typebox'
-import { PASSWORD_MAX_LENGTH } from './passwords.ts'
+import { PASSWORD_MAX_LENGTH } from '../../lib/passwords.ts'
 
 const Email = Type.String({ format: 'email', maxLength: 254, examples: ['ada@example.com'] })
 const Password = Type.String({

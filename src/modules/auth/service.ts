@@ -11,10 +11,7 @@ import { tenants } from '../../db/schema/tenants.ts'
 import { users } from '../../db/schema/users.ts'
 import { withScope } from '../../db/tenant-transaction.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
-import { recordAudit } from '../../lib/audit.ts'
-import { isPermission } from '../../lib/permissions.ts'
-import { BadRequest, Conflict, Problem, Unauthorized } from '../../lib/problems.ts'
-import { createTenantWithOwner } from '../../lib/tenant-provisioning.ts'
+import { recordAudit, recordInUserTenants } from '../../lib/audit.ts'
 import {
   hashPassword,
   needsRehash,
@@ -22,7 +19,10 @@ import {
   passwordProblem,
   verifyDummyPassword,
   verifyPassword,
-} from './passwords.ts'
+} from '../../lib/passwords.ts'
+import { isPermission } from '../../lib/permissions.ts'
+import { BadRequest, Conflict, Problem, Unauthorized } from '../../lib/problems.ts'
+import { createTenantWithOwner } from '../../lib/tenant-provisioning.ts'
 import { type SessionLimits, type StartedSession, startSession } from './sessions.ts'
 
 export type Client = { ip: string | null; userAgent: string | null }
@@ -112,7 +112,15 @@ export async function signUp(
     )
     // Last: it scopes the transaction to the new tenant.
     if (input.tenant) {
-      await createTenantWithOwner(tx, { ...input.tenant, ownerUserId: user.id })
+      const { tenant } = await createTenantWithOwner(tx, { ...input.tenant, ownerUserId: user.id })
+      await recordAudit(tx, {
+        tenantId: tenant.id,
+        action: 'tenant.created',
+        actorUserId: user.id,
+        targetType: 'tenant',
+        targetId: tenant.id,
+        ...ctx.client,
+      })
     }
     return { ...session, user: publicUser(user), jobs: [job] }
   })
@@ -175,6 +183,13 @@ export async function logIn(
       .where(eq(users.id, user.id))
     await recordAudit(tx, {
       tenantId: null,
+      action: 'auth.login',
+      actorUserId: user.id,
+      targetType: 'user',
+      targetId: user.id,
+      ...ctx.client,
+    })
+    await recordInUserTenants(tx, user.id, {
       action: 'auth.login',
       actorUserId: user.id,
       targetType: 'user',

@@ -1,15 +1,18 @@
 // Invitations: invite by email (queues the invitation email), list, revoke,
 // and accept (by the signed-in user whose email the invitation was sent to).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { Type } from 'typebox'
+import type { Config } from '../../config.ts'
+import type { Db } from '../../db/client.ts'
 import { users } from '../../db/schema/users.ts'
 import { withScope, withTenant } from '../../db/tenant-transaction.ts'
 import { insertJob } from '../../jobs/outbox.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { PageQuery } from '../../lib/cursor.ts'
+import { hashPassword, normaliseEmail, passwordProblem } from '../../lib/passwords.ts'
 import { ProblemRef } from '../../lib/problem-schema.ts'
-import { Conflict, Forbidden, NotFound } from '../../lib/problems.ts'
+import { BadRequest, Conflict, Forbidden, NotFound } from '../../lib/problems.ts'
 import { assertCanAssignRole } from './guards.ts'
 import {
   acceptInvitation,
@@ -27,7 +30,7 @@ import { findRole } from './service.ts'
 
 const errors = { 400: ProblemRef, 401: ProblemRef, 403: ProblemRef, 404: ProblemRef }
 
-const invitationRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, opts) => {
   app.addSchema(Invitation)
 
   app.post(
@@ -137,41 +140,52 @@ const invitationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/invitations/accept',
     {
-      config: { access: 'user' },
+      config: { access: 'public' },
       schema: {
         operationId: 'acceptInvitation',
         tags: ['members'],
-        summary: 'Accept an invitation as the signed-in user it was sent to',
+        summary: 'Accept an invitation, as the signed-in user it was sent to or as a new account',
         description:
-          'Not tenant-scoped: the token names the tenant. The signed-in user must have the ' +
-          'email address the invitation was sent to. An unknown, used, revoked or expired ' +
-          'token answers the same 404.',
+          'Not tenant-scoped: the token names the tenant. Signed in (Bearer or cookie), the ' +
+          "user's email must be the invited address. Not signed in, `name` and `password` " +
+          'create the account for the invited address (409 `account_exists` when it has one: ' +
+          'sign in and accept). An unknown, used, revoked or expired token answers the same 404.',
+        security: [{}, { bearerAuth: [] }, { cookieAuth: [] }],
         body: AcceptInvitationBody,
         response: {
-          200: Type.Object({
-            tenant: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-            roleId: Type.String({ format: 'uuid' }),
-          }),
+          200: AcceptedInvitation,
+          201: AcceptedInvitation,
           409: ProblemRef,
           ...errors,
         },
       },
     },
-    async (request) => {
-      const userId = request.auth!.userId!
+    async (request, reply) => {
+      // Optional authentication: a credential, when sent, must be valid (and a
+      // cookie-authenticated call passes the CSRF checks inside authenticate).
+      if (request.headers.authorization || hasSessionCookie(request.headers.cookie)) {
+        await app.authenticate(request, reply)
+      }
       const invitation = await findInvitationByToken(app.db, request.body.token)
       if (!invitation || invitationStatus(invitation) !== 'pending') {
         throw new NotFound('invitation')
       }
-      const [user] = await app.db
-        .select({ email: users.email })
-        .from(users)
-        .where(eq(users.id, userId))
-      if (!user || user.email.toLowerCase() !== invitation.email.toLowerCase()) {
-        throw new Forbidden(
-          'invitation_email_mismatch',
-          'This invitation was sent to another email address.',
-        )
+      const signedIn = request.auth?.userId ?? null
+      let userId: string
+      if (signedIn) {
+        const [user] = await app.db
+          .select({ email: users.email })
+          .from(users)
+          .where(eq(users.id, signedIn))
+        if (!user || user.email.toLowerCase() !== invitation.email.toLowerCase()) {
+          throw new Forbidden(
+            'invitation_email_mismatch',
+            'This invitation was sent to another email address.',
+          )
+        }
+        userId = signedIn
+      } else {
+        userId = await createInvitedAccount(app.db, opts.config, invitation.email, request.body)
       }
       await withScope(app.db, { tenantId: invitation.tenantId }, async (tx) => {
         const accepted = await acceptInvitation(tx, invitation, userId)
@@ -182,12 +196,72 @@ const invitationRoutes: FastifyPluginAsyncTypebox = async (app) => {
           targetType: 'invitation',
           targetId: invitation.id,
           ...requestActor(request),
+          actorUserId: userId,
         })
       })
       await app.tenantCaches.memberships.invalidate(`${invitation.tenantId}:${userId}`)
-      return { tenant: { id: invitation.tenantId }, roleId: invitation.roleId }
+      reply.code(signedIn ? 200 : 201)
+      return { tenant: { id: invitation.tenantId }, roleId: invitation.roleId, userId }
     },
   )
+}
+
+const AcceptedInvitation = Type.Object({
+  tenant: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+  roleId: Type.String({ format: 'uuid' }),
+  userId: Type.String({ format: 'uuid' }),
+})
+
+function hasSessionCookie(cookie: string | undefined) {
+  return cookie !== undefined && /(?:^|;\s*)(?:__Host-)?dp_access=/.test(cookie)
+}
+
+/**
+ * A new account for the invited address. Receiving the token proves the
+ * mailbox, so the email counts as verified. An existing account is never
+ * touched here: its owner signs in and accepts.
+ */
+async function createInvitedAccount(
+  db: Db,
+  config: Config,
+  email: string,
+  body: { name?: string; password?: string },
+) {
+  if (!body.name || !body.password) {
+    throw new BadRequest(
+      'account_details_required',
+      'Sign in first, or send name and password to create your account.',
+      [
+        ...(body.name ? [] : [{ path: 'body/name', message: 'is required to create an account' }]),
+        ...(body.password
+          ? []
+          : [{ path: 'body/password', message: 'is required to create an account' }]),
+      ],
+    )
+  }
+  const problem = passwordProblem(body.password, email, config.PASSWORD_MIN_LENGTH)
+  if (problem) {
+    throw new BadRequest('weak_password', problem, [{ path: 'body/password', message: problem }])
+  }
+  const passwordHash = await hashPassword(body.password)
+  const [user] = await db
+    .insert(users)
+    .values({
+      email: normaliseEmail(email),
+      name: body.name.trim(),
+      passwordHash,
+      passwordChangedAt: sql`now()`,
+      emailVerifiedAt: sql`now()`,
+    })
+    .onConflictDoNothing()
+    .returning({ id: users.id })
+  if (!user) {
+    throw new Conflict(
+      'An account with this email exists: sign in, then accept the invitation.',
+      'account_exists',
+    )
+  }
+  return user.id
 }
 
 export default invitationRoutes

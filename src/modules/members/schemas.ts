@@ -63,6 +63,8 @@ export const CreateInvitationBody = Type.Object(
 export const AcceptInvitationBody = Type.Object(
   {
     token: Type.String({ minLength: 20, maxLength: 128 }),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    password: Type.Optional(Type.String({ maxLength: 1024 })),
   },
   { additionalProperties: false },
 )
