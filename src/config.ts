@@ -47,13 +47,20 @@ const EnvSchema = Type.Object({
   DOCS_ENABLED: Bool,
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   SMTP_FROM: Type.String({ default: 'Deskpilot <no-reply@deskpilot.local>' }),
-  AI_PROVIDER: Type.Union([Type.Literal('builtin'), Type.Literal('openai')], {
+  /** noop: a fixed hand-off text with no retrieval or network, for load benchmarks only */
+  AI_PROVIDER: Type.Union([Type.Literal('builtin'), Type.Literal('openai'), Type.Literal('noop')], {
     default: 'builtin',
   }),
   AI_BASE_URL: Type.String({ default: 'https://api.openai.com/v1', pattern: '^https?://' }),
   AI_API_KEY: Type.String({ default: '' }),
   AI_MODEL: Type.String({ default: 'gpt-4o-mini' }),
   AI_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  /** retries of one provider call on 429, 5xx, timeouts and network errors, before the job's own */
+  AI_MAX_RETRIES: Type.Integer({ minimum: 0, maximum: 10, default: 2 }),
+  /** first wait before such a retry when the provider sends no Retry-After (doubles each time) */
+  AI_RETRY_BASE_MS: Type.Integer({ minimum: 0, default: 500 }),
+  /** longest Retry-After honoured inside a call; a longer one fails the attempt (the job retries) */
+  AI_RETRY_MAX_WAIT_MS: Type.Integer({ minimum: 0, default: 30_000 }),
   WORKER_CONCURRENCY_EMAIL: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
   WORKER_CONCURRENCY_AI: Type.Integer({ minimum: 1, maximum: 1000, default: 4 }),
   WORKER_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),

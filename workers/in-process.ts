@@ -38,10 +38,16 @@ export function createInProcessRunner(
     timers.add(timer)
   }
 
+  function dispatch(jobs: readonly QueuedJob[]) {
+    for (const job of jobs) if (!known.has(job.id)) schedule(job, 0)
+  }
+  // Jobs a processor wrote run here too, one tick after its commit.
+  const runDeps = { ...deps, dispatch: async (jobs: readonly QueuedJob[]) => dispatch(jobs) }
+
   async function attempt(job: QueuedJob) {
     known.set(job.id, { job, state: 'active' })
     try {
-      const result = await runJob(deps, job)
+      const result = await runJob(runDeps, job)
       deps.onOutcome(job.queue, result.outcome)
       if (result.outcome === 'retry') return schedule(job, backoffDelayMs(result.attempts ?? 1))
     } catch (err) {
@@ -52,9 +58,7 @@ export function createInProcessRunner(
   }
 
   return {
-    dispatch(jobs) {
-      for (const job of jobs) if (!known.has(job.id)) schedule(job, 0)
-    },
+    dispatch,
     depths() {
       const counts = new Map<string, number>()
       for (const { job, state } of known.values()) {

@@ -66,7 +66,18 @@ async function main() {
   const outcomes = registerJobOutcomeCounter(registry)
   registerQueueDepthGauge(registry, () => queueDepths(redis, queues))
 
-  const deps: RunDeps = { db: database.db, config, log, processors }
+  const deps: RunDeps = {
+    db: database.db,
+    config,
+    log,
+    processors,
+    // Jobs a processor wrote (an AI reply's email); if Redis is away the sweeper pushes them.
+    async dispatch(jobs) {
+      await pushJobs(redis, queues, jobs).catch((err: Error) =>
+        log.warn({ err: err.message, jobIds: jobs.map((j) => j.id) }, 'jobs left for the sweeper'),
+      )
+    },
+  }
   const concurrency: Record<QueueName, number> = {
     email: config.WORKER_CONCURRENCY_EMAIL,
     'ai-reply': config.WORKER_CONCURRENCY_AI,

@@ -1,9 +1,11 @@
 // The processor of each queue: the one map the worker and the api's local mode
-// both run. A queue without an entry here is not consumed yet (ai-reply until
-// its processor lands): its jobs wait, queued, for a version that has one.
+// both run. A queue without an entry here is not consumed (its jobs wait,
+// queued, for a version that has one).
+import { processAiReply } from './ai-reply.ts'
 import { processEmail } from './email.ts'
 import type { Processors } from './run-job.ts'
 
 export const processors: Processors = {
   email: processEmail,
+  'ai-reply': processAiReply,
 }

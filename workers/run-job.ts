@@ -10,7 +10,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import { Value } from 'typebox/value'
 import type { Config } from '../src/config.ts'
-import type { Db } from '../src/db/client.ts'
+import type { Db, Tx } from '../src/db/client.ts'
 import { jobs } from '../src/db/schema/jobs.ts'
 import { withScope } from '../src/db/tenant-transaction.ts'
 import type { JobOutcome } from '../src/jobs/job-metrics.ts'
@@ -20,9 +20,22 @@ import { backoffDelayMs, queues } from '../src/jobs/queues.ts'
 export type JobRow = typeof jobs.$inferSelect
 export type JobLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>
 
-export type ProcessorContext = { db: Db; config: Config; job: JobRow; log: JobLogger }
+/** Pushes outbox rows a processor committed; never throws (the sweeper is the fallback). */
+export type Dispatch = (jobs: readonly QueuedJob[]) => Promise<void>
+
+export type ProcessorContext = {
+  db: Db
+  config: Config
+  job: JobRow
+  log: JobLogger
+  dispatch: Dispatch
+}
 /** Does the job's work; returns what goes into the row's `result`. Must be safe to run twice. */
-export type Processor = (ctx: ProcessorContext) => Promise<Record<string, unknown> | undefined>
+export type Processor = {
+  (ctx: ProcessorContext): Promise<Record<string, unknown> | undefined>
+  /** Runs once, in the transaction (scoped to the job's tenant) that marks the row failed for good. */
+  onFinalFailure?: (tx: Tx, job: JobRow, error: string) => Promise<void>
+}
 export type Processors = Partial<Record<QueuedJob['queue'], Processor>>
 
 export type RunDeps = {
@@ -30,6 +43,8 @@ export type RunDeps = {
   config: Config
   log: { child(bindings: Record<string, unknown>): JobLogger }
   processors: Processors
+  /** where jobs written by a processor go after its commit; without it they wait for the sweeper */
+  dispatch?: Dispatch
 }
 export type RunResult = { outcome: JobOutcome; error?: Error; attempts?: number }
 
@@ -73,7 +88,14 @@ export async function runJob(
     if (!Value.Check(queues[ref.queue].payload, row.payload)) {
       throw new UnrecoverableError(`invalid ${ref.queue} payload`)
     }
-    const result = await processor({ db: deps.db, config: deps.config, job: row, log: jobLog })
+    const dispatch = deps.dispatch ?? (async () => {})
+    const result = await processor({
+      db: deps.db,
+      config: deps.config,
+      job: row,
+      log: jobLog,
+      dispatch,
+    })
     await withScope(deps.db, scope, (tx) =>
       tx
         .update(jobs)
@@ -95,7 +117,15 @@ export async function runJob(
           error: message,
           runAt: new Date(Date.now() + backoffDelayMs(row.attempts)),
         }
-    await withScope(deps.db, scope, (tx) => tx.update(jobs).set(update).where(eq(jobs.id, row.id)))
+    await withScope(deps.db, scope, async (tx) => {
+      await tx.update(jobs).set(update).where(eq(jobs.id, row.id))
+      const onFinalFailure = processor.onFinalFailure
+      if (!final || !onFinalFailure) return
+      // A savepoint: the hook failing must not undo the row's failed state.
+      await tx
+        .transaction((savepoint) => onFinalFailure(savepoint, row, message))
+        .catch((err: Error) => jobLog.error({ err: err.message }, 'final-failure hook failed'))
+    })
     if (final) jobLog.error({ err: message, unrecoverable }, 'job failed')
     else jobLog.warn({ err: message }, 'job attempt failed; will retry')
     return { outcome: final ? 'failed' : 'retry', error, attempts: row.attempts }

@@ -7,7 +7,8 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { hashToken } from '../../src/lib/tokens.ts'
 import { createTestApp, useTestApp } from '../helpers/app.ts'
-import { jobRow, queueJob, seedUser, tokenFrom, waitForJob } from './seed.ts'
+import { type Actor, createTestTenant } from '../helpers/tenancy.ts'
+import { queueJob, seedUser, tokenFrom, waitForJob } from './seed.ts'
 
 const dataDir = await mkdtemp(join(tmpdir(), 'deskpilot-jobs-'))
 const ctx = await useTestApp({ env: { REDIS_URL: '', DATA_DIR: dataDir, LOG_LEVEL: 'info' } })
@@ -40,13 +41,33 @@ describe('local mode jobs', () => {
     expect((row.result as { file: string }).file).toContain(file)
   })
 
-  it('leaves jobs of a queue with no processor yet (ai-reply) queued', async () => {
-    const job = await queueJob(ctx.app.db, null, 'ai-reply', {
-      ticketId: '0190a4b2-0000-7000-8000-000000000000',
+  it('runs an AI reply in-process, and then the email that reply queued', async () => {
+    const acme = await createTestTenant(ctx)
+    const call = async (actor: Actor, method: string, url: string, payload?: object) => {
+      const res = await ctx.app.inject({
+        method: method as 'GET',
+        url,
+        headers: actor.headers,
+        payload,
+      })
+      expect(res.statusCode, res.body).toBeLessThan(300)
+      return res.json()
+    }
+    await call(acme.owner, 'PATCH', '/v1/tenant', { settings: { aiReplyMode: 'auto' } })
+    const ticket = await call(acme.customer, 'POST', '/v1/tickets', {
+      subject: 'Hi',
+      body: 'Hello?',
     })
-    await ctx.app.jobs.dispatch([job])
-    await new Promise((r) => setTimeout(r, 200))
-    expect(await jobRow(ctx.sql, job.id)).toMatchObject({ state: 'queued', attempts: 0 })
+    const [job] = await ctx.sql<{ id: string }[]>`
+      select id from jobs where type = 'ai-reply' and payload->>'ticketId' = ${ticket.id}`
+    const row = await waitForJob(ctx.sql, job!.id)
+    expect(row).toMatchObject({ state: 'succeeded', attempts: 1 })
+    const messageId = (row.result as { messageId: string }).messageId
+    const [email] = await ctx.sql<{ id: string }[]>`
+      select id from jobs where type = 'email' and payload->>'messageId' = ${messageId}`
+    expect(await waitForJob(ctx.sql, email!.id)).toMatchObject({ state: 'succeeded' })
+    const files = await readdir(join(dataDir, 'mail'))
+    expect(files.some((f) => f.endsWith(`${email!.id}.eml`))).toBe(true)
   })
 
   it('retries a failing job with backoff', async () => {

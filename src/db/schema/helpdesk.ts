@@ -19,6 +19,7 @@ import {
   text,
   timestamp,
   unique,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
 import { uuidv7 } from 'uuidv7'
@@ -120,6 +121,8 @@ export const messages = pgTable(
     body: text('body').notNull(),
     internal: boolean('internal').notNull().default(false),
     sources: jsonb('sources').$type<MessageSource[]>(),
+    /** the job that wrote it (AI replies): unique, so a retried job never posts twice */
+    jobId: uuid('job_id'),
     createdAt: created,
   },
   (t) => [
@@ -129,6 +132,7 @@ export const messages = pgTable(
       foreignColumns: [tickets.tenantId, tickets.id],
     }).onDelete('cascade'),
     index('messages_ticket_created_idx').on(t.tenantId, t.ticketId, t.createdAt, t.id),
+    uniqueIndex('messages_job_id_key').on(t.jobId).where(sql`job_id IS NOT NULL`),
   ],
 )
 

@@ -1,0 +1,208 @@
+// The `openai` provider against an OpenAI-compatible server on loopback (the
+// LLM stub), through runJob, the code the worker runs per job: what it sends
+// (the public thread, newest last, and the matched article's text), and how it
+// copes with 429 + Retry-After, 5xx, a hang, a malformed answer and a 4xx.
+// Also the processor's idempotency: a retried or doubly-run job posts once.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Config } from '../../src/config.ts'
+import type { QueuedJob } from '../../src/jobs/outbox.ts'
+import { processors } from '../../workers/processors.ts'
+import { runJob } from '../../workers/run-job.ts'
+import { useTestApp } from '../helpers/app.ts'
+import { startLlmStub } from '../helpers/llm-stub.ts'
+import { createTestTenant, type TestTenant } from '../helpers/tenancy.ts'
+import { jobRow } from '../jobs/seed.ts'
+import { api, PASSWORD_ARTICLE } from './arrange.ts'
+
+const stub = await startLlmStub()
+const ctx = await useTestApp({
+  env: {
+    LOG_LEVEL: 'silent',
+    AI_PROVIDER: 'openai',
+    AI_BASE_URL: stub.url,
+    AI_API_KEY: 'sk-test-key',
+    AI_MODEL: 'stub-model',
+    AI_TIMEOUT_MS: '400',
+    AI_MAX_RETRIES: '2',
+    AI_RETRY_BASE_MS: '20',
+  },
+})
+afterAll(() => stub.close())
+const { setMode, article, openTicket, post, messages, aiJobs } = api(ctx)
+let acme: TestTenant
+let articleId: string
+
+beforeAll(async () => {
+  acme = await createTestTenant(ctx)
+  await setMode(acme, 'auto')
+  articleId = (await article(acme, PASSWORD_ARTICLE.title, PASSWORD_ARTICLE.body)).id
+})
+beforeEach(() => stub.reset())
+
+function run(job: QueuedJob, config: Partial<Config> = {}) {
+  return runJob(
+    { db: ctx.app.db, config: { ...ctx.config, ...config }, log: ctx.app.log, processors },
+    job,
+  )
+}
+
+/** A customer's ticket about passwords and its (not yet run) AI job. */
+async function passwordTicket(): Promise<{ ticketId: string; job: QueuedJob }> {
+  const ticket = await openTicket(acme.customer, 'Locked out', 'I forgot my password.')
+  const [row] = await aiJobs(ticket.id)
+  return { ticketId: ticket.id, job: { id: row!.id, queue: 'ai-reply', tenantId: acme.id } }
+}
+
+async function aiMessages(ticketId: string) {
+  return (await messages(acme.agent, ticketId)).filter((m) => m.authorType === 'ai')
+}
+
+describe('openai provider', () => {
+  it('sends the public thread, newest last, and the article text; stores the cited reply', async () => {
+    const ticket = await openTicket(acme.customer, 'Locked out', 'I cannot log in.')
+    await post(acme.agent, ticket.id, 'Which account is it?')
+    await post(acme.agent, ticket.id, 'SECRET internal note about this customer', true)
+    await post(acme.customer, ticket.id, 'The main one. How do I reset my password?')
+    const jobs = await aiJobs(ticket.id)
+    expect(jobs).toHaveLength(2)
+    // The first customer message's job is superseded by the newer one.
+    const first = await run({ id: jobs[0]!.id, queue: 'ai-reply', tenantId: acme.id })
+    expect(first.outcome).toBe('succeeded')
+    expect(stub.requests).toHaveLength(0)
+
+    const result = await run({ id: jobs[1]!.id, queue: 'ai-reply', tenantId: acme.id })
+    expect(result.outcome).toBe('succeeded')
+    expect(stub.requests).toHaveLength(1)
+    const sent = stub.requests[0]!
+    expect(sent.path).toBe('/v1/chat/completions')
+    expect(sent.headers.authorization).toBe('Bearer sk-test-key')
+    expect(sent.body.model).toBe('stub-model')
+    const [system, ...turns] = sent.body.messages!
+    expect(system!.role).toBe('system')
+    expect(system!.content).toContain(`[1] ${PASSWORD_ARTICLE.title}\n${PASSWORD_ARTICLE.body}`)
+    expect(turns).toEqual([
+      { role: 'user', content: 'I cannot log in.' },
+      { role: 'assistant', content: 'Which account is it?' },
+      { role: 'user', content: 'The main one. How do I reset my password?' },
+    ])
+    expect(JSON.stringify(sent.body)).not.toContain('SECRET')
+
+    const [reply] = await aiMessages(ticket.id)
+    expect(reply).toMatchObject({
+      body: stub.content,
+      internal: false,
+      sources: [{ kind: 'kb_article', id: articleId, title: PASSWORD_ARTICLE.title }],
+    })
+  })
+
+  it('429 with Retry-After: waits as told, then succeeds in the same attempt', async () => {
+    const { ticketId, job } = await passwordTicket()
+    stub.answer({ kind: 'rate-limit', retryAfter: '1' })
+    const result = await run(job)
+    expect(result.outcome).toBe('succeeded')
+    expect(stub.requests).toHaveLength(2)
+    expect(stub.requests[1]!.at - stub.requests[0]!.at).toBeGreaterThanOrEqual(950)
+    expect(await aiMessages(ticketId)).toHaveLength(1)
+  })
+
+  it('a Retry-After longer than AI_RETRY_MAX_WAIT_MS fails the attempt for a later retry', async () => {
+    const { job } = await passwordTicket()
+    stub.answer({ kind: 'rate-limit', retryAfter: '120' })
+    const result = await run(job, { AI_RETRY_MAX_WAIT_MS: 5000 })
+    expect(result.outcome).toBe('retry')
+    expect(stub.requests).toHaveLength(1)
+    expect(await jobRow(ctx.sql, job.id)).toMatchObject({
+      state: 'queued',
+      error: 'AI provider answered 429',
+    })
+  })
+
+  it('500: retried, then succeeds', async () => {
+    const { ticketId, job } = await passwordTicket()
+    stub.answer({ kind: 'error' }, { kind: 'error', status: 503 })
+    expect((await run(job)).outcome).toBe('succeeded')
+    expect(stub.requests).toHaveLength(3)
+    expect(await aiMessages(ticketId)).toHaveLength(1)
+  })
+
+  it('a hang: times out after AI_TIMEOUT_MS, retried, then the attempt fails', async () => {
+    const { ticketId, job } = await passwordTicket()
+    stub.fallback = { kind: 'hang' }
+    const started = Date.now()
+    const result = await run(job, { AI_MAX_RETRIES: 1 })
+    expect(Date.now() - started).toBeLessThan(3000)
+    expect(result.outcome).toBe('retry')
+    expect(stub.requests).toHaveLength(2)
+    expect((await jobRow(ctx.sql, job.id))?.error).toBe('AI provider timed out after 400 ms')
+    expect(await aiMessages(ticketId)).toHaveLength(0)
+  })
+
+  it('malformed answers: the job retries, then fails with the reason and an audit event', async () => {
+    const { ticketId, job } = await passwordTicket()
+    stub.fallback = { kind: 'malformed' }
+    const outcomes: string[] = []
+    for (let i = 0; i < 4; i++) outcomes.push((await run(job)).outcome)
+    expect(outcomes).toEqual(['retry', 'retry', 'retry', 'failed'])
+    expect(await jobRow(ctx.sql, job.id)).toMatchObject({
+      state: 'failed',
+      attempts: 4,
+      error: 'malformed answer from the AI provider: not JSON',
+    })
+    expect(await aiMessages(ticketId)).toHaveLength(0)
+    const events = await ctx.sql`
+      select target_type, target_id, data from audit_events
+      where tenant_id = ${acme.id} and action = 'ai.reply_failed'`
+    expect(events).toEqual([
+      {
+        target_type: 'ticket',
+        target_id: ticketId,
+        data: {
+          jobId: job.id,
+          attempts: 4,
+          error: 'malformed answer from the AI provider: not JSON',
+        },
+      },
+    ])
+  })
+
+  it('a 4xx other than 429: no retry at all, a failed job at once', async () => {
+    const { job } = await passwordTicket()
+    stub.fallback = { kind: 'refuse', status: 400 }
+    expect((await run(job)).outcome).toBe('failed')
+    expect(stub.requests).toHaveLength(1)
+    expect((await jobRow(ctx.sql, job.id))?.error).toMatch(/^AI provider refused the request: 400/)
+  })
+})
+
+describe('idempotency', () => {
+  it('a job retried after its reply was stored posts nothing and asks the model nothing', async () => {
+    const { ticketId, job } = await passwordTicket()
+    expect((await run(job)).outcome).toBe('succeeded')
+    // As if the worker died between storing the reply and marking the row.
+    await ctx.sql`update jobs set state = 'queued' where id = ${job.id}`
+    const again = await run(job)
+    expect(again.outcome).toBe('succeeded')
+    expect(stub.requests).toHaveLength(1)
+    expect(await aiMessages(ticketId)).toHaveLength(1)
+    expect((await jobRow(ctx.sql, job.id))?.result).toMatchObject({ replayed: true })
+    const emails = await ctx.sql`select 1 from jobs where type = 'email'
+      and payload->>'template' = 'ticket-reply'
+      and payload->>'messageId' in (select id::text from messages where ticket_id = ${ticketId})`
+    expect(emails).toHaveLength(1)
+  })
+
+  it('the same job run twice at once stores one reply', async () => {
+    const { ticketId, job } = await passwordTicket()
+    const results = await Promise.all([run(job), run(job)])
+    expect(results.map((r) => r.outcome)).toEqual(['succeeded', 'succeeded'])
+    expect(await aiMessages(ticketId)).toHaveLength(1)
+  })
+
+  it('a job whose ticket was closed meanwhile posts nothing', async () => {
+    const { ticketId, job } = await passwordTicket()
+    await ctx.sql`update tickets set status = 'closed' where id = ${ticketId}`
+    expect((await run(job)).outcome).toBe('succeeded')
+    expect((await jobRow(ctx.sql, job.id))?.result).toEqual({ skipped: 'the ticket is closed' })
+    expect(stub.requests).toHaveLength(0)
+  })
+})

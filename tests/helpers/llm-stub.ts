@@ -1,0 +1,110 @@
+// An OpenAI-compatible Chat Completions server on 127.0.0.1 (node:http), for
+// tests of the `openai` AI provider. It records every request and answers
+// from a script: the queued answers first, one per request, then `fallback`.
+// An answer is a normal completion, a 429 with Retry-After, a 5xx, a 4xx, a
+// hang (no answer: the client's timeout must fire) or malformed JSON.
+import { createServer, type IncomingHttpHeaders } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export type StubAnswer =
+  | { kind: 'ok'; content?: string }
+  | { kind: 'rate-limit'; retryAfter: string }
+  | { kind: 'error'; status?: number }
+  | { kind: 'refuse'; status?: number }
+  | { kind: 'hang' }
+  | { kind: 'malformed' }
+
+export type StubRequest = {
+  path: string
+  headers: IncomingHttpHeaders
+  body: {
+    model?: string
+    messages?: { role: string; content: string }[]
+    [key: string]: unknown
+  }
+  at: number
+}
+
+export type LlmStub = {
+  /** the base URL to put in AI_BASE_URL (ends in /v1) */
+  url: string
+  requests: StubRequest[]
+  /** the content of a normal answer */
+  content: string
+  fallback: StubAnswer
+  /** queues answers for the next requests, in order */
+  answer(...answers: StubAnswer[]): void
+  reset(): void
+  close(): Promise<void>
+}
+
+export async function startLlmStub(): Promise<LlmStub> {
+  const queued: StubAnswer[] = []
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      let body: StubRequest['body'] = {}
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+      } catch {}
+      stub.requests.push({ path: req.url ?? '', headers: req.headers, body, at: Date.now() })
+      const answer = queued.shift() ?? stub.fallback
+      const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
+        res.writeHead(status, { 'content-type': 'application/json', ...headers })
+        res.end(JSON.stringify(value))
+      }
+      switch (answer.kind) {
+        case 'ok':
+          return json(200, completion(body.model ?? 'stub', answer.content ?? stub.content))
+        case 'rate-limit':
+          return json(
+            429,
+            { error: { message: 'Rate limit reached', type: 'rate_limit' } },
+            { 'retry-after': answer.retryAfter },
+          )
+        case 'error':
+          return json(answer.status ?? 500, { error: { message: 'The server had an error' } })
+        case 'refuse':
+          return json(answer.status ?? 400, { error: { message: 'Invalid request' } })
+        case 'malformed':
+          res.writeHead(200, { 'content-type': 'application/json' })
+          return res.end('{"choices": [{"message": ')
+        case 'hang':
+          return // never answers; close() drops the connection
+      }
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  const stub: LlmStub = {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests: [],
+    content: 'Hello! Reset your password from Settings → Security [1].',
+    fallback: { kind: 'ok' },
+    answer(...answers) {
+      queued.push(...answers)
+    },
+    reset() {
+      queued.length = 0
+      stub.requests.length = 0
+      stub.fallback = { kind: 'ok' }
+    },
+    async close() {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+  return stub
+}
+
+function completion(model: string, content: string) {
+  return {
+    id: `chatcmpl-${Date.now()}`,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+  }
+}

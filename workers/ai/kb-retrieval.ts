@@ -1,0 +1,70 @@
+// Retrieval for AI replies: PostgreSQL full-text search over the tenant's
+// published knowledge-base articles (the generated `search` vector: title
+// weight A, body weight B). The customer's words are reduced to English
+// lexemes (as plainto_tsquery would) and ORed, since a customer's message
+// rarely contains every word of an article; ts_rank orders the matches, and
+// ts_headline cuts the passages around the matched terms for quoting.
+//
+// An OR query matches on one shared common word, so a match must also be good
+// enough: it shares at least two of the customer's distinct terms (or the only
+// one, for a one-term question), and at least one of them is in its title or
+// they are a third of the customer's terms. Anything weaker is no answer.
+import { sql } from 'drizzle-orm'
+import type { DbOrTx } from '../../src/db/client.ts'
+import { selectRows } from '../../src/db/raw-query.ts'
+import type { RetrievedArticle } from './provider.ts'
+
+const CANDIDATES = 5
+const KEEP = 3
+const QUERY_CHARS = 4000
+const QUERY_TERMS = 64
+const ARTICLE_CHARS = 3000
+
+type Candidate = RetrievedArticle & { matched: number; titleMatched: number; terms: number }
+
+export async function retrieveArticles(
+  tx: DbOrTx,
+  tenantId: string,
+  text: string,
+): Promise<RetrievedArticle[]> {
+  const rows = await selectRows<Candidate>(
+    tx,
+    sql`with terms as (
+          select array(
+            select distinct lexeme from unnest(to_tsvector('english', ${text.slice(0, QUERY_CHARS)}))
+            where lexeme ~ '^[[:alnum:]]+$' limit ${QUERY_TERMS}) as lexemes
+        ), query as (
+          select lexemes, nullif(array_to_string(
+            array(select quote_literal(l) from unnest(lexemes) l), ' | '), '')::tsquery as q
+          from terms
+        )
+        select a.id, a.title, left(a.body, ${ARTICLE_CHARS}) as body,
+          ts_headline('english', a.body, query.q,
+            'StartSel="", StopSel="", MinWords=15, MaxWords=45, MaxFragments=2, FragmentDelimiter=" … "')
+            as excerpt,
+          cardinality(array(select unnest(tsvector_to_array(a.search))
+                            intersect select unnest(query.lexemes)))::int as matched,
+          cardinality(array(select unnest(tsvector_to_array(to_tsvector('english', a.title)))
+                            intersect select unnest(query.lexemes)))::int as "titleMatched",
+          cardinality(query.lexemes)::int as terms
+        from kb_articles a, query
+        where a.tenant_id = ${tenantId} and a.published and query.q is not null
+          and a.search @@ query.q
+        order by ts_rank(a.search, query.q) desc, a.id
+        limit ${CANDIDATES}`,
+  )
+  return rows
+    .filter(goodEnough)
+    .slice(0, KEEP)
+    .map(({ id, title, body, excerpt }) => ({
+      id,
+      title,
+      body,
+      excerpt,
+    }))
+}
+
+function goodEnough(c: Candidate): boolean {
+  if (c.matched < Math.min(2, c.terms)) return false
+  return c.titleMatched >= 1 || c.matched * 3 >= c.terms
+}

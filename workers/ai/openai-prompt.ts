@@ -1,0 +1,43 @@
+// The chat a Chat Completions model gets: a system message with the rules and
+// the retrieved articles (numbered, so the reply can cite them as [n]), then
+// the ticket's public thread as turns, customer as `user`, agents and earlier
+// AI replies as `assistant`, newest last. The processor has already bounded
+// the thread and the articles in size.
+import type { MessageSource } from '../../src/db/schema/helpdesk.ts'
+import { articleSource, type ReplyInput, type RetrievedArticle } from './provider.ts'
+
+export type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string }
+
+export function buildChatMessages(input: ReplyInput): ChatMessage[] {
+  const rules = [
+    `You are the customer-support assistant of ${input.tenantName}.`,
+    `You are answering ticket #${input.ticket.number}, "${input.ticket.subject}", opened by ${input.requesterName}.`,
+    "Reply to the customer's latest message, in the customer's language, in plain text.",
+    'Use only the knowledge-base articles below, and cite each one you use as [n].',
+    'If they do not answer the question, do not guess: say that a human agent will follow up.',
+    'Never invent policies, prices, dates or steps.',
+  ]
+  const articles =
+    input.articles.length === 0
+      ? ['Knowledge-base articles: none matched this ticket.']
+      : [
+          'Knowledge-base articles:',
+          ...input.articles.map((a, i) => `[${i + 1}] ${a.title}\n${a.body}`),
+        ]
+  const turns: ChatMessage[] = input.thread.map((m) => ({
+    role: m.authorType === 'customer' ? 'user' : 'assistant',
+    content: m.body,
+  }))
+  return [{ role: 'system', content: [...rules, '', ...articles].join('\n') }, ...turns]
+}
+
+/**
+ * The articles the reply cites as [n]; a reply with no [n] at all is taken to
+ * rest on every article it was given (small local models often drop the marks).
+ */
+export function citedArticles(reply: string, articles: RetrievedArticle[]): MessageSource[] {
+  const cited = new Set<number>()
+  for (const match of reply.matchAll(/\[(\d{1,2})\]/g)) cited.add(Number(match[1]) - 1)
+  const chosen = cited.size === 0 ? articles : articles.filter((_, i) => cited.has(i))
+  return chosen.map(articleSource)
+}

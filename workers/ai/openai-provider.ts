@@ -1,0 +1,107 @@
+// The `openai` provider: any OpenAI-compatible Chat Completions endpoint
+// (OpenAI, Ollama, vLLM, LM Studio) at AI_BASE_URL. One call has a timeout
+// (AI_TIMEOUT_MS) and retries what may pass: 429 and 5xx (waiting as long as
+// Retry-After says, up to AI_RETRY_MAX_WAIT_MS), timeouts and network errors,
+// AI_MAX_RETRIES times. Any other 4xx is our request's fault: no retry, at this
+// level or the job's (UnrecoverableError). An answer without a reply text is an
+// error the job may retry. The API key goes in a header only, never in an error.
+import { setTimeout as sleep } from 'node:timers/promises'
+import { UnrecoverableError } from 'bullmq'
+import type { Config } from '../../src/config.ts'
+import { buildChatMessages, citedArticles } from './openai-prompt.ts'
+import type { AiProvider, ReplyInput } from './provider.ts'
+
+class RetryableError extends Error {
+  readonly retryAfterMs: number | undefined
+  constructor(message: string, retryAfterMs?: number) {
+    super(message)
+    this.retryAfterMs = retryAfterMs
+  }
+}
+
+export function openaiProvider(config: Config): AiProvider {
+  const url = `${config.AI_BASE_URL.replace(/\/+$/, '')}/chat/completions`
+  return {
+    name: 'openai',
+    async generateReply(input: ReplyInput) {
+      const body = JSON.stringify({
+        model: config.AI_MODEL,
+        messages: buildChatMessages(input),
+        temperature: 0.2,
+      })
+      const content = await withRetries(config, () => complete(config, url, body))
+      return { body: content, sources: citedArticles(content, input.articles) }
+    },
+  }
+}
+
+async function withRetries(config: Config, call: () => Promise<string>): Promise<string> {
+  for (let retry = 0; ; retry++) {
+    try {
+      return await call()
+    } catch (err) {
+      if (!(err instanceof RetryableError) || retry >= config.AI_MAX_RETRIES) throw err
+      const backoff = config.AI_RETRY_BASE_MS * 2 ** retry * (0.75 + Math.random() / 2)
+      const wait = err.retryAfterMs ?? backoff
+      // A longer wait than we will hold a worker slot for: the job's own backoff takes over.
+      if (wait > config.AI_RETRY_MAX_WAIT_MS) throw err
+      await sleep(wait)
+    }
+  }
+}
+
+async function complete(config: Config, url: string, body: string): Promise<string> {
+  let res: Response
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        ...(config.AI_API_KEY ? { authorization: `Bearer ${config.AI_API_KEY}` } : {}),
+      },
+      body,
+      signal: AbortSignal.timeout(config.AI_TIMEOUT_MS),
+    })
+  } catch (err) {
+    const e = err as Error
+    if (e.name === 'TimeoutError') {
+      throw new RetryableError(`AI provider timed out after ${config.AI_TIMEOUT_MS} ms`)
+    }
+    throw new RetryableError(`AI provider unreachable: ${e.cause ?? e.message}`)
+  }
+  if (res.status === 429 || res.status >= 500) {
+    await res.body?.cancel()
+    throw new RetryableError(
+      `AI provider answered ${res.status}`,
+      retryAfterMs(res.headers.get('retry-after')),
+    )
+  }
+  if (!res.ok) {
+    const detail = (await res.text().catch(() => '')).slice(0, 200)
+    throw new UnrecoverableError(`AI provider refused the request: ${res.status} ${detail}`.trim())
+  }
+  let answer: unknown
+  try {
+    answer = await res.json()
+  } catch (err) {
+    if ((err as Error).name === 'TimeoutError') {
+      throw new RetryableError(`AI provider timed out after ${config.AI_TIMEOUT_MS} ms`)
+    }
+    throw new Error('malformed answer from the AI provider: not JSON')
+  }
+  const content = (answer as { choices?: { message?: { content?: unknown } }[] })?.choices?.[0]
+    ?.message?.content
+  if (typeof content !== 'string' || content.trim() === '') {
+    throw new Error('malformed answer from the AI provider: no choices[0].message.content')
+  }
+  return content.trim()
+}
+
+/** Retry-After as delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000
+  const at = Date.parse(header)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
+}

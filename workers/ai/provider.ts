@@ -1,0 +1,56 @@
+// The AI reply provider interface and the choice of provider (AI_PROVIDER).
+// The processor gathers the context once (the public thread, newest last, and
+// the knowledge-base articles that matched well enough); a provider turns it
+// into a reply and names the articles it cites.
+import type { Config } from '../../src/config.ts'
+import type { MessageSource } from '../../src/db/schema/helpdesk.ts'
+import { builtinProvider } from './builtin-provider.ts'
+import { noopProvider } from './noop-provider.ts'
+import { openaiProvider } from './openai-provider.ts'
+
+export type ThreadMessage = {
+  authorType: 'customer' | 'agent' | 'ai'
+  body: string
+  createdAt: string
+}
+
+export type RetrievedArticle = {
+  id: string
+  title: string
+  /** the body, cut to a bounded length for prompts */
+  body: string
+  /** the passages of the body around the customer's terms (ts_headline) */
+  excerpt: string
+}
+
+export type ReplyInput = {
+  tenantName: string
+  ticket: { id: string; number: number; subject: string }
+  requesterName: string
+  /** public customer, agent and AI messages, oldest first, bounded in count and size */
+  thread: ThreadMessage[]
+  /** published articles that matched the customer's words well enough, best first */
+  articles: RetrievedArticle[]
+}
+
+export type Reply = { body: string; sources: MessageSource[] }
+
+export type AiProvider = {
+  name: string
+  generateReply(input: ReplyInput): Promise<Reply>
+}
+
+export function providerFor(config: Config): AiProvider {
+  switch (config.AI_PROVIDER) {
+    case 'openai':
+      return openaiProvider(config)
+    case 'noop':
+      return noopProvider
+    default:
+      return builtinProvider
+  }
+}
+
+export function articleSource(article: RetrievedArticle): MessageSource {
+  return { kind: 'kb_article', id: article.id, title: article.title }
+}
