@@ -87,3 +87,67 @@ export function invitation(opts: {
     }),
   }
 }
+
+/** An email ready to send; `ticketId` makes it part of that ticket's mail thread. */
+export type Outgoing = { to: string | string[]; email: RenderedEmail; ticketId?: string }
+
+type TicketRef = { tenantName: string; number: number; subject: string }
+
+function ticketTag(t: TicketRef): string {
+  return `[${t.tenantName} #${t.number}]`
+}
+
+function bodyLines(body: string): string[] {
+  return body
+    .split(/\r?\n/)
+    .map((line) => line.trimEnd())
+    .filter((line) => line !== '')
+}
+
+export function ticketReply(opts: {
+  ticket: TicketRef
+  requesterName: string
+  authorName: string
+  byAi: boolean
+  body: string
+  link: string
+}): RenderedEmail {
+  const note = opts.byAi
+    ? [
+        '(This reply was written by an automated assistant. Reply in the conversation to reach a person.)',
+      ]
+    : []
+  return {
+    subject: `Re: ${ticketTag(opts.ticket)} ${opts.ticket.subject}`,
+    ...layout({
+      greeting: `Hello ${opts.requesterName},`,
+      lines: [
+        `${opts.authorName} replied to your request #${opts.ticket.number}, "${opts.ticket.subject}":`,
+        ...bodyLines(opts.body),
+        ...note,
+      ],
+      action: 'View the conversation',
+      link: opts.link,
+    }),
+  }
+}
+
+export function ticketCreated(opts: {
+  ticket: TicketRef
+  requesterName: string
+  body: string
+  link: string
+}): RenderedEmail {
+  return {
+    subject: `${ticketTag(opts.ticket)} New ticket: ${opts.ticket.subject}`,
+    ...layout({
+      greeting: 'Hello,',
+      lines: [
+        `${opts.requesterName} opened ticket #${opts.ticket.number}, "${opts.ticket.subject}":`,
+        ...bodyLines(opts.body),
+      ],
+      action: 'Open the ticket',
+      link: opts.link,
+    }),
+  }
+}

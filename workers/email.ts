@@ -2,7 +2,9 @@
 // mints any one-time token itself (the raw token exists only in the email; the
 // database keeps its hash), renders the template and sends it through SMTP_URL,
 // or, without SMTP_URL (local mode), writes an .eml file under DATA_DIR/mail/.
-// A retried job mints a fresh token and invalidates the one before it.
+// A retried job mints a fresh token and invalidates the one before it. Ticket
+// emails (ticket-emails.ts) carry In-Reply-To and References to a per-ticket
+// root id, so mail clients show a ticket's emails as one conversation.
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { UnrecoverableError } from 'bullmq'
@@ -18,15 +20,29 @@ import type { Payload } from '../src/jobs/queues.ts'
 import { hashToken, randomToken } from '../src/lib/tokens.ts'
 import * as templates from './email-templates.ts'
 import type { Processor } from './run-job.ts'
+import { prepareTicketCreated, prepareTicketReply } from './ticket-emails.ts'
 
-type Outgoing = { to: string; email: templates.RenderedEmail }
+type Outgoing = templates.Outgoing
 
 const TOKEN_TTL_MS = { verify_email: 24 * 3600_000, password_reset: 30 * 60_000 } as const
 
 export const processEmail: Processor = async ({ db, config, job, log }) => {
   const payload = job.payload as Payload<'email'>
   const outgoing = await prepare(db, config, job.tenantId, payload)
-  const messageId = `<${job.id}@${messageIdDomain(config)}>`
+  if (!outgoing) {
+    log.info({ template: payload.template }, 'nobody to email; nothing sent')
+    return { template: payload.template, skipped: 'no recipient' }
+  }
+  const domain = messageIdDomain(config)
+  // The job id is stable across retries, so a resent email keeps its Message-ID.
+  const messageId = `<${job.id}@${domain}>`
+  // Every email about a ticket answers one per-ticket root id, so clients thread them.
+  const thread = outgoing.ticketId
+    ? {
+        inReplyTo: ticketRootId(outgoing.ticketId, domain),
+        references: [ticketRootId(outgoing.ticketId, domain)],
+      }
+    : {}
   const mail = {
     from: config.SMTP_FROM,
     to: outgoing.to,
@@ -34,6 +50,7 @@ export const processEmail: Processor = async ({ db, config, job, log }) => {
     text: outgoing.email.text,
     html: outgoing.email.html,
     messageId,
+    ...thread,
   }
   if (config.SMTP_URL) {
     const info = await smtpTransport(config.SMTP_URL).sendMail(mail)
@@ -50,7 +67,7 @@ async function prepare(
   config: Config,
   tenantId: string | null,
   payload: Payload<'email'>,
-): Promise<Outgoing> {
+): Promise<Outgoing | null> {
   switch (payload.template) {
     case 'verify-email': {
       const { user, token } = await mintUserToken(db, payload.userId, 'verify_email')
@@ -65,9 +82,9 @@ async function prepare(
     case 'invitation':
       return prepareInvitation(db, config, tenantId, payload.invitationId)
     case 'ticket-reply':
+      return prepareTicketReply(db, config, tenantId, payload.messageId)
     case 'ticket-created':
-      // The tickets module has not landed yet; a retry cannot fix that.
-      throw new UnrecoverableError(`the ${payload.template} email is not available yet`)
+      return prepareTicketCreated(db, config, tenantId, payload.ticketId)
   }
 }
 
@@ -151,7 +168,12 @@ function appLink(config: Config, path: string, token: string): string {
   return url.toString()
 }
 
-function messageIdDomain(config: Config): string {
+/** The Message-ID a ticket's emails all refer to (no email carries it: it stands for the ticket). */
+export function ticketRootId(ticketId: string, domain: string): string {
+  return `<ticket-${ticketId}@${domain}>`
+}
+
+export function messageIdDomain(config: Config): string {
   const from = /@([^>\s]+)>?\s*$/.exec(config.SMTP_FROM)
   return from?.[1] ?? new URL(config.APP_URL).hostname
 }

@@ -1,6 +1,7 @@
 // Every email template, end to end through runJob (the code the worker and
 // local mode both run) to a real SMTP server on loopback: right recipient,
-// subject and link, and the link's token is one the database knows by hash.
+// subject and link, and the link's token is one the database knows by hash;
+// ticket emails are threaded under the ticket and their link opens the ticket.
 import { afterAll, describe, expect, it } from 'vitest'
 import { hashToken } from '../../src/lib/tokens.ts'
 import { closeSmtpTransports } from '../../workers/email.ts'
@@ -8,6 +9,7 @@ import { processors } from '../../workers/processors.ts'
 import { runJob } from '../../workers/run-job.ts'
 import { useTestApp } from '../helpers/app.ts'
 import { startSmtpSink } from '../helpers/smtp-sink.ts'
+import { type Actor, createTestTenant } from '../helpers/tenancy.ts'
 import { jobRow, queueJob, seedInvitation, seedTenant, seedUser, tokenFrom } from './seed.ts'
 
 const sink = await startSmtpSink()
@@ -19,6 +21,32 @@ afterAll(async () => {
   await sink.close()
 })
 const deps = { db: ctx.app.db, config: ctx.config, log: ctx.app.log, processors }
+
+async function send(actor: Actor, method: string, url: string, payload?: object) {
+  const res = await ctx.app.inject({
+    method: method as 'GET',
+    url,
+    headers: actor.headers,
+    payload,
+  })
+  expect(res.statusCode, res.body).toBeLessThan(300)
+  return res.json()
+}
+
+/** The email's ticket link, followed through the API as its recipient. */
+async function followTicketLink(text: string, actor: Actor, ticketId: string) {
+  const link = /https:\/\/app\.example\.test\/desk\/tickets\/[^\s]+/.exec(text)?.[0]
+  expect(link).toBeDefined()
+  const url = new URL(link!)
+  const id = url.pathname.split('/').at(-1)
+  expect(id).toBe(ticketId)
+  const res = await ctx.app.inject({
+    method: 'GET',
+    url: `/v1/tickets/${id}`,
+    headers: { ...actor.headers, 'x-tenant-id': url.searchParams.get('tenant')! },
+  })
+  expect(res.statusCode).toBe(200)
+}
 
 async function lastEmail() {
   const messages = await sink.waitFor(sink.messages.length)
@@ -124,14 +152,72 @@ describe('email jobs', () => {
     })
   })
 
-  it('ticket notifications are not available yet: an honest unrecoverable failure', async () => {
-    const job = await queueJob(ctx.app.db, null, 'email', {
+  it('ticket-reply: an agent reply reaches the requester, threaded, with a working link', async () => {
+    const acme = await createTestTenant(ctx)
+    const ticket = await send(acme.customer, 'POST', '/v1/tickets', {
+      subject: 'Printer <offline>',
+      body: 'It stopped printing.',
+    })
+    const reply = await send(acme.agent, 'POST', `/v1/tickets/${ticket.id}/messages`, {
+      body: 'Please restart it.\nThen try again.',
+    })
+    const [row] = await ctx.sql<{ id: string }[]>`select id from jobs
+      where type = 'email' and payload->>'messageId' = ${reply.id}`
+    const job = { id: row!.id, queue: 'email' as const, tenantId: acme.id }
+    expect((await runJob(deps, job)).outcome).toBe('succeeded')
+
+    const mail = await lastEmail()
+    expect(mail.to).toEqual([acme.customer.email])
+    expect(mail.subject).toBe(`Re: [${acme.slug} #${ticket.number}] Printer <offline>`)
+    expect(mail.text).toContain('agent-')
+    expect(mail.text).toMatch(/Please restart it.\r?\nThen try again./)
+    expect(mail.html).toContain('Printer &lt;offline&gt;')
+    expect(mail.headers.get('message-id')).toBe(`<${job.id}@deskpilot.local>`)
+    expect(mail.headers.get('in-reply-to')).toBe(`<ticket-${ticket.id}@deskpilot.local>`)
+    expect(mail.headers.get('references')).toBe(`<ticket-${ticket.id}@deskpilot.local>`)
+    await followTicketLink(mail.text, acme.customer, ticket.id)
+  })
+
+  it('ticket-created: the assignee only when there is one, else every active agent', async () => {
+    const acme = await createTestTenant(ctx)
+    const ticket = await send(acme.customer, 'POST', '/v1/tickets', {
+      subject: 'Refund',
+      body: 'I was charged twice.',
+    })
+    const jobFor = async (ticketId: string) => {
+      const [row] = await ctx.sql<{ id: string }[]>`select id from jobs where type = 'email'
+        and payload->>'template' = 'ticket-created' and payload->>'ticketId' = ${ticketId}`
+      return { id: row!.id, queue: 'email' as const, tenantId: acme.id }
+    }
+    const job = await jobFor(ticket.id)
+    expect((await runJob(deps, job)).outcome).toBe('succeeded')
+    const all = await lastEmail()
+    expect(all.to.sort()).toEqual([acme.owner.email, acme.admin.email, acme.agent.email].sort())
+    expect(all.subject).toBe(`[${acme.slug} #${ticket.number}] New ticket: Refund`)
+    expect(all.text).toContain('I was charged twice.')
+    expect(all.headers.get('references')).toBe(`<ticket-${ticket.id}@deskpilot.local>`)
+    await followTicketLink(all.text, acme.agent, ticket.id)
+
+    const second = await send(acme.customer, 'POST', '/v1/tickets', {
+      subject: 'Again',
+      body: 'Hi',
+    })
+    await send(acme.admin, 'PATCH', `/v1/tickets/${second.id}`, { assigneeId: acme.agent.userId })
+    await runJob(deps, await jobFor(second.id))
+    expect((await lastEmail()).to).toEqual([acme.agent.email])
+  })
+
+  it('a ticket email job of another tenant finds nothing: fails without retrying', async () => {
+    const acme = await createTestTenant(ctx)
+    const other = await seedTenant(ctx.sql)
+    const ticket = await send(acme.customer, 'POST', '/v1/tickets', { subject: 'x', body: 'y' })
+    const job = await queueJob(ctx.app.db, other.id, 'email', {
       template: 'ticket-created',
-      ticketId: '0190a4b2-0000-7000-8000-000000000000',
+      ticketId: ticket.id,
     })
     const sent = sink.messages.length
     expect((await runJob(deps, job)).outcome).toBe('failed')
-    expect((await jobRow(ctx.sql, job.id))?.error).toMatch(/not available yet/)
+    expect((await jobRow(ctx.sql, job.id))?.error).toBe('ticket not found')
     expect(sink.messages.length).toBe(sent)
   })
 
