@@ -1,0 +1,209 @@
+// `npm run bench:jobs`: job throughput of one worker process next to bare
+// BullMQ, on the same Redis in the same run. Bare: a BullMQ Worker whose
+// processor does nothing, at the ai-reply queue's default concurrency. Ours:
+// workers/main.ts, unchanged, with AI_PROVIDER=noop, running real ai-reply
+// jobs (outbox rows on real tickets) through runJob: the row claimed as
+// running, the ticket, thread and knowledge base read in the tenant, the reply
+// stored as an internal draft with its job key, the row marked succeeded. Only
+// the model's latency is gone. Prints jobs/s of each, the ratio, and CPU time
+// per job of the process that ran them.
+//
+// BENCH_JOBS (default 10000), BENCH_DATABASE_URL (default
+// postgres://postgres@127.0.0.1:5432/deskpilot_bench_jobs, created and
+// migrated when missing), BENCH_REDIS_URL (default redis://127.0.0.1:6379).
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { Queue, Worker } from 'bullmq'
+import { Redis } from 'ioredis'
+import postgres from 'postgres'
+import { loadConfig } from '../src/config.ts'
+import { runMigrations } from '../src/db/migrate.ts'
+import { closeQueues, createQueues, pushJobs } from '../src/jobs/producer.ts'
+import { bullPrefix, jobOptions } from '../src/jobs/queues.ts'
+import { freePort, spawnNode, waitForHttp } from '../tests/fixtures/processes.ts'
+
+const JOBS = Number(process.env.BENCH_JOBS ?? 10_000)
+const DATABASE_URL =
+  process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/deskpilot_bench_jobs'
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const CHUNK = 1000
+const concurrency = loadConfig({}).WORKER_CONCURRENCY_AI
+
+type Result = { seconds: number; cpuSeconds: number }
+
+async function prepareDatabase() {
+  const url = new URL(DATABASE_URL)
+  const name = url.pathname.slice(1)
+  url.pathname = '/postgres'
+  const admin = postgres(url.toString(), { max: 1, onnotice: () => {} })
+  try {
+    const [exists] = await admin`select 1 from pg_database where datname = ${name}`
+    if (!exists) await admin.unsafe(`create database "${name}"`)
+  } finally {
+    await admin.end({ timeout: 1 })
+  }
+  await runMigrations({ url: DATABASE_URL, dataDir: '.data' })
+}
+
+/** Bare BullMQ: the same job options, a processor that returns at once. */
+async function bareBullmq(prefix: string): Promise<Result> {
+  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null })
+  const queue = new Queue('noop', { connection, prefix })
+  let done = 0
+  let finished: () => void = () => {}
+  const allDone = new Promise<void>((resolve) => {
+    finished = resolve
+  })
+  const worker = new Worker('noop', async () => ({ outcome: 'succeeded' }), {
+    connection: { url: REDIS_URL },
+    prefix,
+    concurrency,
+  })
+  worker.on('completed', () => {
+    if (++done === JOBS) finished()
+  })
+  await worker.waitUntilReady()
+  const cpu = process.cpuUsage()
+  const started = performance.now()
+  for (let i = 0; i < JOBS; i += CHUNK) {
+    const ids = Array.from({ length: Math.min(CHUNK, JOBS - i) }, (_, k) => `bare-${i + k}`)
+    await queue.addBulk(
+      ids.map((id) => ({ name: 'noop', data: {}, opts: jobOptions('ai-reply', id) })),
+    )
+  }
+  await allDone
+  const seconds = (performance.now() - started) / 1000
+  const used = process.cpuUsage(cpu)
+  await worker.close()
+  await queue.obliterate({ force: true })
+  await queue.close()
+  connection.disconnect()
+  return { seconds, cpuSeconds: (used.user + used.system) / 1e6 }
+}
+
+/** N tickets in a fresh tenant (draft mode: replies are internal, no emails) and an ai-reply row each. */
+async function seedJobs(sql: postgres.Sql) {
+  const slug = `bench-${randomBytes(4).toString('hex')}`
+  const [tenant] = await sql<{ id: string }[]>`
+    insert into tenants (id, name, slug, settings)
+    values (gen_random_uuid(), ${slug}, ${slug}, '{"aiReplyMode":"draft"}') returning id`
+  const [user] = await sql<{ id: string }[]>`
+    insert into users (id, email, name, password_hash)
+    values (gen_random_uuid(), ${`${slug}@example.test`}, 'Bench Customer', 'x') returning id`
+  const tenantId = tenant!.id
+  await sql`
+    insert into tickets (id, tenant_id, number, subject, requester_id)
+    select gen_random_uuid(), ${tenantId}, n, 'Cannot log in', ${user!.id}
+    from generate_series(1, ${JOBS}) n`
+  await sql`
+    insert into messages (id, tenant_id, ticket_id, author_type, body)
+    select gen_random_uuid(), tenant_id, id, 'customer', 'I forgot my password.'
+    from tickets where tenant_id = ${tenantId}`
+  const rows = await sql<{ id: string }[]>`
+    insert into jobs (id, tenant_id, type, payload, max_attempts)
+    select gen_random_uuid(), tenant_id, 'ai-reply', jsonb_build_object('ticketId', id), 4
+    from tickets where tenant_id = ${tenantId}
+    returning id`
+  return { tenantId, userId: user!.id, jobIds: rows.map((r) => r.id) }
+}
+
+async function ourWorker(sql: postgres.Sql, redisPrefix: string): Promise<Result> {
+  const seeded = await seedJobs(sql)
+  const port = await freePort()
+  const worker = spawnNode('workers/main.ts', {
+    NODE_ENV: 'production',
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    DATABASE_URL,
+    REDIS_URL,
+    REDIS_PREFIX: redisPrefix,
+    AI_PROVIDER: 'noop',
+    WORKER_PORT: String(port),
+    LOG_LEVEL: 'warn',
+  })
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/health`)
+    const cpuBefore = await workerCpuSeconds(port)
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    await new Promise((resolve) => redis.once('ready', resolve))
+    const queues = createQueues(redis, redisPrefix)
+    const started = performance.now()
+    for (let i = 0; i < JOBS; i += CHUNK) {
+      const chunk = seeded.jobIds.slice(i, i + CHUNK)
+      await pushJobs(
+        redis,
+        queues,
+        chunk.map((id) => ({ id, queue: 'ai-reply' as const, tenantId: seeded.tenantId })),
+        30_000,
+      )
+    }
+    for (;;) {
+      const [row] = await sql<{ done: number }[]>`
+        select count(*)::int as done from jobs
+        where tenant_id = ${seeded.tenantId} and state in ('succeeded', 'failed')`
+      if (row!.done >= JOBS) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const seconds = (performance.now() - started) / 1000
+    const cpuSeconds = (await workerCpuSeconds(port)) - cpuBefore
+    const [check] = await sql<{ failed: number; replies: number }[]>`
+      select (select count(*)::int from jobs where tenant_id = ${seeded.tenantId} and state = 'failed') as failed,
+             (select count(*)::int from messages where tenant_id = ${seeded.tenantId} and author_type = 'ai') as replies`
+    if (check!.failed > 0 || check!.replies !== JOBS) {
+      throw new Error(`expected ${JOBS} replies and no failures, got ${JSON.stringify(check)}`)
+    }
+    await closeQueues(queues)
+    redis.disconnect()
+    return { seconds, cpuSeconds }
+  } finally {
+    worker.process.kill('SIGTERM')
+    await worker.exited
+    await sql`delete from tenants where id = ${seeded.tenantId}`
+    await sql`delete from users where id = ${seeded.userId}`
+  }
+}
+
+async function workerCpuSeconds(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const match = /^process_cpu_seconds_total (\S+)$/m.exec(text)
+  return match ? Number(match[1]) : Number.NaN
+}
+
+async function deleteKeys(prefix: string) {
+  const redis = new Redis(REDIS_URL)
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+    cursor = next
+    if (keys.length > 0) await redis.del(...keys)
+  } while (cursor !== '0')
+  redis.disconnect()
+}
+
+function line(label: string, r: Result) {
+  const perJobMs = ((r.cpuSeconds / JOBS) * 1000).toFixed(3)
+  return `${label.padEnd(28)} ${(JOBS / r.seconds).toFixed(0).padStart(7)} jobs/s  ${r.seconds.toFixed(2).padStart(7)} s  ${perJobMs} ms CPU/job`
+}
+
+async function main() {
+  await prepareDatabase()
+  const sql = postgres(DATABASE_URL, { max: 2, onnotice: () => {} })
+  const redisPrefix = `benchjobs:${randomBytes(4).toString('hex')}`
+  try {
+    console.log(`${JOBS} jobs, concurrency ${concurrency} (the ai-reply default), one process each`)
+    const bare = await bareBullmq(bullPrefix(`${redisPrefix}:bare`))
+    console.log(line('bare BullMQ no-op', bare))
+    const ours = await ourWorker(sql, redisPrefix)
+    console.log(line('worker, ai-reply, noop AI', ours))
+    console.log(`ratio ${(bare.seconds / ours.seconds).toFixed(2)}× of bare BullMQ (target ≥ 0.5×)`)
+  } finally {
+    await sql.end({ timeout: 1 })
+    await deleteKeys(redisPrefix)
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    console.error(err)
+    process.exit(1)
+  })
+}
