@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import postgres from 'postgres'
 import { type BenchRoute, routes } from './routes.ts'
+import { seedBench } from './seed.ts'
 import {
   BENCH_DATABASE_URL,
   prepareDatabase,
@@ -36,11 +37,27 @@ async function load(
   headers: Record<string, string>,
   seconds: number,
 ): Promise<Sample> {
+  const base = new URL(url)
+  const paths = route.paths?.(base.pathname)
+  let next = 0
   const result = await autocannon({
     url,
     method: route.method ?? 'GET',
-    headers,
+    headers: { ...headers, ...(route.body ? { 'content-type': 'application/json' } : {}) },
     ...(route.body ? { body: route.body } : {}),
+    // Spread over many rows (e.g. tickets), so a write benchmark is not one row's lock queue.
+    ...(paths
+      ? {
+          requests: [
+            {
+              setupRequest: (request: autocannon.Request) => ({
+                ...request,
+                path: paths[next++ % paths.length] ?? base.pathname,
+              }),
+            },
+          ],
+        }
+      : {}),
     connections: CONNECTIONS,
     duration: seconds,
   })
@@ -66,7 +83,7 @@ async function measure(api: Started, baseline: Started, sql: postgres.Sql): Prom
     const headers = { ...route.headers, ...prepared.headers }
     const targets = [
       { key: 'api' as const, url: `${api.url}${route.path}`, headers },
-      { key: 'baseline' as const, url: `${baseline.url}${route.baselinePath}`, headers: {} },
+      { key: 'baseline' as const, url: `${baseline.url}${route.baselinePath}`, headers },
     ]
     for (const target of targets) await load(target.url, route, target.headers, WARMUP)
     const entry: Measured = { route, api: [], baseline: [] }
@@ -140,7 +157,8 @@ async function main() {
   process.once('SIGINT', () => cleanUp().then(() => process.exit(130)))
   try {
     api = await startApi()
-    baseline = await startBaseline()
+    const seeded = await seedBench(api.url, sql)
+    baseline = await startBaseline(seeded.tenantId)
     const measured = await measure(api, baseline, sql)
     const apiRss = residentBytes(api.child.pid)
     const baselineRss = residentBytes(baseline.child.pid)

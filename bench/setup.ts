@@ -49,7 +49,8 @@ async function start(
   env: Record<string, string>,
 ): Promise<Started> {
   const port = await freePort()
-  const child = spawn(process.execPath, [`${root}${script}`], {
+  // The same V8 flag as `npm start` and the image (see the Dockerfile).
+  const child = spawn(process.execPath, ['--max-semi-space-size=16', `${root}${script}`], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
@@ -85,6 +86,9 @@ async function start(
  * The api as production runs it (NODE_ENV=production, warn-level logs, no
  * migrations on start), with rate limits too high to interfere.
  */
+/** One signing key for the api and the baseline, so both verify the same tokens. */
+export const BENCH_JWT_SECRET = randomBytes(48).toString('base64url')
+
 export function startApi(): Promise<Started> {
   return start('api', 'src/server.ts', 'PORT', '/ready', {
     NODE_ENV: 'production',
@@ -92,7 +96,7 @@ export function startApi(): Promise<Started> {
     DATABASE_URL: BENCH_DATABASE_URL,
     REDIS_URL: BENCH_REDIS_URL,
     REDIS_PREFIX: 'dpbench',
-    JWT_SECRET: randomBytes(48).toString('base64url'),
+    JWT_SECRET: BENCH_JWT_SECRET,
     LOG_LEVEL: 'warn',
     RATE_LIMIT_MAX: '1000000000',
     AUTH_RATE_LIMIT_MAX: '1000000000',
@@ -100,8 +104,12 @@ export function startApi(): Promise<Started> {
 }
 
 /** The bare baseline server (bench/baseline.ts). */
-export function startBaseline(): Promise<Started> {
-  return start('baseline', 'bench/baseline.ts', 'BASELINE_PORT', '/baseline/health', {})
+export function startBaseline(tenantId: string): Promise<Started> {
+  return start('baseline', 'bench/baseline.ts', 'BASELINE_PORT', '/baseline/health', {
+    JWT_SECRET: BENCH_JWT_SECRET,
+    BENCH_DATABASE_URL,
+    BENCH_TENANT_ID: tenantId,
+  })
 }
 
 /** Resident memory of a child process in bytes (Linux /proc), or null elsewhere. */
