@@ -5,7 +5,7 @@
 // and the api's throughput as a ratio of the baseline's. Ratios are what count.
 //
 // BENCH_DURATION (seconds per round and target, default 10), BENCH_ROUNDS (3),
-// BENCH_CONNECTIONS (50), BENCH_WARMUP (seconds, 2); BENCH_DATABASE_URL and
+// BENCH_CONNECTIONS (32), BENCH_WARMUP (seconds, 2); BENCH_DATABASE_URL and
 // BENCH_REDIS_URL say where the services are (see bench/setup.ts).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -25,7 +25,7 @@ import {
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2)
 
 type Sample = { rps: number; p50: number; p99: number; non2xx: number; errors: number }

@@ -4,12 +4,9 @@
 // outbox jobs inserted in the same transaction; the caller dispatches them
 // after commit. Account events have no tenant, so their audit rows are written
 // in a transaction with no tenant set (before signup creates a tenant).
-import { and, asc, eq, isNull, sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client.ts'
-import { memberships, roles } from '../../db/schema/access.ts'
-import { tenants } from '../../db/schema/tenants.ts'
 import { users } from '../../db/schema/users.ts'
-import { withScope } from '../../db/tenant-transaction.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
 import { recordAudit, recordInUserTenants } from '../../lib/audit.ts'
 import {
@@ -23,6 +20,7 @@ import {
 import { isPermission } from '../../lib/permissions.ts'
 import { BadRequest, Conflict, Problem, Unauthorized } from '../../lib/problems.ts'
 import { createTenantWithOwner } from '../../lib/tenant-provisioning.ts'
+import { listUserMemberships } from '../../lib/user-memberships.ts'
 import { type SessionLimits, type StartedSession, startSession } from './sessions.ts'
 
 export type Client = { ip: string | null; userAgent: string | null }
@@ -251,31 +249,7 @@ export async function loadUser(db: Db, userId: string): Promise<PublicUser | nul
 
 /** The user's own memberships, through the own_memberships read path (no tenant known). */
 export async function userMemberships(db: Db, userId: string) {
-  const rows = await withScope(db, { userId }, (tx) =>
-    tx
-      .select({
-        tenantId: tenants.id,
-        tenantName: tenants.name,
-        slug: tenants.slug,
-        roleId: roles.id,
-        roleName: roles.name,
-        permissions: roles.permissions,
-      })
-      .from(memberships)
-      .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
-      .innerJoin(
-        roles,
-        and(eq(roles.tenantId, memberships.tenantId), eq(roles.id, memberships.roleId)),
-      )
-      .where(
-        and(
-          eq(memberships.userId, userId),
-          eq(memberships.active, true),
-          isNull(tenants.deletedAt),
-        ),
-      )
-      .orderBy(asc(tenants.name)),
-  )
+  const rows = await listUserMemberships(db, userId)
   return rows.map((r) => ({
     tenant: { id: r.tenantId, name: r.tenantName, slug: r.slug },
     role: { id: r.roleId, name: r.roleName },

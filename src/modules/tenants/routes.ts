@@ -7,10 +7,10 @@ import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { ProblemRef } from '../../lib/problem-schema.ts'
 import { Forbidden, NotFound } from '../../lib/problems.ts'
 import { createTenantWithOwner } from '../../lib/tenant-provisioning.ts'
+import { listUserMemberships } from '../../lib/user-memberships.ts'
 import { CreateTenantBody, Tenant, TenantMembership, UpdateTenantBody } from './schemas.ts'
 import {
   getTenant,
-  listUserTenants,
   markTenantDeleted,
   presentTenant,
   slugAvailability,
@@ -68,11 +68,11 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const rows = await listUserTenants(app.db, request.auth!.userId!)
+      const rows = await listUserMemberships(app.db, request.auth!.userId!)
       return {
         data: rows.map((r) => ({
-          id: r.id,
-          name: r.name,
+          id: r.tenantId,
+          name: r.tenantName,
           slug: r.slug,
           role: { id: r.roleId, name: r.roleName },
         })),

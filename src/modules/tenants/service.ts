@@ -1,10 +1,8 @@
 // Tenant queries and rules. Functions take the database (or a transaction) and
 // the tenant id explicitly, so a missing tenant filter stands out.
-import { and, asc, eq, isNull, sql } from 'drizzle-orm'
+import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { Db, DbOrTx } from '../../db/client.ts'
-import { memberships, roles } from '../../db/schema/access.ts'
 import { type TenantSettings, tenants } from '../../db/schema/tenants.ts'
-import { withScope } from '../../db/tenant-transaction.ts'
 import { RESERVED_SLUGS, slugProblem } from '../../lib/tenant-provisioning.ts'
 
 type TenantRow = typeof tenants.$inferSelect
@@ -26,34 +24,6 @@ export async function getTenant(db: DbOrTx, tenantId: string) {
     .from(tenants)
     .where(and(eq(tenants.id, tenantId), isNull(tenants.deletedAt)))
   return row ?? null
-}
-
-/** The tenants a user is an active member of, through the own_memberships read path. */
-export async function listUserTenants(db: Db, userId: string) {
-  return withScope(db, { userId }, (tx) =>
-    tx
-      .select({
-        id: tenants.id,
-        name: tenants.name,
-        slug: tenants.slug,
-        roleId: roles.id,
-        roleName: roles.name,
-      })
-      .from(memberships)
-      .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
-      .innerJoin(
-        roles,
-        and(eq(roles.tenantId, memberships.tenantId), eq(roles.id, memberships.roleId)),
-      )
-      .where(
-        and(
-          eq(memberships.userId, userId),
-          eq(memberships.active, true),
-          isNull(tenants.deletedAt),
-        ),
-      )
-      .orderBy(asc(tenants.name), asc(tenants.id)),
-  )
 }
 
 export async function slugAvailability(

@@ -11,10 +11,13 @@
 // body answers 422 idempotency_key_reused.
 import { createHash } from 'node:crypto'
 import { sql } from 'drizzle-orm'
-import type { Tx } from '../../db/client.ts'
+import type { Db, Tx } from '../../db/client.ts'
 import { selectRows } from '../../db/raw-query.ts'
 import { idempotencyKeys } from '../../db/schema/helpdesk.ts'
+import { withTenant } from '../../db/tenant-transaction.ts'
+import type { QueuedJob } from '../../jobs/outbox.ts'
 import { Problem } from '../../lib/problems.ts'
+import type { Caller } from './caller.ts'
 
 const TTL = sql`interval '24 hours'`
 
@@ -96,4 +99,36 @@ export async function pruneExpiredKeys(tx: Tx, tenantId: string) {
     sql`delete from ${t} where ctid in (select ctid from ${t}
         where ${t.tenantId} = ${tenantId} and ${t.expiresAt} < now() limit 100)`,
   )
+}
+
+/**
+ * Runs a create in the caller's tenant transaction, under the request's
+ * Idempotency-Key when it has one: a replay returns the stored body and runs
+ * nothing; a first run stores its body before commit.
+ */
+export async function createOnce<T>(
+  db: Db,
+  caller: Caller,
+  request: { method: string; url: string; body: unknown; headers: { 'idempotency-key'?: string } },
+  create: (tx: Tx) => Promise<{ body: T; jobs: QueuedJob[] }>,
+): Promise<{ replayed: boolean; body: T; jobs: QueuedJob[] }> {
+  const key = request.headers['idempotency-key']
+  const claim = key
+    ? {
+        tenantId: caller.tenantId,
+        principal: caller.principal,
+        key,
+        hash: requestHash(request.method, pathOf(request.url), request.body),
+      }
+    : null
+  return withTenant(db, caller.tenantId, async (tx) => {
+    if (claim) {
+      const stored = await claimKey(tx, claim)
+      if (stored) return { replayed: true, body: stored.body as T, jobs: [] }
+      await pruneExpiredKeys(tx, caller.tenantId)
+    }
+    const { body, jobs } = await create(tx)
+    if (claim) await storeResponse(tx, claim, { statusCode: 201, body })
+    return { replayed: false, body, jobs }
+  })
 }

@@ -8,7 +8,7 @@ import { insertJob } from '../../jobs/outbox.ts'
 import { ProblemRef } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
 import { callerOf } from './caller.ts'
-import { claimKey, pathOf, pruneExpiredKeys, requestHash, storeResponse } from './idempotency.ts'
+import { createOnce } from './idempotency.ts'
 import { findTicket, listMessages, postMessage } from './messages.ts'
 import {
   CreateMessageBody,
@@ -68,24 +68,9 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const caller = callerOf(request)
-      const key = request.headers['idempotency-key']
-      const claim = key
-        ? {
-            tenantId: caller.tenantId,
-            principal: caller.principal,
-            key,
-            hash: requestHash('POST', pathOf(request.url), request.body),
-          }
-        : null
-      const outcome = await withTenant(app.db, caller.tenantId, async (tx) => {
-        if (claim) {
-          const stored = await claimKey(tx, claim)
-          if (stored) return { replayed: true, body: stored.body as MessageView, jobs: [] }
-          await pruneExpiredKeys(tx, caller.tenantId)
-        }
+      const outcome = await createOnce(app.db, caller, request, async (tx) => {
         const { message, jobs } = await postMessage(tx, caller, request.params.id, request.body)
-        if (claim) await storeResponse(tx, claim, { statusCode: 201, body: message })
-        return { replayed: false, body: message, jobs }
+        return { body: message, jobs }
       })
       if (outcome.jobs.length > 0) await app.jobs.dispatch(outcome.jobs)
       if (outcome.replayed) reply.header('idempotent-replayed', 'true')

@@ -14,7 +14,7 @@ import { toPage } from '../../lib/cursor.ts'
 import { ProblemRef } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
 import { callerOf } from './caller.ts'
-import { claimKey, pathOf, pruneExpiredKeys, requestHash, storeResponse } from './idempotency.ts'
+import { createOnce } from './idempotency.ts'
 import { buildListQuery, type ListedRow } from './list-query.ts'
 import messageRoutes from './messages-routes.ts'
 import {
@@ -58,27 +58,11 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const caller = callerOf(request)
-      const key = request.headers['idempotency-key']
-      const claim = key
-        ? {
-            tenantId: caller.tenantId,
-            principal: caller.principal,
-            key,
-            hash: requestHash('POST', pathOf(request.url), request.body),
-          }
-        : null
-      const outcome = await withTenant(app.db, caller.tenantId, async (tx) => {
-        if (claim) {
-          const stored = await claimKey(tx, claim)
-          if (stored) return { replayed: true, body: stored.body as Record<string, unknown> }
-          await pruneExpiredKeys(tx, caller.tenantId)
-        }
+      const outcome = await createOnce(app.db, caller, request, async (tx) => {
         const created = await createTicket(tx, caller, request.body)
-        const body = { ...created.ticket, firstMessage: created.message }
-        if (claim) await storeResponse(tx, claim, { statusCode: 201, body })
-        return { replayed: false, body, jobs: created.jobs }
+        return { body: { ...created.ticket, firstMessage: created.message }, jobs: created.jobs }
       })
-      if (outcome.jobs) await app.jobs.dispatch(outcome.jobs)
+      if (outcome.jobs.length > 0) await app.jobs.dispatch(outcome.jobs)
       if (outcome.replayed) reply.header('idempotent-replayed', 'true')
       const body = outcome.body as typeof outcome.body & TicketRow
       return reply
