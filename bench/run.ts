@@ -5,7 +5,8 @@
 // and the api's throughput as a ratio of the baseline's. Ratios are what count.
 //
 // BENCH_DURATION (seconds per round and target, default 10), BENCH_ROUNDS (3),
-// BENCH_CONNECTIONS (32), BENCH_WARMUP (seconds, 2); BENCH_DATABASE_URL and
+// BENCH_CONNECTIONS (32), BENCH_WARMUP (seconds, 2), BENCH_ONLY (a regular
+// expression: run only the routes whose name matches); BENCH_DATABASE_URL and
 // BENCH_REDIS_URL say where the services are (see bench/setup.ts).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -78,7 +79,8 @@ function median(values: number[]): number {
 
 async function measure(api: Started, baseline: Started, sql: postgres.Sql): Promise<Measured[]> {
   const measured: Measured[] = []
-  for (const route of routes) {
+  const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null
+  for (const route of routes.filter((r) => !only || only.test(r.name))) {
     const prepared = (await route.prepare?.({ apiUrl: api.url, sql })) ?? {}
     const headers = { ...route.headers, ...prepared.headers }
     const targets = [

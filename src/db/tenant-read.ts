@@ -9,32 +9,44 @@ import type { SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import type { DatabaseHandle } from './client.ts'
 import { selectRows } from './raw-query.ts'
-import { withTenant } from './tenant-transaction.ts'
+import { SCOPE_SETTINGS, type Scope, withScope } from './tenant-transaction.ts'
 
 const dialect = new PgDialect()
 
-export async function readInTenant<T extends Record<string, unknown>>(
+export function readInTenant<T extends Record<string, unknown>>(
   database: DatabaseHandle,
   tenantId: string,
   query: SQL,
 ): Promise<T[]> {
+  return readInScope<T>(database, { tenantId }, query)
+}
+
+/** The same for any scope (a tenant, or a user's own memberships, ...). */
+export async function readInScope<T extends Record<string, unknown>>(
+  database: DatabaseHandle,
+  scope: Scope,
+  query: SQL,
+): Promise<T[]> {
   const client = database.sql
-  if (!client) return withTenant(database.db, tenantId, (tx) => selectRows<T>(tx, query))
+  if (!client) return withScope(database.db, scope, (tx) => selectRows<T>(tx, query))
   const { sql: text, params } = dialect.sqlToQuery(query)
+  const settings = (Object.keys(scope) as (keyof Scope)[])
+    .filter((key) => scope[key] != null)
+    .map((key) => [SCOPE_SETTINGS[key], String(scope[key])] as const)
   const connection = await client.reserve()
   try {
     // allSettled: the connection goes back to the pool only after COMMIT (a
     // ROLLBACK when the query failed) has been answered.
-    const [begin, setting, rows, commit] = await Promise.allSettled([
+    const steps = await Promise.allSettled([
       connection`begin read only`,
-      connection`select set_config('app.tenant_id', ${tenantId}, true)`,
+      ...settings.map(([name, value]) => connection`select set_config(${name}, ${value}, true)`),
       connection.unsafe(text, params as never[], { prepare: true }),
       connection`commit`,
     ])
-    for (const step of [begin, setting, rows, commit]) {
+    for (const step of steps) {
       if (step.status === 'rejected') throw step.reason
     }
-    return (rows as PromiseFulfilledResult<unknown>).value as T[]
+    return (steps[steps.length - 2] as PromiseFulfilledResult<unknown>).value as T[]
   } finally {
     connection.release()
   }

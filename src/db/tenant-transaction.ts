@@ -16,7 +16,7 @@ export type Scope = {
   invitationToken?: string
 }
 
-const SETTINGS = {
+export const SCOPE_SETTINGS = {
   tenantId: 'app.tenant_id',
   userId: 'app.user_id',
   apiKeyPrefix: 'app.api_key_prefix',
@@ -41,7 +41,7 @@ export async function withScope<T>(db: Db, scope: Scope, work: (tx: Tx) => Promi
     return await db.transaction(async (tx) => {
       if (entries.length > 0) {
         const calls = entries.map(
-          ([key, value]) => sql`set_config(${SETTINGS[key]}, ${value}, true)`,
+          ([key, value]) => sql`set_config(${SCOPE_SETTINGS[key]}, ${value}, true)`,
         )
         await tx.execute(sql`select ${sql.join(calls, sql`, `)}`)
       }

@@ -296,7 +296,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, op
       const userId = request.auth?.userId as string
       const [user, memberships] = await Promise.all([
         loadUser(app.db, userId),
-        userMemberships(app.db, userId),
+        userMemberships(app.database, userId),
       ])
       if (!user) throw new Unauthorized('invalid_token', 'The account no longer exists.')
       return { user, memberships }

@@ -5,7 +5,7 @@
 // after commit. Account events have no tenant, so their audit rows are written
 // in a transaction with no tenant set (before signup creates a tenant).
 import { eq, sql } from 'drizzle-orm'
-import type { Db } from '../../db/client.ts'
+import type { DatabaseHandle, Db } from '../../db/client.ts'
 import { users } from '../../db/schema/users.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
 import { recordAudit, recordInUserTenants } from '../../lib/audit.ts'
@@ -248,8 +248,8 @@ export async function loadUser(db: Db, userId: string): Promise<PublicUser | nul
 }
 
 /** The user's own memberships, through the own_memberships read path (no tenant known). */
-export async function userMemberships(db: Db, userId: string) {
-  const rows = await listUserMemberships(db, userId)
+export async function userMemberships(database: DatabaseHandle, userId: string) {
+  const rows = await listUserMemberships(database, userId)
   return rows.map((r) => ({
     tenant: { id: r.tenantId, name: r.tenantName, slug: r.slug },
     role: { id: r.roleId, name: r.roleName },

@@ -43,9 +43,7 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const tenantId = request.tenant!.id
-      const page = await withTenant(app.db, tenantId, (tx) =>
-        listMembers(tx, tenantId, request.query),
-      )
+      const page = await listMembers(app.database, tenantId, request.query)
       return { data: page.data.map(presentMember), nextCursor: page.nextCursor }
     },
   )

@@ -1,9 +1,11 @@
 // Members of a tenant and the rules around them: only owners hand out or take
 // away the owner role, and a tenant always keeps at least one active owner.
-import { and, asc, eq, ilike, or, sql } from 'drizzle-orm'
-import type { DbOrTx } from '../../db/client.ts'
+import { and, eq, sql } from 'drizzle-orm'
+import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
 import { memberships, roles } from '../../db/schema/access.ts'
 import { users } from '../../db/schema/users.ts'
+import { isoTime } from '../../db/sql-fragments.ts'
+import { readInTenant } from '../../db/tenant-read.ts'
 import { type CursorKey, cursorTime, decodeCursor, toPage } from '../../lib/cursor.ts'
 import { Conflict } from '../../lib/problems.ts'
 
@@ -25,7 +27,8 @@ type MemberRow = {
   roleId: string
   roleName: string
   active: boolean
-  joinedAt: Date
+  /** a Date from the query builder, an RFC 3339 string from the raw list query */
+  joinedAt: Date | string
 }
 
 export function presentMember(row: MemberRow) {
@@ -35,7 +38,7 @@ export function presentMember(row: MemberRow) {
     name: row.name,
     role: { id: row.roleId, name: row.roleName },
     active: row.active,
-    joinedAt: row.joinedAt.toISOString(),
+    joinedAt: typeof row.joinedAt === 'string' ? row.joinedAt : row.joinedAt.toISOString(),
   }
 }
 
@@ -50,26 +53,40 @@ function membersQuery(tx: DbOrTx) {
     )
 }
 
+/**
+ * One page of members, oldest first. A hot read: sent as one pipelined round
+ * trip with its tenant setting (db/tenant-read.ts), so it is plain SQL with the
+ * row shape spelled out.
+ */
 export async function listMembers(
-  tx: DbOrTx,
+  database: DatabaseHandle,
   tenantId: string,
   query: { q?: string; limit: number; cursor?: string },
 ) {
   const after = decodeCursor(query.cursor, 2)
   const search = query.q?.trim()
   const pattern = search ? `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null
-  const rows = await membersQuery(tx)
-    .where(
-      and(
-        eq(memberships.tenantId, tenantId),
-        pattern ? or(ilike(users.email, pattern), ilike(users.name, pattern)) : undefined,
-        after
-          ? sql`(${memberships.createdAt}, ${memberships.userId}) > (${String(after[0])}::timestamptz, ${String(after[1])}::uuid)`
-          : undefined,
-      ),
+  const filters = [sql`${memberships.tenantId} = ${tenantId}`]
+  if (pattern)
+    filters.push(sql`(${users.email} ilike ${pattern} or ${users.name} ilike ${pattern})`)
+  if (after) {
+    filters.push(
+      sql`(${memberships.createdAt}, ${memberships.userId}) > (${String(after[0])}::timestamptz, ${String(after[1])}::uuid)`,
     )
-    .orderBy(asc(memberships.createdAt), asc(memberships.userId))
-    .limit(query.limit + 1)
+  }
+  const rows = await readInTenant<MemberRow & { cursorAt: string }>(
+    database,
+    tenantId,
+    sql`select ${memberships.userId} as "userId", ${users.email} as "email", ${users.name} as "name",
+          ${roles.id} as "roleId", ${roles.name} as "roleName", ${memberships.active} as "active",
+          ${isoTime(memberships.createdAt)} as "joinedAt", ${memberships.createdAt}::text as "cursorAt"
+        from ${memberships}
+        join ${users} on ${users.id} = ${memberships.userId}
+        join ${roles} on ${roles.tenantId} = ${memberships.tenantId} and ${roles.id} = ${memberships.roleId}
+        where ${sql.join(filters, sql` and `)}
+        order by ${memberships.createdAt}, ${memberships.userId}
+        limit ${query.limit + 1}`,
+  )
   return toPage(rows, query.limit, (r): CursorKey => [r.cursorAt, r.userId])
 }
 

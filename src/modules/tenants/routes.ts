@@ -68,7 +68,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const rows = await listUserMemberships(app.db, request.auth!.userId!)
+      const rows = await listUserMemberships(app.database, request.auth!.userId!)
       return {
         data: rows.map((r) => ({
           id: r.tenantId,
