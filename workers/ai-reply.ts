@@ -37,11 +37,14 @@ export const processAiReply: Processor = async ({ db, config, job, log, dispatch
   const payload = job.payload as Payload<'ai-reply'>
   const provider = providerFor(config)
 
+  // Both at once (pipelined on the transaction's connection); the context is
+  // wasted only on a retry whose reply was already stored.
   const loaded = await withTenant(db, tenantId, async (tx) => {
-    const existing = await replyOfJob(tx, tenantId, job.id)
-    return existing
-      ? { existing }
-      : { context: await loadReplyContext(tx, tenantId, payload.ticketId) }
+    const [existing, context] = await Promise.all([
+      replyOfJob(tx, tenantId, job.id),
+      loadReplyContext(tx, tenantId, payload.ticketId),
+    ])
+    return existing ? { existing } : { context }
   })
   if (loaded.existing) {
     log.info({ messageId: loaded.existing.id }, 'ai reply already stored by an earlier attempt')

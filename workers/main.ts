@@ -68,6 +68,7 @@ async function main() {
 
   const deps: RunDeps = {
     db: database.db,
+    database,
     config,
     log,
     processors,

@@ -10,8 +10,10 @@ import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import { Value } from 'typebox/value'
 import type { Config } from '../src/config.ts'
-import type { Db, Tx } from '../src/db/client.ts'
+import type { DatabaseHandle, Db, Tx } from '../src/db/client.ts'
 import { jobs } from '../src/db/schema/jobs.ts'
+import { isoTime } from '../src/db/sql-fragments.ts'
+import { writeInScope } from '../src/db/tenant-read.ts'
 import { withScope } from '../src/db/tenant-transaction.ts'
 import type { JobOutcome } from '../src/jobs/job-metrics.ts'
 import type { QueuedJob } from '../src/jobs/outbox.ts'
@@ -40,6 +42,8 @@ export type Processors = Partial<Record<QueuedJob['queue'], Processor>>
 
 export type RunDeps = {
   db: Db
+  /** with it, the claim and the success mark go out as one pipelined round trip each */
+  database?: DatabaseHandle
   config: Config
   log: { child(bindings: Record<string, unknown>): JobLogger }
   processors: Processors
@@ -65,14 +69,7 @@ export async function runJob(
   }
   const scope = { tenantId: ref.tenantId }
 
-  const row = await withScope(deps.db, scope, async (tx) => {
-    const [claimed] = await tx
-      .update(jobs)
-      .set({ state: 'running', attempts: sql`${jobs.attempts} + 1`, startedAt: sql`now()` })
-      .where(and(eq(jobs.id, ref.id), inArray(jobs.state, ['queued', 'running'])))
-      .returning()
-    return claimed
-  })
+  const row = await claimJob(deps, ref)
   if (!row) {
     log.info('job already finished or not found; skipped')
     return { outcome: 'skipped' }
@@ -96,12 +93,7 @@ export async function runJob(
       log: jobLog,
       dispatch,
     })
-    await withScope(deps.db, scope, (tx) =>
-      tx
-        .update(jobs)
-        .set({ state: 'succeeded', result: result ?? {}, error: null, finishedAt: sql`now()` })
-        .where(eq(jobs.id, row.id)),
-    )
+    await markSucceeded(deps, row, result ?? {})
     jobLog.info('job succeeded')
     return { outcome: 'succeeded', attempts: row.attempts }
   } catch (caught) {
@@ -130,4 +122,63 @@ export async function runJob(
     else jobLog.warn({ err: message }, 'job attempt failed; will retry')
     return { outcome: final ? 'failed' : 'retry', error, attempts: row.attempts }
   }
+}
+
+const claimedColumns = sql`${jobs.id} as "id", ${jobs.tenantId} as "tenantId", ${jobs.type} as "type",
+  ${jobs.payload} as "payload", ${jobs.state} as "state", ${jobs.attempts} as "attempts",
+  ${jobs.maxAttempts} as "maxAttempts", ${isoTime(jobs.runAt)} as "runAt",
+  ${jobs.result} as "result", ${jobs.error} as "error", ${isoTime(jobs.createdAt)} as "createdAt",
+  ${isoTime(jobs.startedAt)} as "startedAt", ${isoTime(jobs.finishedAt)} as "finishedAt"`
+
+/** Claims the row (`running`, attempts + 1) unless it already finished. */
+async function claimJob(deps: RunDeps, ref: QueuedJob): Promise<JobRow | undefined> {
+  const scope = { tenantId: ref.tenantId }
+  if (!deps.database?.sql) {
+    return withScope(deps.db, scope, async (tx) => {
+      const [claimed] = await tx
+        .update(jobs)
+        .set({ state: 'running', attempts: sql`${jobs.attempts} + 1`, startedAt: sql`now()` })
+        .where(and(eq(jobs.id, ref.id), inArray(jobs.state, ['queued', 'running'])))
+        .returning()
+      return claimed
+    })
+  }
+  type Raw = Omit<JobRow, 'runAt' | 'createdAt' | 'startedAt' | 'finishedAt'> &
+    Record<'runAt' | 'createdAt' | 'startedAt' | 'finishedAt', string | null>
+  const [raw] = await writeInScope<Raw>(
+    deps.database,
+    scope,
+    sql`update ${jobs} set state = 'running', attempts = ${jobs.attempts} + 1, started_at = now()
+        where ${jobs.id} = ${ref.id} and ${jobs.state} in ('queued', 'running')
+        returning ${claimedColumns}`,
+  )
+  if (!raw) return undefined
+  const date = (value: string | null) => (value === null ? null : new Date(value))
+  return {
+    ...raw,
+    runAt: new Date(raw.runAt as string),
+    createdAt: new Date(raw.createdAt as string),
+    startedAt: date(raw.startedAt),
+    finishedAt: date(raw.finishedAt),
+  }
+}
+
+async function markSucceeded(deps: RunDeps, row: JobRow, result: Record<string, unknown>) {
+  const scope = { tenantId: row.tenantId }
+  if (deps.database?.sql) {
+    await writeInScope(
+      deps.database,
+      scope,
+      sql`update ${jobs} set state = 'succeeded', result = ${JSON.stringify(result)}::jsonb,
+            error = null, finished_at = now()
+          where ${jobs.id} = ${row.id}`,
+    )
+    return
+  }
+  await withScope(deps.db, scope, (tx) =>
+    tx
+      .update(jobs)
+      .set({ state: 'succeeded', result, error: null, finishedAt: sql`now()` })
+      .where(eq(jobs.id, row.id)),
+  )
 }

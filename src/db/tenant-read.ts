@@ -1,5 +1,5 @@
-// A read-only query inside one tenant in a single round trip, for the hot read
-// routes. withTenant() costs BEGIN, set_config, the query and COMMIT as four
+// A single statement inside one tenant (or another scope) in a single round
+// trip: the hot read routes, and bookkeeping writes such as a job's state. withTenant() costs BEGIN, set_config, the query and COMMIT as four
 // sequential round trips through Drizzle; here the four are written on one
 // reserved postgres.js connection without waiting in between (postgres.js
 // pipelines them), and the query runs as a named prepared statement. The
@@ -22,10 +22,32 @@ export function readInTenant<T extends Record<string, unknown>>(
 }
 
 /** The same for any scope (a tenant, or a user's own memberships, ...). */
-export async function readInScope<T extends Record<string, unknown>>(
+export function readInScope<T extends Record<string, unknown>>(
   database: DatabaseHandle,
   scope: Scope,
   query: SQL,
+): Promise<T[]> {
+  return statementInScope<T>(database, scope, query, 'begin read only')
+}
+
+/**
+ * One writing statement (an UPDATE ... RETURNING, say) in its own transaction
+ * with the scope set, sent the same pipelined way: for bookkeeping writes that
+ * need no other statement beside them, such as a job row's state changes.
+ */
+export function writeInScope<T extends Record<string, unknown>>(
+  database: DatabaseHandle,
+  scope: Scope,
+  statement: SQL,
+): Promise<T[]> {
+  return statementInScope<T>(database, scope, statement, 'begin')
+}
+
+async function statementInScope<T extends Record<string, unknown>>(
+  database: DatabaseHandle,
+  scope: Scope,
+  query: SQL,
+  begin: 'begin' | 'begin read only',
 ): Promise<T[]> {
   const client = database.sql
   if (!client) return withScope(database.db, scope, (tx) => selectRows<T>(tx, query))
@@ -38,7 +60,7 @@ export async function readInScope<T extends Record<string, unknown>>(
     // allSettled: the connection goes back to the pool only after COMMIT (a
     // ROLLBACK when the query failed) has been answered.
     const steps = await Promise.allSettled([
-      connection`begin read only`,
+      connection.unsafe(begin),
       ...settings.map(([name, value]) => connection`select set_config(${name}, ${value}, true)`),
       connection.unsafe(text, params as never[], { prepare: true }),
       connection`commit`,

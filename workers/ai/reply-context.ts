@@ -40,27 +40,31 @@ export async function loadReplyContext(
   tenantId: string,
   ticketId: string,
 ): Promise<ReplyContext | null> {
-  const [ticket] = await selectRows<ReplyTicket>(
-    tx,
-    sql`select t.id, t.number, t.subject, t.status, t.requester_id as "requesterId",
+  // Sent together: the ticket and its thread are independent, and on one
+  // connection in a transaction postgres.js pipelines them (one round trip).
+  const [[ticket], newestFirst] = await Promise.all([
+    selectRows<ReplyTicket>(
+      tx,
+      sql`select t.id, t.number, t.subject, t.status, t.requester_id as "requesterId",
                u.name as "requesterName", ten.name as "tenantName",
                coalesce(ten.settings ->> 'aiReplyMode', 'off') as mode
         from tickets t
         join tenants ten on ten.id = t.tenant_id
         join users u on u.id = t.requester_id
         where t.tenant_id = ${tenantId} and t.id = ${ticketId} and t.deleted_at is null`,
-  )
-  if (!ticket) return null
-  const newestFirst = await selectRows<ThreadMessage & { id: string }>(
-    tx,
-    sql`select id, author_type as "authorType", left(body, ${MESSAGE_CHARS}) as body,
+    ),
+    selectRows<ThreadMessage & { id: string }>(
+      tx,
+      sql`select id, author_type as "authorType", left(body, ${MESSAGE_CHARS}) as body,
                ${isoTime(sql`created_at`)} as "createdAt"
         from messages
         where tenant_id = ${tenantId} and ticket_id = ${ticketId}
           and not internal and author_type <> 'system'
         order by created_at desc, id desc
         limit ${THREAD_MESSAGES}`,
-  )
+    ),
+  ])
+  if (!ticket) return null
   const thread = boundThread(newestFirst).reverse()
   const articles = await retrieveArticles(tx, tenantId, searchText(ticket, thread))
   return { ticket, thread, articles }
