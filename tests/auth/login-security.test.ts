@@ -1,6 +1,7 @@
 // Login as an attacker would probe it: enumeration by answer or by time (login
 // and forgot-password), lockout after LOGIN_MAX_FAILURES and unlock after the
 // period (on the controllable clock), and the per-IP and per-email rate limits.
+import argon2 from 'argon2'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createTestApp, useTestApp } from '../helpers/app.ts'
 import { signUp, uniqueEmail } from '../helpers/auth.ts'
@@ -152,5 +153,33 @@ describe('rate limits', () => {
     } finally {
       await limited.close()
     }
+  })
+})
+
+describe('password hashes', () => {
+  it('a hash made with weaker parameters is upgraded at the next successful login', async () => {
+    const user = await signUp(app)
+    const password = 'a long and memorable passphrase 77'
+    // As if stored by an older release with lighter argon2id parameters.
+    const weak = await argon2.hash(password, {
+      type: argon2.argon2id,
+      memoryCost: 4096,
+      timeCost: 1,
+      parallelism: 1,
+    })
+    await ctx.sql`update users set password_hash = ${weak} where id = ${user.user.id}`
+    const res = await login(user.email, password)
+    expect(res.statusCode, res.body).toBe(200)
+    const [row] = await ctx.sql<{ password_hash: string }[]>`
+      select password_hash from users where id = ${user.user.id}`
+    expect(row?.password_hash).not.toBe(weak)
+    expect(row?.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/)
+    expect(await argon2.verify(row!.password_hash, password)).toBe(true)
+    // A wrong password never rewrites the hash.
+    const before = row!.password_hash
+    expect((await login(user.email, 'not the password at all')).statusCode).toBe(401)
+    const [after] = await ctx.sql<{ password_hash: string }[]>`
+      select password_hash from users where id = ${user.user.id}`
+    expect(after?.password_hash).toBe(before)
   })
 })
