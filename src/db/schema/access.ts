@@ -14,24 +14,22 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
-import { uuidv7 } from 'uuidv7'
-import { tenants } from './tenants.ts'
+import { createdAt, primaryId, updatedAt } from './columns.ts'
+import { tenantRef } from './tenants.ts'
 import { users } from './users.ts'
 
 export const roles = pgTable(
   'roles',
   {
-    id: uuid('id').primaryKey().$defaultFn(uuidv7),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    id: primaryId(),
+    tenantId: tenantRef(),
     name: text('name').notNull(),
     description: text('description').notNull().default(''),
     permissions: text('permissions').array().notNull().default(sql`'{}'::text[]`),
     /** owner, admin, agent, customer: created with the tenant, never edited */
     builtin: boolean('builtin').notNull().default(false),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
   },
   (t) => [
     unique('roles_tenant_id_id_key').on(t.tenantId, t.id),
@@ -42,16 +40,14 @@ export const roles = pgTable(
 export const memberships = pgTable(
   'memberships',
   {
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     roleId: uuid('role_id').notNull(),
     active: boolean('active').notNull().default(true),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.userId] }),
@@ -68,10 +64,8 @@ export const memberships = pgTable(
 export const invitations = pgTable(
   'invitations',
   {
-    id: uuid('id').primaryKey().$defaultFn(uuidv7),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    id: primaryId(),
+    tenantId: tenantRef(),
     email: text('email').notNull(),
     roleId: uuid('role_id').notNull(),
     invitedBy: uuid('invited_by').references(() => users.id, { onDelete: 'set null' }),
@@ -81,7 +75,7 @@ export const invitations = pgTable(
     acceptedAt: timestamp('accepted_at', { withTimezone: true }),
     acceptedBy: uuid('accepted_by').references(() => users.id, { onDelete: 'set null' }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
   },
   (t) => [
     unique('invitations_tenant_id_id_key').on(t.tenantId, t.id),
@@ -98,10 +92,8 @@ export const invitations = pgTable(
 export const apiKeys = pgTable(
   'api_keys',
   {
-    id: uuid('id').primaryKey().$defaultFn(uuidv7),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    id: primaryId(),
+    tenantId: tenantRef(),
     name: text('name').notNull(),
     /** the public id part of `dp_<prefix>_<secret>`, used to find the key */
     prefix: text('prefix').notNull(),
@@ -111,7 +103,7 @@ export const apiKeys = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true }),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
   },
   (t) => [
     unique('api_keys_tenant_id_id_key').on(t.tenantId, t.id),

@@ -1,14 +1,14 @@
 // Security and admin events. Tenant-scoped with row-level security; events that
 // belong to no tenant (signup, a failed login) have tenant_id null and are seen
 // only by a transaction with no tenant set.
-import { index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
-import { uuidv7 } from 'uuidv7'
+import { index, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core'
+import { createdAt, primaryId } from './columns.ts'
 import { tenants } from './tenants.ts'
 
 export const auditEvents = pgTable(
   'audit_events',
   {
-    id: uuid('id').primaryKey().$defaultFn(uuidv7),
+    id: primaryId(),
     tenantId: uuid('tenant_id').references(() => tenants.id, { onDelete: 'cascade' }),
     /** e.g. auth.login, auth.login_failed, auth.token_reused, member.role_changed */
     action: text('action').notNull(),
@@ -19,7 +19,7 @@ export const auditEvents = pgTable(
     ip: text('ip'),
     userAgent: text('user_agent'),
     data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
   },
   (t) => [
     index('audit_events_tenant_created_idx').on(t.tenantId, t.createdAt, t.id),

@@ -22,8 +22,8 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
-import { uuidv7 } from 'uuidv7'
-import { tenants } from './tenants.ts'
+import { primaryId } from './columns.ts'
+import { tenantRef, tenants } from './tenants.ts'
 import { users } from './users.ts'
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
@@ -52,10 +52,8 @@ const live = sql`deleted_at IS NULL`
 export const tickets = pgTable(
   'tickets',
   {
-    id: uuid('id').primaryKey().$defaultFn(uuidv7),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    id: primaryId(),
+    tenantId: tenantRef(),
     number: integer('number').notNull(),
     subject: text('subject').notNull(),
     status: text('status').$type<TicketStatus>().notNull().default('new'),
@@ -111,10 +109,8 @@ export const tickets = pgTable(
 export const messages = pgTable(
   'messages',
   {
-    id: uuid('id').primaryKey().$defaultFn(uuidv7),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    id: primaryId(),
+    tenantId: tenantRef(),
     ticketId: uuid('ticket_id').notNull(),
     authorId: uuid('author_id').references(() => users.id, { onDelete: 'set null' }),
     authorType: text('author_type').$type<AuthorType>().notNull(),
@@ -139,10 +135,8 @@ export const messages = pgTable(
 export const kbArticles = pgTable(
   'kb_articles',
   {
-    id: uuid('id').primaryKey().$defaultFn(uuidv7),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    id: primaryId(),
+    tenantId: tenantRef(),
     title: text('title').notNull(),
     body: text('body').notNull(),
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
@@ -174,9 +168,7 @@ export const kbArticles = pgTable(
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
   {
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id, { onDelete: 'cascade' }),
+    tenantId: tenantRef(),
     /** the user or API key that sent it: keys of different callers never collide */
     principal: text('principal').notNull(),
     key: text('key').notNull(),

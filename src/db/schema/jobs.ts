@@ -3,7 +3,7 @@
 // Tenant-scoped (row-level security) except for system jobs with no tenant.
 import { sql } from 'drizzle-orm'
 import { index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
-import { uuidv7 } from 'uuidv7'
+import { createdAt, primaryId } from './columns.ts'
 import { tenants } from './tenants.ts'
 
 export const jobStates = ['queued', 'running', 'succeeded', 'failed'] as const
@@ -12,7 +12,7 @@ export type JobState = (typeof jobStates)[number]
 export const jobs = pgTable(
   'jobs',
   {
-    id: uuid('id').primaryKey().$defaultFn(uuidv7),
+    id: primaryId(),
     tenantId: uuid('tenant_id').references(() => tenants.id, { onDelete: 'cascade' }),
     type: text('type').notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
@@ -22,7 +22,7 @@ export const jobs = pgTable(
     runAt: timestamp('run_at', { withTimezone: true }).notNull().defaultNow(),
     result: jsonb('result').$type<Record<string, unknown>>(),
     error: text('error'),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
     startedAt: timestamp('started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },

@@ -2,7 +2,7 @@
 // slug before any tenant is known, so it has no row-level security.
 import { sql } from 'drizzle-orm'
 import { jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
-import { uuidv7 } from 'uuidv7'
+import { createdAt, primaryId, updatedAt } from './columns.ts'
 
 export type TenantSettings = {
   aiReplyMode?: 'off' | 'draft' | 'auto'
@@ -11,13 +11,19 @@ export type TenantSettings = {
 export const tenants = pgTable(
   'tenants',
   {
-    id: uuid('id').primaryKey().$defaultFn(uuidv7),
+    id: primaryId(),
     name: text('name').notNull(),
     slug: text('slug').notNull(),
     settings: jsonb('settings').$type<TenantSettings>().notNull().default({}),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
   },
   (t) => [uniqueIndex('tenants_slug_key').on(sql`lower(${t.slug})`)],
 )
+
+/** The owning tenant of a row: deleting a tenant deletes its rows. */
+export const tenantRef = () =>
+  uuid('tenant_id')
+    .notNull()
+    .references(() => tenants.id, { onDelete: 'cascade' })

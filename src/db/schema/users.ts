@@ -11,17 +11,17 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
-import { uuidv7 } from 'uuidv7'
+import { createdAt, primaryId, updatedAt } from './columns.ts'
 
 const timestamps = {
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
 }
 
 export const users = pgTable(
   'users',
   {
-    id: uuid('id').primaryKey().$defaultFn(uuidv7),
+    id: primaryId(),
     /** stored normalised (trimmed, lowercased); unique case-insensitively */
     email: text('email').notNull(),
     name: text('name').notNull(),
@@ -40,11 +40,11 @@ export const users = pgTable(
 export const sessions = pgTable(
   'sessions',
   {
-    id: uuid('id').primaryKey().$defaultFn(uuidv7),
+    id: primaryId(),
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }).notNull().defaultNow(),
     /** absolute limit: sliding (idle) renewal never extends past it */
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
@@ -60,14 +60,14 @@ export const sessions = pgTable(
 export const refreshTokens = pgTable(
   'refresh_tokens',
   {
-    id: uuid('id').primaryKey().$defaultFn(uuidv7),
+    id: primaryId(),
     sessionId: uuid('session_id')
       .notNull()
       .references(() => sessions.id, { onDelete: 'cascade' }),
     tokenHash: text('token_hash').notNull(),
     /** the token this one replaced */
     parentId: uuid('parent_id'),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     /** set when this token was rotated (used); presenting it again is reuse */
     rotatedAt: timestamp('rotated_at', { withTimezone: true }),
@@ -82,13 +82,13 @@ export const refreshTokens = pgTable(
 export const userTokens = pgTable(
   'user_tokens',
   {
-    id: uuid('id').primaryKey().$defaultFn(uuidv7),
+    id: primaryId(),
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     purpose: text('purpose').$type<'verify_email' | 'password_reset'>().notNull(),
     tokenHash: text('token_hash').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     usedAt: timestamp('used_at', { withTimezone: true }),
   },
