@@ -67,7 +67,6 @@ async function main() {
   registerQueueDepthGauge(registry, () => queueDepths(redis, queues))
 
   const deps: RunDeps = {
-    db: database.db,
     database,
     config,
     log,

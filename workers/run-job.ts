@@ -6,7 +6,7 @@
 // to wait for its retry. A row that already finished is skipped, so a job
 // pushed twice, swept twice or retaken after a crash completes once.
 import { UnrecoverableError } from 'bullmq'
-import { and, eq, inArray, sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import { Value } from 'typebox/value'
 import type { Config } from '../src/config.ts'
@@ -41,9 +41,8 @@ export type Processor = {
 export type Processors = Partial<Record<QueuedJob['queue'], Processor>>
 
 export type RunDeps = {
-  db: Db
-  /** with it, the claim and the success mark go out as one pipelined round trip each */
-  database?: DatabaseHandle
+  /** the claim and the success mark go out as one pipelined round trip each */
+  database: DatabaseHandle
   config: Config
   log: { child(bindings: Record<string, unknown>): JobLogger }
   processors: Processors
@@ -87,7 +86,7 @@ export async function runJob(
     }
     const dispatch = deps.dispatch ?? (async () => {})
     const result = await processor({
-      db: deps.db,
+      db: deps.database.db,
       config: deps.config,
       job: row,
       log: jobLog,
@@ -109,7 +108,7 @@ export async function runJob(
           error: message,
           runAt: new Date(Date.now() + backoffDelayMs(row.attempts)),
         }
-    await withScope(deps.db, scope, async (tx) => {
+    await withScope(deps.database.db, scope, async (tx) => {
       await tx.update(jobs).set(update).where(eq(jobs.id, row.id))
       const onFinalFailure = processor.onFinalFailure
       if (!final || !onFinalFailure) return
@@ -130,24 +129,16 @@ const claimedColumns = sql`${jobs.id} as "id", ${jobs.tenantId} as "tenantId", $
   ${jobs.result} as "result", ${jobs.error} as "error", ${isoTime(jobs.createdAt)} as "createdAt",
   ${isoTime(jobs.startedAt)} as "startedAt", ${isoTime(jobs.finishedAt)} as "finishedAt"`
 
-/** Claims the row (`running`, attempts + 1) unless it already finished. */
+/**
+ * Claims the row (`running`, attempts + 1) unless it already finished.
+ * writeInScope falls back to an ordinary transaction on PGlite (local mode).
+ */
 async function claimJob(deps: RunDeps, ref: QueuedJob): Promise<JobRow | undefined> {
-  const scope = { tenantId: ref.tenantId }
-  if (!deps.database?.sql) {
-    return withScope(deps.db, scope, async (tx) => {
-      const [claimed] = await tx
-        .update(jobs)
-        .set({ state: 'running', attempts: sql`${jobs.attempts} + 1`, startedAt: sql`now()` })
-        .where(and(eq(jobs.id, ref.id), inArray(jobs.state, ['queued', 'running'])))
-        .returning()
-      return claimed
-    })
-  }
   type Raw = Omit<JobRow, 'runAt' | 'createdAt' | 'startedAt' | 'finishedAt'> &
     Record<'runAt' | 'createdAt' | 'startedAt' | 'finishedAt', string | null>
   const [raw] = await writeInScope<Raw>(
     deps.database,
-    scope,
+    { tenantId: ref.tenantId },
     sql`update ${jobs} set state = 'running', attempts = ${jobs.attempts} + 1, started_at = now()
         where ${jobs.id} = ${ref.id} and ${jobs.state} in ('queued', 'running')
         returning ${claimedColumns}`,
@@ -164,21 +155,11 @@ async function claimJob(deps: RunDeps, ref: QueuedJob): Promise<JobRow | undefin
 }
 
 async function markSucceeded(deps: RunDeps, row: JobRow, result: Record<string, unknown>) {
-  const scope = { tenantId: row.tenantId }
-  if (deps.database?.sql) {
-    await writeInScope(
-      deps.database,
-      scope,
-      sql`update ${jobs} set state = 'succeeded', result = ${JSON.stringify(result)}::jsonb,
-            error = null, finished_at = now()
-          where ${jobs.id} = ${row.id}`,
-    )
-    return
-  }
-  await withScope(deps.db, scope, (tx) =>
-    tx
-      .update(jobs)
-      .set({ state: 'succeeded', result, error: null, finishedAt: sql`now()` })
-      .where(eq(jobs.id, row.id)),
+  await writeInScope(
+    deps.database,
+    { tenantId: row.tenantId },
+    sql`update ${jobs} set state = 'succeeded', result = ${JSON.stringify(result)}::jsonb,
+          error = null, finished_at = now()
+        where ${jobs.id} = ${row.id}`,
   )
 }

@@ -74,7 +74,7 @@ async function useInProcessJobs(app: FastifyInstance, config: Config) {
     ])
   const outcomes = registerJobOutcomeCounter(app.metrics)
   const runner = createInProcessRunner({
-    db: app.db,
+    database: app.database,
     config,
     log: app.log,
     processors,

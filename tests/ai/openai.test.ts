@@ -41,7 +41,12 @@ beforeEach(() => stub.reset())
 
 function run(job: QueuedJob, config: Partial<Config> = {}) {
   return runJob(
-    { db: ctx.app.db, config: { ...ctx.config, ...config }, log: ctx.app.log, processors },
+    {
+      database: ctx.app.database,
+      config: { ...ctx.config, ...config },
+      log: ctx.app.log,
+      processors,
+    },
     job,
   )
 }
