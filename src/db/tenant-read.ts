@@ -9,7 +9,7 @@ import type { SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import type { DatabaseHandle } from './client.ts'
 import { selectRows } from './raw-query.ts'
-import { SCOPE_SETTINGS, type Scope, withScope } from './tenant-transaction.ts'
+import { holdingConnection, type Scope, scopeSettings, withScope } from './tenant-transaction.ts'
 
 const dialect = new PgDialect()
 
@@ -52,24 +52,24 @@ async function statementInScope<T extends Record<string, unknown>>(
   const client = database.sql
   if (!client) return withScope(database.db, scope, (tx) => selectRows<T>(tx, query))
   const { sql: text, params } = dialect.sqlToQuery(query)
-  const settings = (Object.keys(scope) as (keyof Scope)[])
-    .filter((key) => scope[key] != null)
-    .map((key) => [SCOPE_SETTINGS[key], String(scope[key])] as const)
-  const connection = await client.reserve()
-  try {
-    // allSettled: the connection goes back to the pool only after COMMIT (a
-    // ROLLBACK when the query failed) has been answered.
-    const steps = await Promise.allSettled([
-      connection.unsafe(begin),
-      ...settings.map(([name, value]) => connection`select set_config(${name}, ${value}, true)`),
-      connection.unsafe(text, params as never[], { prepare: true }),
-      connection`commit`,
-    ])
-    for (const step of steps) {
-      if (step.status === 'rejected') throw step.reason
+  const settings = scopeSettings(scope)
+  return holdingConnection(async () => {
+    const connection = await client.reserve()
+    try {
+      // allSettled: the connection goes back to the pool only after COMMIT (a
+      // ROLLBACK when the query failed) has been answered.
+      const steps = await Promise.allSettled([
+        connection.unsafe(begin),
+        ...settings.map(([name, value]) => connection`select set_config(${name}, ${value}, true)`),
+        connection.unsafe(text, params as never[], { prepare: true }),
+        connection`commit`,
+      ])
+      for (const step of steps) {
+        if (step.status === 'rejected') throw step.reason
+      }
+      return (steps[steps.length - 2] as PromiseFulfilledResult<unknown>).value as T[]
+    } finally {
+      connection.release()
     }
-    return (steps[steps.length - 2] as PromiseFulfilledResult<unknown>).value as T[]
-  } finally {
-    connection.release()
-  }
+  })
 }

@@ -16,7 +16,7 @@ export type Scope = {
   invitationToken?: string
 }
 
-export const SCOPE_SETTINGS = {
+const SCOPE_SETTINGS = {
   tenantId: 'app.tenant_id',
   userId: 'app.user_id',
   apiKeyPrefix: 'app.api_key_prefix',
@@ -30,24 +30,36 @@ export function activeTransactions(): number {
   return active
 }
 
+/** Counts `work` in activeTransactions() while it holds a connection. */
+export async function holdingConnection<T>(work: () => Promise<T>): Promise<T> {
+  active++
+  try {
+    return await work()
+  } finally {
+    active--
+  }
+}
+
+/** The settings a scope sets, as [setting name, value] pairs. */
+export function scopeSettings(scope: Scope): [string, string][] {
+  return (Object.keys(scope) as (keyof Scope)[])
+    .filter((key) => scope[key] != null)
+    .map((key) => [SCOPE_SETTINGS[key], String(scope[key])])
+}
+
 export function withTenant<T>(db: Db, tenantId: string, work: (tx: Tx) => Promise<T>) {
   return withScope(db, { tenantId }, work)
 }
 
-export async function withScope<T>(db: Db, scope: Scope, work: (tx: Tx) => Promise<T>): Promise<T> {
-  const entries = Object.entries(scope).filter(([, v]) => v != null) as [keyof Scope, string][]
-  active++
-  try {
-    return await db.transaction(async (tx) => {
-      if (entries.length > 0) {
-        const calls = entries.map(
-          ([key, value]) => sql`set_config(${SCOPE_SETTINGS[key]}, ${value}, true)`,
-        )
+export function withScope<T>(db: Db, scope: Scope, work: (tx: Tx) => Promise<T>): Promise<T> {
+  const settings = scopeSettings(scope)
+  return holdingConnection(() =>
+    db.transaction(async (tx) => {
+      if (settings.length > 0) {
+        const calls = settings.map(([name, value]) => sql`set_config(${name}, ${value}, true)`)
         await tx.execute(sql`select ${sql.join(calls, sql`, `)}`)
       }
       return work(tx)
-    })
-  } finally {
-    active--
-  }
+    }),
+  )
 }
