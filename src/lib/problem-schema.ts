@@ -18,3 +18,11 @@ export const ProblemSchema = Type.Object(
 
 /** `Type.Ref('Problem')` for a route's error responses. */
 export const ProblemRef = Type.Unsafe<Static<typeof ProblemSchema>>(Type.Ref('Problem'))
+
+/** The error answers most routes can give: bad input, no or bad credential, not allowed, not found. */
+export const routeProblems = {
+  400: ProblemRef,
+  401: ProblemRef,
+  403: ProblemRef,
+  404: ProblemRef,
+}

@@ -5,7 +5,7 @@ import { Type } from 'typebox'
 import { withTenant } from '../../db/tenant-transaction.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { PermissionSchema } from '../../lib/permissions.ts'
-import { ProblemRef } from '../../lib/problem-schema.ts'
+import { routeProblems } from '../../lib/problem-schema.ts'
 import { BadRequest, Forbidden, NotFound } from '../../lib/problems.ts'
 import { createApiKey, listApiKeys, presentApiKey, revokeApiKey } from './service.ts'
 
@@ -36,8 +36,6 @@ const CreatedApiKey = Type.Intersect([
   }),
 ])
 
-const errors = { 400: ProblemRef, 401: ProblemRef, 403: ProblemRef, 404: ProblemRef }
-
 const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(ApiKey)
 
@@ -61,7 +59,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 201: CreatedApiKey, ...errors },
+        response: { 201: CreatedApiKey, ...routeProblems },
       },
     },
     async (request, reply) => {
@@ -107,7 +105,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Active API keys of the tenant (never their secrets)',
         response: {
           200: Type.Object({ data: Type.Array(ApiKey), nextCursor: Type.Null() }),
-          ...errors,
+          ...routeProblems,
         },
       },
     },
@@ -127,7 +125,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['api-keys'],
         summary: 'Revoke an API key; it stops working at once',
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-        response: { 204: Type.Null(), ...errors },
+        response: { 204: Type.Null(), ...routeProblems },
       },
     },
     async (request, reply) => {

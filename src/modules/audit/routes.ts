@@ -6,7 +6,7 @@ import { Type } from 'typebox'
 import { auditEvents } from '../../db/schema/audit.ts'
 import { withTenant } from '../../db/tenant-transaction.ts'
 import { type CursorKey, cursorTime, decodeCursor, PageQuery, toPage } from '../../lib/cursor.ts'
-import { ProblemRef } from '../../lib/problem-schema.ts'
+import { routeProblems } from '../../lib/problem-schema.ts'
 
 const AuditEvent = Type.Object(
   {
@@ -52,10 +52,7 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
             data: Type.Array(AuditEvent),
             nextCursor: Type.Union([Type.String(), Type.Null()]),
           }),
-          400: ProblemRef,
-          401: ProblemRef,
-          403: ProblemRef,
-          404: ProblemRef,
+          ...routeProblems,
         },
       },
     },

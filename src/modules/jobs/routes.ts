@@ -6,7 +6,7 @@ import { Type } from 'typebox'
 import { jobs } from '../../db/schema/jobs.ts'
 import { withTenant } from '../../db/tenant-transaction.ts'
 import type { Permission } from '../../lib/permissions.ts'
-import { ProblemRef } from '../../lib/problem-schema.ts'
+import { routeProblems } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
 
 const READERS: Permission[] = ['ai:use', 'members:manage', 'tickets:read_all']
@@ -47,10 +47,7 @@ const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
         response: {
           200: Job,
-          400: ProblemRef,
-          401: ProblemRef,
-          403: ProblemRef,
-          404: ProblemRef,
+          ...routeProblems,
         },
       },
     },

@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { readInTenant } from '../../db/tenant-read.ts'
 import { withTenant } from '../../db/tenant-transaction.ts'
-import { ProblemRef } from '../../lib/problem-schema.ts'
+import { routeProblems } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
 import {
   Article,
@@ -26,7 +26,6 @@ import {
   updateArticle,
 } from './service.ts'
 
-const errors = { 400: ProblemRef, 401: ProblemRef, 403: ProblemRef, 404: ProblemRef }
 const tags = ['kb']
 
 function readerOf(request: FastifyRequest): Reader {
@@ -46,7 +45,7 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Knowledge-base articles, recently updated first, or ranked by q',
         querystring: ListArticlesQuery,
-        response: { 200: ArticlePage, ...errors },
+        response: { 200: ArticlePage, ...routeProblems },
       },
     },
     async (request) => {
@@ -66,7 +65,7 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Write an article (a draft unless published)',
         body: CreateArticleBody,
-        response: { 201: Article, ...errors },
+        response: { 201: Article, ...routeProblems },
       },
     },
     async (request, reply) => {
@@ -87,7 +86,7 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'One article',
         params: ArticleParams,
-        response: { 200: Article, ...errors },
+        response: { 200: Article, ...routeProblems },
       },
     },
     async (request) => {
@@ -110,7 +109,7 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Change an article, or publish or unpublish it',
         params: ArticleParams,
         body: UpdateArticleBody,
-        response: { 200: Article, ...errors },
+        response: { 200: Article, ...routeProblems },
       },
     },
     async (request) => {
@@ -132,7 +131,7 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Delete an article',
         params: ArticleParams,
-        response: { 204: Type.Null(), ...errors },
+        response: { 204: Type.Null(), ...routeProblems },
       },
     },
     async (request, reply) => {

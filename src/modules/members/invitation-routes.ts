@@ -11,7 +11,7 @@ import { insertJob } from '../../jobs/outbox.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { PageQuery } from '../../lib/cursor.ts'
 import { hashPassword, normaliseEmail, passwordProblem } from '../../lib/passwords.ts'
-import { ProblemRef } from '../../lib/problem-schema.ts'
+import { ProblemRef, routeProblems } from '../../lib/problem-schema.ts'
 import { BadRequest, Conflict, Forbidden, NotFound } from '../../lib/problems.ts'
 import { assertCanAssignRole } from './guards.ts'
 import {
@@ -28,8 +28,6 @@ import {
 import { AcceptInvitationBody, CreateInvitationBody, Invitation } from './schemas.ts'
 import { findRole } from './service.ts'
 
-const errors = { 400: ProblemRef, 401: ProblemRef, 403: ProblemRef, 404: ProblemRef }
-
 const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, opts) => {
   app.addSchema(Invitation)
 
@@ -45,7 +43,7 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
           'Queues the invitation email. The role may only hold permissions the caller holds. ' +
           'A new invitation replaces a pending one for the same address.',
         body: CreateInvitationBody,
-        response: { 201: Invitation, 409: ProblemRef, ...errors },
+        response: { 201: Invitation, 409: ProblemRef, ...routeProblems },
       },
     },
     async (request, reply) => {
@@ -95,7 +93,7 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
             data: Type.Array(Invitation),
             nextCursor: Type.Union([Type.String(), Type.Null()]),
           }),
-          ...errors,
+          ...routeProblems,
         },
       },
     },
@@ -117,7 +115,7 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
         tags: ['members'],
         summary: 'Revoke a pending invitation',
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-        response: { 204: Type.Null(), ...errors },
+        response: { 204: Type.Null(), ...routeProblems },
       },
     },
     async (request, reply) => {
@@ -156,7 +154,7 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
           200: AcceptedInvitation,
           201: AcceptedInvitation,
           409: ProblemRef,
-          ...errors,
+          ...routeProblems,
         },
       },
     },

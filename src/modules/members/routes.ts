@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { withTenant } from '../../db/tenant-transaction.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
-import { ProblemRef } from '../../lib/problem-schema.ts'
+import { ProblemRef, routeProblems } from '../../lib/problem-schema.ts'
 import { Forbidden, NotFound } from '../../lib/problems.ts'
 import { assertCanAssignRole, assertCanManageMember, isOwnerRole } from './guards.ts'
 import { ListMembersQuery, Member, MemberParams, UpdateMemberBody } from './schemas.ts'
@@ -17,8 +17,6 @@ import {
   removeMembership,
   updateMembership,
 } from './service.ts'
-
-const errors = { 400: ProblemRef, 401: ProblemRef, 403: ProblemRef, 404: ProblemRef }
 
 const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(Member)
@@ -37,7 +35,7 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
             data: Type.Array(Member),
             nextCursor: Type.Union([Type.String(), Type.Null()]),
           }),
-          ...errors,
+          ...routeProblems,
         },
       },
     },
@@ -57,7 +55,7 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['members'],
         summary: 'One member',
         params: MemberParams,
-        response: { 200: Member, ...errors },
+        response: { 200: Member, ...routeProblems },
       },
     },
     async (request) => {
@@ -83,7 +81,7 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'owners; the last active owner cannot be demoted or deactivated (409).',
         params: MemberParams,
         body: UpdateMemberBody,
-        response: { 200: Member, 409: ProblemRef, ...errors },
+        response: { 200: Member, 409: ProblemRef, ...routeProblems },
       },
     },
     async (request) => {
@@ -139,7 +137,7 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'Removing others needs members:manage (owners only for an owner); anyone may leave, ' +
           'except the last owner (409).',
         params: MemberParams,
-        response: { 204: Type.Null(), 409: ProblemRef, ...errors },
+        response: { 204: Type.Null(), 409: ProblemRef, ...routeProblems },
       },
     },
     async (request, reply) => {

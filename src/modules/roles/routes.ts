@@ -9,7 +9,7 @@ import {
   type Permission,
   PermissionSchema,
 } from '../../lib/permissions.ts'
-import { ProblemRef } from '../../lib/problem-schema.ts'
+import { ProblemRef, routeProblems } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
 import {
   assertCanGrant,
@@ -38,7 +38,6 @@ const Role = Type.Object(
 
 const RoleName = Type.String({ minLength: 1, maxLength: 60, pattern: '\\S' })
 const RoleParams = Type.Object({ id: Type.String({ format: 'uuid' }) })
-const errors = { 400: ProblemRef, 401: ProblemRef, 403: ProblemRef, 404: ProblemRef }
 
 const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(Role)
@@ -74,7 +73,7 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Built-in and custom roles of the tenant',
         response: {
           200: Type.Object({ data: Type.Array(Role), nextCursor: Type.Null() }),
-          ...errors,
+          ...routeProblems,
         },
       },
     },
@@ -102,7 +101,7 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 201: Role, 409: ProblemRef, ...errors },
+        response: { 201: Role, 409: ProblemRef, ...routeProblems },
       },
     },
     async (request, reply) => {
@@ -143,7 +142,7 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false, minProperties: 1 },
         ),
-        response: { 200: Role, 409: ProblemRef, ...errors },
+        response: { 200: Role, 409: ProblemRef, ...routeProblems },
       },
     },
     async (request) => {
@@ -178,7 +177,7 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['members'],
         summary: 'Delete a custom role that nobody holds',
         params: RoleParams,
-        response: { 204: Type.Null(), 409: ProblemRef, ...errors },
+        response: { 204: Type.Null(), 409: ProblemRef, ...routeProblems },
       },
     },
     async (request, reply) => {

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { withScope, withTenant } from '../../db/tenant-transaction.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
-import { ProblemRef } from '../../lib/problem-schema.ts'
+import { ProblemRef, routeProblems } from '../../lib/problem-schema.ts'
 import { Forbidden, NotFound } from '../../lib/problems.ts'
 import { createTenantWithOwner } from '../../lib/tenant-provisioning.ts'
 import { listUserMemberships } from '../../lib/user-memberships.ts'
@@ -16,8 +16,6 @@ import {
   slugAvailability,
   updateTenant,
 } from './service.ts'
-
-const errors = { 400: ProblemRef, 401: ProblemRef, 403: ProblemRef, 404: ProblemRef }
 
 const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(Tenant)
@@ -31,7 +29,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['tenants'],
         summary: 'Create a tenant; the caller becomes its owner',
         body: CreateTenantBody,
-        response: { 201: Tenant, 409: ProblemRef, ...errors },
+        response: { 201: Tenant, 409: ProblemRef, ...routeProblems },
       },
     },
     async (request, reply) => {
@@ -63,7 +61,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: "The caller's tenants, with the caller's role in each",
         response: {
           200: Type.Object({ data: Type.Array(TenantMembership), nextCursor: Type.Null() }),
-          ...errors,
+          ...routeProblems,
         },
       },
     },
@@ -120,7 +118,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getCurrentTenant',
         tags: ['tenants'],
         summary: 'The current tenant and its settings',
-        response: { 200: Tenant, ...errors },
+        response: { 200: Tenant, ...routeProblems },
       },
     },
     async (request) => {
@@ -140,7 +138,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['tenants'],
         summary: 'Change the name or settings of the current tenant',
         body: UpdateTenantBody,
-        response: { 200: Tenant, ...errors },
+        response: { 200: Tenant, ...routeProblems },
       },
     },
     async (request) => {
@@ -176,7 +174,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Marks the tenant deleted: it is gone from every route at once, its slug stays taken, ' +
           'and its data is kept until purged.',
-        response: { 204: Type.Null(), ...errors },
+        response: { 204: Type.Null(), ...routeProblems },
       },
     },
     async (request, reply) => {

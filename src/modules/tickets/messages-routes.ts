@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { withTenant } from '../../db/tenant-transaction.ts'
 import { insertJob } from '../../jobs/outbox.ts'
-import { ProblemRef } from '../../lib/problem-schema.ts'
+import { ProblemRef, routeProblems } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
 import { callerOf } from './caller.ts'
 import { createOnce } from './idempotency.ts'
@@ -20,7 +20,6 @@ import {
 } from './schemas.ts'
 import { assertAcceptsMessages } from './status-rules.ts'
 
-const errors = { 400: ProblemRef, 401: ProblemRef, 403: ProblemRef, 404: ProblemRef }
 const tags = ['tickets']
 const MessageRef = Type.Unsafe<MessageView>(Type.Ref('Message'))
 
@@ -36,7 +35,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'Internal notes are included only for callers with messages:internal.',
         params: TicketParams,
         querystring: ListMessagesQuery,
-        response: { 200: MessagePage, ...errors },
+        response: { 200: MessagePage, ...routeProblems },
       },
     },
     async (request) => {
@@ -63,7 +62,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         headers: IdempotencyHeaders,
         params: TicketParams,
         body: CreateMessageBody,
-        response: { 201: MessageRef, 409: ProblemRef, 422: ProblemRef, ...errors },
+        response: { 201: MessageRef, 409: ProblemRef, 422: ProblemRef, ...routeProblems },
       },
     },
     async (request, reply) => {
@@ -91,7 +90,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           202: Type.Object({ jobId: Type.String({ format: 'uuid' }) }),
           409: ProblemRef,
-          ...errors,
+          ...routeProblems,
         },
       },
     },

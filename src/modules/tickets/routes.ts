@@ -11,7 +11,7 @@ import { readInTenant } from '../../db/tenant-read.ts'
 import { withTenant } from '../../db/tenant-transaction.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { toPage } from '../../lib/cursor.ts'
-import { ProblemRef } from '../../lib/problem-schema.ts'
+import { ProblemRef, routeProblems } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
 import { callerOf } from './caller.ts'
 import { createOnce } from './idempotency.ts'
@@ -32,7 +32,6 @@ import {
 import { createTicket, softDeleteTicket, updateTicket } from './service.ts'
 import { etagOf, type TicketRow, ticketColumns, visibleTickets } from './ticket-sql.ts'
 
-const errors = { 400: ProblemRef, 401: ProblemRef, 403: ProblemRef, 404: ProblemRef }
 const tags = ['tickets']
 
 const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -53,7 +52,7 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'Idempotency-Key, a retry with the same body within 24 h returns the first response.',
         headers: IdempotencyHeaders,
         body: CreateTicketBody,
-        response: { 201: TicketWithMessage, 409: ProblemRef, 422: ProblemRef, ...errors },
+        response: { 201: TicketWithMessage, 409: ProblemRef, 422: ProblemRef, ...routeProblems },
       },
     },
     async (request, reply) => {
@@ -86,7 +85,7 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'results are ranked (a subject match above a message match) unless sort is given; ' +
           'internal notes are searched only with messages:internal.',
         querystring: ListTicketsQuery,
-        response: { 200: TicketPage, ...errors },
+        response: { 200: TicketPage, ...routeProblems },
       },
     },
     async (request) => {
@@ -106,7 +105,7 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'One ticket, with its ETag',
         params: TicketParams,
-        response: { 200: Ticket, 304: Type.Null(), ...errors },
+        response: { 200: Ticket, 304: Type.Null(), ...routeProblems },
       },
     },
     async (request, reply) => {
@@ -140,7 +139,13 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         headers: IfMatchHeaders,
         params: TicketParams,
         body: UpdateTicketBody,
-        response: { 200: Ticket, 409: ProblemRef, 412: ProblemRef, 422: ProblemRef, ...errors },
+        response: {
+          200: Ticket,
+          409: ProblemRef,
+          412: ProblemRef,
+          422: ProblemRef,
+          ...routeProblems,
+        },
       },
     },
     async (request, reply) => {
@@ -161,7 +166,7 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Delete a ticket (soft: it disappears from every list and read)',
         params: TicketParams,
-        response: { 204: Type.Null(), ...errors },
+        response: { 204: Type.Null(), ...routeProblems },
       },
     },
     async (request, reply) => {
