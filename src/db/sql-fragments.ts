@@ -8,8 +8,8 @@ import type { PgColumn } from 'drizzle-orm/pg-core'
  * A timestamp as RFC 3339 UTC with microseconds. Keyset cursors carry it as
  * is: a JavaScript Date would cut it to milliseconds and make keysets skip rows.
  */
-export function isoTime(column: PgColumn | SQL): SQL {
-  return sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
+export function isoTime(column: PgColumn | SQL): SQL<string> {
+  return sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
 }
 
 /** A text[] value passed as one JSON parameter. */

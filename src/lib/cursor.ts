@@ -1,7 +1,6 @@
 // Opaque keyset-pagination cursors: the sort key of the last row of a page,
 // base64url-encoded JSON. Clients must treat them as opaque strings; a cursor
 // that does not decode answers 400 invalid_cursor.
-import { type AnyColumn, sql } from 'drizzle-orm'
 import { Type } from 'typebox'
 import { BadRequest } from './problems.ts'
 
@@ -36,13 +35,4 @@ export function toPage<T>(rows: T[], limit: number, keyOf: (row: T) => CursorKey
   const data = more ? rows.slice(0, limit) : rows
   const last = data[data.length - 1]
   return { data, nextCursor: more && last ? encodeCursor(keyOf(last)) : null }
-}
-
-/**
- * A timestamp column as text with its full microsecond precision, for cursors:
- * a JavaScript Date keeps milliseconds only, and a cursor rounded down would
- * return the last row of a page again on the next one.
- */
-export function cursorTime(column: AnyColumn) {
-  return sql<string>`${column}::text`
 }

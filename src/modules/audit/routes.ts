@@ -4,8 +4,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { and, desc, eq, gte, lt, sql } from 'drizzle-orm'
 import { Type } from 'typebox'
 import { auditEvents } from '../../db/schema/audit.ts'
+import { isoTime } from '../../db/sql-fragments.ts'
 import { withTenant } from '../../db/tenant-transaction.ts'
-import { type CursorKey, cursorTime, decodeCursor, PageQuery, toPage } from '../../lib/cursor.ts'
+import { type CursorKey, decodeCursor, PageQuery, toPage } from '../../lib/cursor.ts'
 import { routeProblems } from '../../lib/problem-schema.ts'
 
 const AuditEvent = Type.Object(
@@ -62,7 +63,7 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const after = decodeCursor(q.cursor, 2)
       const rows = await withTenant(app.db, tenantId, (tx) =>
         tx
-          .select({ event: auditEvents, cursorAt: cursorTime(auditEvents.createdAt) })
+          .select({ event: auditEvents, cursorAt: isoTime(auditEvents.createdAt) })
           .from(auditEvents)
           .where(
             and(

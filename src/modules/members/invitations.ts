@@ -5,8 +5,9 @@ import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import type { Db, DbOrTx } from '../../db/client.ts'
 import { invitations, memberships, roles } from '../../db/schema/access.ts'
 import { users } from '../../db/schema/users.ts'
+import { isoTime } from '../../db/sql-fragments.ts'
 import { withScope } from '../../db/tenant-transaction.ts'
-import { type CursorKey, cursorTime, decodeCursor, toPage } from '../../lib/cursor.ts'
+import { type CursorKey, decodeCursor, toPage } from '../../lib/cursor.ts'
 import { hashToken } from '../../lib/tokens.ts'
 
 export const INVITATION_TTL_DAYS = 7
@@ -21,7 +22,7 @@ const columns = {
   acceptedAt: invitations.acceptedAt,
   revokedAt: invitations.revokedAt,
   createdAt: invitations.createdAt,
-  cursorAt: cursorTime(invitations.createdAt),
+  cursorAt: isoTime(invitations.createdAt),
 }
 
 type InvitationRow = {

@@ -6,7 +6,7 @@ import { memberships, roles } from '../../db/schema/access.ts'
 import { users } from '../../db/schema/users.ts'
 import { isoTime } from '../../db/sql-fragments.ts'
 import { readInTenant } from '../../db/tenant-read.ts'
-import { type CursorKey, cursorTime, decodeCursor, toPage } from '../../lib/cursor.ts'
+import { type CursorKey, decodeCursor, toPage } from '../../lib/cursor.ts'
 import { Conflict } from '../../lib/problems.ts'
 
 const memberColumns = {
@@ -17,7 +17,6 @@ const memberColumns = {
   roleName: roles.name,
   active: memberships.active,
   joinedAt: memberships.createdAt,
-  cursorAt: cursorTime(memberships.createdAt),
 }
 
 type MemberRow = {
@@ -74,12 +73,12 @@ export async function listMembers(
       sql`(${memberships.createdAt}, ${memberships.userId}) > (${String(after[0])}::timestamptz, ${String(after[1])}::uuid)`,
     )
   }
-  const rows = await readInTenant<MemberRow & { cursorAt: string }>(
+  const rows = await readInTenant<MemberRow & { joinedAt: string }>(
     database,
     tenantId,
     sql`select ${memberships.userId} as "userId", ${users.email} as "email", ${users.name} as "name",
           ${roles.id} as "roleId", ${roles.name} as "roleName", ${memberships.active} as "active",
-          ${isoTime(memberships.createdAt)} as "joinedAt", ${memberships.createdAt}::text as "cursorAt"
+          ${isoTime(memberships.createdAt)} as "joinedAt"
         from ${memberships}
         join ${users} on ${users.id} = ${memberships.userId}
         join ${roles} on ${roles.tenantId} = ${memberships.tenantId} and ${roles.id} = ${memberships.roleId}
@@ -87,7 +86,7 @@ export async function listMembers(
         order by ${memberships.createdAt}, ${memberships.userId}
         limit ${query.limit + 1}`,
   )
-  return toPage(rows, query.limit, (r): CursorKey => [r.cursorAt, r.userId])
+  return toPage(rows, query.limit, (r): CursorKey => [r.joinedAt, r.userId])
 }
 
 export async function getMember(tx: DbOrTx, tenantId: string, userId: string) {
