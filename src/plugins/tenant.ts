@@ -11,7 +11,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.ts'
-import { memberships, roles } from '../db/schema/access.ts'
+import { membershipRole, memberships, roles } from '../db/schema/access.ts'
 import { tenants } from '../db/schema/tenants.ts'
 import { withTenant } from '../db/tenant-transaction.ts'
 import { createInvalidatingCache, type InvalidatingCache } from '../lib/invalidating-cache.ts'
@@ -81,10 +81,7 @@ async function tenantPlugin(app: FastifyInstance, opts: { config: Config }) {
       tx
         .select({ roleId: roles.id, roleName: roles.name, permissions: roles.permissions })
         .from(memberships)
-        .innerJoin(
-          roles,
-          and(eq(roles.tenantId, memberships.tenantId), eq(roles.id, memberships.roleId)),
-        )
+        .innerJoin(roles, membershipRole)
         .where(
           and(
             eq(memberships.tenantId, tenantId),

@@ -2,7 +2,7 @@
 // away the owner role, and a tenant always keeps at least one active owner.
 import { and, eq, sql } from 'drizzle-orm'
 import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
-import { memberships, roles } from '../../db/schema/access.ts'
+import { membershipRole, memberships, roles } from '../../db/schema/access.ts'
 import { users } from '../../db/schema/users.ts'
 import { isoTime } from '../../db/sql-fragments.ts'
 import { readInTenant } from '../../db/tenant-read.ts'
@@ -46,10 +46,7 @@ function membersQuery(tx: DbOrTx) {
     .select(memberColumns)
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
-    .innerJoin(
-      roles,
-      and(eq(roles.tenantId, memberships.tenantId), eq(roles.id, memberships.roleId)),
-    )
+    .innerJoin(roles, membershipRole)
 }
 
 /**
@@ -104,10 +101,7 @@ export async function assertOwnerRemains(tx: DbOrTx, tenantId: string, leavingUs
   const owners = await tx
     .select({ userId: memberships.userId })
     .from(memberships)
-    .innerJoin(
-      roles,
-      and(eq(roles.tenantId, memberships.tenantId), eq(roles.id, memberships.roleId)),
-    )
+    .innerJoin(roles, membershipRole)
     .where(
       and(
         eq(memberships.tenantId, tenantId),
