@@ -49,8 +49,11 @@ async function start(
   env: Record<string, string>,
 ): Promise<Started> {
   const port = await freePort()
-  // The same V8 flag as `npm start` and the image (see the Dockerfile).
-  const child = spawn(process.execPath, ['--max-semi-space-size=16', `${root}${script}`], {
+  // The same V8 flag as `npm start` and the image (see the Dockerfile), and
+  // BENCH_NODE_FLAGS for a profile, e.g. "--cpu-prof --cpu-prof-dir=bench/profiles".
+  const extra = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []
+  const flags = ['--max-semi-space-size=16', ...extra]
+  const child = spawn(process.execPath, [...flags, `${root}${script}`], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',

@@ -93,7 +93,10 @@ export async function openPglite(dataDir: string) {
   let pending = pglites.get(dir)
   if (!pending) {
     mkdirSync(dir, { recursive: true })
-    pending = import('@electric-sql/pglite').then(({ PGlite }) => PGlite.create(dir))
+    pending = Promise.all([
+      import('@electric-sql/pglite'),
+      import('@electric-sql/pglite/contrib/btree_gin'),
+    ]).then(([{ PGlite }, { btree_gin }]) => PGlite.create(dir, { extensions: { btree_gin } }))
     pglites.set(dir, pending)
     const pg = await pending
     const close = pg.close.bind(pg)

@@ -100,9 +100,12 @@ export const tickets = pgTable(
     index('tickets_priority_updated_idx')
       .on(t.tenantId, t.priority, t.updatedAt.desc(), t.id.desc())
       .where(live),
-    index('tickets_tags_idx').using('gin', t.tags).where(live),
-    index('tickets_search_public_idx').using('gin', t.searchPublic).where(live),
-    index('tickets_search_all_idx').using('gin', t.searchAll).where(live),
+    // GIN indexes lead with tenant_id (btree_gin) so that, under row-level
+    // security, one index scan serves the tenant and the match together (see
+    // drizzle/0008_tenant_gin_indexes.sql for the leakproof side of it).
+    index('tickets_tags_idx').using('gin', t.tenantId, t.tags).where(live),
+    index('tickets_search_public_idx').using('gin', t.tenantId, t.searchPublic).where(live),
+    index('tickets_search_all_idx').using('gin', t.tenantId, t.searchAll).where(live),
   ],
 )
 
@@ -156,7 +159,7 @@ export const kbArticles = pgTable(
     index('kb_articles_published_updated_idx')
       .on(t.tenantId, t.updatedAt.desc(), t.id.desc())
       .where(sql`published`),
-    index('kb_articles_search_idx').using('gin', t.search),
+    index('kb_articles_search_idx').using('gin', t.tenantId, t.search),
   ],
 )
 
