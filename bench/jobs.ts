@@ -119,6 +119,8 @@ async function ourWorker(sql: postgres.Sql, redisPrefix: string): Promise<Result
     AI_PROVIDER: 'noop',
     WORKER_PORT: String(port),
     LOG_LEVEL: 'warn',
+    // e.g. "--cpu-prof --cpu-prof-dir=bench/profiles" (see bench/setup.ts)
+    ...(process.env.BENCH_NODE_FLAGS ? { NODE_OPTIONS: process.env.BENCH_NODE_FLAGS } : {}),
   })
   try {
     await waitForHttp(`http://127.0.0.1:${port}/health`)
