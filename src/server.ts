@@ -1,8 +1,12 @@
 // The api process: read the config, build the app, listen, and on SIGTERM or
 // SIGINT stop accepting, let in-flight requests finish, close pools, exit 0.
-import { buildApp } from './app.ts'
+// The app is imported only after drizzle-orm is switched to its CommonJS build
+// (src/lib/drizzle-commonjs.ts): nothing imported statically here touches it.
 import { ConfigError, loadConfig } from './config.ts'
+import { loadDrizzleAsCommonJs } from './lib/drizzle-commonjs.ts'
 import { closeOnSignals } from './lib/graceful-shutdown.ts'
+
+loadDrizzleAsCommonJs()
 
 async function main() {
   let config: ReturnType<typeof loadConfig>
@@ -16,6 +20,7 @@ async function main() {
     throw err
   }
 
+  const { buildApp } = await import('./app.ts')
   const app = await buildApp(config)
   const mode = [
     config.localDatabase

@@ -1,0 +1,175 @@
+// The worker process: runs the queues' processors as BullMQ Workers, sweeps the
+// outbox for rows left queued, serves /health, /ready and /metrics on
+// WORKER_PORT, and on SIGTERM or SIGINT stops taking jobs, lets running ones
+// finish (worker.close() waits for them), then exits 0. Any number of copies can
+// run against the same Redis: BullMQ hands each job to one worker, and a job
+// whose worker died is retaken once its lock lapses (BullMQ's stalled-job
+// check; WORKER_STALLED_INTERVAL_MS sets both lockDuration and stalledInterval,
+// BullMQ's default of 30 s otherwise, and maxStalledCount stays at its default).
+import { hostname } from 'node:os'
+import { UnrecoverableError, Worker } from 'bullmq'
+import { sql } from 'drizzle-orm'
+import { pino } from 'pino'
+import { collectDefaultMetrics, Registry } from 'prom-client'
+import { type Config, ConfigError, loadConfig } from '../src/config.ts'
+import { openDatabase } from '../src/db/client.ts'
+import { registerJobOutcomeCounter, registerQueueDepthGauge } from '../src/jobs/job-metrics.ts'
+import { closeQueues, createQueues, pushJobs, queueDepths } from '../src/jobs/producer.ts'
+import { bullPrefix, type JobData, type QueueName, queueNames } from '../src/jobs/queues.ts'
+import { closeOnSignals } from '../src/lib/graceful-shutdown.ts'
+import { loggerOptions } from '../src/lib/logger.ts'
+import { createRedis } from '../src/lib/redis-client.ts'
+import { closeSmtpTransports } from './email.ts'
+import { startHealthServer } from './health-server.ts'
+import { processors } from './processors.ts'
+import { type RunDeps, runJob } from './run-job.ts'
+import { startSweeper, sweepQueuedJobs } from './sweeper.ts'
+
+function readConfig(): Config {
+  try {
+    return loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message)
+      process.exit(78)
+    }
+    throw err
+  }
+}
+
+async function main() {
+  const config = readConfig()
+  const log = pino(loggerOptions(config.LOG_LEVEL, 'deskpilot-worker'))
+  if (!config.REDIS_URL || !config.DATABASE_URL) {
+    log.error(
+      'the worker needs DATABASE_URL and REDIS_URL; in local mode the api runs jobs in-process',
+    )
+    process.exit(78)
+  }
+  const redisUrl = config.REDIS_URL
+  const connectionName = `deskpilot-worker:${hostname()}:${process.pid}`
+
+  // Producer side (sweeper pushes, queue depth, /ready): no offline queue.
+  const redis = createRedis(redisUrl, connectionName)
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'))
+  await redis.connect()
+  const database = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    poolMax: Math.max(2, config.WORKER_CONCURRENCY_EMAIL + config.WORKER_CONCURRENCY_AI),
+    applicationName: 'deskpilot-worker',
+  })
+  const queues = createQueues(redis, config.REDIS_PREFIX)
+
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const outcomes = registerJobOutcomeCounter(registry)
+  registerQueueDepthGauge(registry, () => queueDepths(redis, queues))
+
+  const deps: RunDeps = {
+    database,
+    config,
+    log,
+    processors,
+    // Jobs a processor wrote (an AI reply's email); if Redis is away the sweeper pushes them.
+    async dispatch(jobs) {
+      await pushJobs(redis, queues, jobs).catch((err: Error) =>
+        log.warn({ err: err.message, jobIds: jobs.map((j) => j.id) }, 'jobs left for the sweeper'),
+      )
+    },
+  }
+  const concurrency: Record<QueueName, number> = {
+    email: config.WORKER_CONCURRENCY_EMAIL,
+    'ai-reply': config.WORKER_CONCURRENCY_AI,
+  }
+  const workers: Worker<JobData>[] = []
+  for (const name of queueNames) {
+    if (!processors[name]) {
+      // Better than failing them: the jobs wait, queued, for a worker that has the processor.
+      log.warn({ queue: name }, 'no processor for this queue in this version; not consuming it')
+      continue
+    }
+    const worker = new Worker<JobData>(
+      name,
+      async (job) => {
+        const attempts = job.opts.attempts ?? 1
+        const result = await runJob(
+          deps,
+          { id: String(job.id), queue: name, tenantId: job.data.tenantId },
+          { finalAttempt: job.attemptsMade + 1 >= attempts },
+        )
+        outcomes.inc({ queue: name, outcome: result.outcome })
+        // The row is already marked; these tell BullMQ whether to retry.
+        if (result.outcome === 'retry') throw result.error
+        if (result.outcome === 'failed') throw new UnrecoverableError(result.error?.message)
+        return { outcome: result.outcome }
+      },
+      {
+        connection: { url: redisUrl, connectionName: `${connectionName}:${name}` },
+        prefix: bullPrefix(config.REDIS_PREFIX),
+        concurrency: concurrency[name],
+        lockDuration: config.WORKER_STALLED_INTERVAL_MS,
+        stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+      },
+    )
+    worker.on('error', (err) => log.warn({ queue: name, err: err.message }, 'worker error'))
+    worker.on('stalled', (jobId) => log.warn({ queue: name, jobId }, 'job stalled; retaking it'))
+    workers.push(worker)
+  }
+
+  const stopSweeper = startSweeper({
+    everySeconds: config.JOB_SWEEP_SECONDS,
+    sweep: async () => {
+      const swept = await sweepQueuedJobs(
+        database.db,
+        { olderThanSeconds: config.JOB_SWEEP_AFTER_SECONDS },
+        (jobs) => pushJobs(redis, queues, jobs),
+      )
+      if (swept.length > 0) {
+        log.info({ count: swept.length, jobIds: swept.map((j) => j.id) }, 'swept queued jobs')
+      }
+    },
+    onError: (err) => log.warn({ err: (err as Error).message }, 'job sweep failed'),
+  })
+
+  const server = await startHealthServer({
+    host: config.HOST,
+    port: config.WORKER_PORT,
+    registry,
+    checks: {
+      async ready() {
+        try {
+          await redis.ping()
+          await database.db.execute(sql`select 1`)
+          return true
+        } catch {
+          return false
+        }
+      },
+    },
+  })
+  log.info(
+    { port: config.WORKER_PORT, queues: workers.map((w) => w.name), concurrency },
+    'worker started',
+  )
+
+  closeOnSignals({
+    log,
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    async close() {
+      await stopSweeper()
+      // Waits for the jobs in progress; takes no new ones meanwhile.
+      await Promise.all(workers.map((w) => w.close()))
+      await closeQueues(queues)
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      closeSmtpTransports()
+      await database.close()
+      await redis.quit().catch(() => redis.disconnect())
+    },
+  })
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
