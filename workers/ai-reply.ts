@@ -16,41 +16,38 @@
 // committed insert finds it first and does not even call the provider. The
 // last failure writes an `ai.reply_failed` audit event in the tenant.
 import { UnrecoverableError } from 'bullmq'
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
-import type { DbOrTx, Tx } from '../src/db/client.ts'
-import { selectRows } from '../src/db/raw-query.ts'
+import type { DatabaseHandle } from '../src/db/client.ts'
 import type { MessageSource } from '../src/db/schema/helpdesk.ts'
-import { withTenant } from '../src/db/tenant-transaction.ts'
-import { insertJob, type QueuedJob } from '../src/jobs/outbox.ts'
+import { readAllInScope, readInScope, writeInScope } from '../src/db/tenant-read.ts'
+import { outboxRow, type QueuedJob } from '../src/jobs/outbox.ts'
 import type { Payload } from '../src/jobs/queues.ts'
 import { recordAudit } from '../src/lib/audit.ts'
 import { providerFor } from './ai/provider.ts'
-import { loadReplyContext, type ReplyContext } from './ai/reply-context.ts'
+import { type ReplyContext, replyContextFrom, replyContextQueries } from './ai/reply-context.ts'
 import type { Processor } from './run-job.ts'
 
 type StoredReply = { id: string; internal: boolean }
 
-export const processAiReply: Processor = async ({ db, config, job, log, dispatch }) => {
+export const processAiReply: Processor = async ({ database, config, job, log, dispatch }) => {
   const tenantId = job.tenantId
   if (!tenantId) throw new UnrecoverableError('an ai-reply job needs its tenant')
   const payload = job.payload as Payload<'ai-reply'>
   const provider = providerFor(config)
 
-  // Both at once (pipelined on the transaction's connection); the context is
-  // wasted only on a retry whose reply was already stored.
-  const loaded = await withTenant(db, tenantId, async (tx) => {
-    const [existing, context] = await Promise.all([
-      replyOfJob(tx, tenantId, job.id),
-      loadReplyContext(tx, tenantId, payload.ticketId),
-    ])
-    return existing ? { existing } : { context }
-  })
-  if (loaded.existing) {
-    log.info({ messageId: loaded.existing.id }, 'ai reply already stored by an earlier attempt')
-    return { messageId: loaded.existing.id, internal: loaded.existing.internal, replayed: true }
+  // One round trip: an earlier attempt's reply and the context together (the
+  // context is wasted only on a retry whose reply was already stored).
+  const [existingRows, ...contextRows] = await readAllInScope(database, { tenantId }, [
+    replyOfJob(tenantId, job.id),
+    ...replyContextQueries(tenantId, payload.ticketId),
+  ])
+  const existing = existingRows?.[0] as StoredReply | undefined
+  if (existing) {
+    log.info({ messageId: existing.id }, 'ai reply already stored by an earlier attempt')
+    return { messageId: existing.id, internal: existing.internal, replayed: true }
   }
-  const context = loaded.context
+  const context = replyContextFrom(contextRows)
   if (!context) throw new UnrecoverableError('ticket not found')
   const skip = reasonToSkip(context, payload)
   if (skip) {
@@ -67,16 +64,14 @@ export const processAiReply: Processor = async ({ db, config, job, log, dispatch
     articles: context.articles,
   })
 
-  const stored = await withTenant(db, tenantId, (tx) =>
-    storeReply(tx, {
-      tenantId,
-      ticketId: payload.ticketId,
-      jobId: job.id,
-      body: reply.body,
-      sources: reply.sources,
-      internal,
-    }),
-  )
+  const stored = await storeReply(database, {
+    tenantId,
+    ticketId: payload.ticketId,
+    jobId: job.id,
+    body: reply.body,
+    sources: reply.sources,
+    internal,
+  })
   if ('skipped' in stored) return { skipped: stored.skipped }
   await dispatch(stored.jobs)
   log.info(
@@ -119,21 +114,18 @@ function reasonToSkip(context: ReplyContext, payload: Payload<'ai-reply'>): stri
   return null
 }
 
-async function replyOfJob(tx: DbOrTx, tenantId: string, jobId: string) {
-  const [row] = await selectRows<StoredReply>(
-    tx,
-    sql`select id, internal from messages where tenant_id = ${tenantId} and job_id = ${jobId}`,
-  )
-  return row ?? null
+function replyOfJob(tenantId: string, jobId: string): SQL {
+  return sql`select id, internal from messages where tenant_id = ${tenantId} and job_id = ${jobId}`
 }
 
 /**
- * Inserts the reply under the ticket's row lock (so it cannot be closed or
- * deleted underneath), touches the ticket like any message, and for a public
- * reply queues the requester's email in the same transaction.
+ * Stores the reply in one statement (one round trip): under the ticket's row
+ * lock (so it cannot be closed or deleted underneath), the message unless this
+ * job's reply exists, the ticket touched like by any message, and for a public
+ * reply the requester's email in the outbox, all in one transaction.
  */
 async function storeReply(
-  tx: Tx,
+  database: DatabaseHandle,
   r: {
     tenantId: string
     ticketId: string
@@ -143,42 +135,60 @@ async function storeReply(
     internal: boolean
   },
 ): Promise<{ skipped: string } | { message: StoredReply; jobs: QueuedJob[] }> {
-  const [ticket] = await selectRows<{ status: string }>(
-    tx,
-    sql`select status from tickets
-        where tenant_id = ${r.tenantId} and id = ${r.ticketId} and deleted_at is null
-        for update`,
+  const messageId = uuidv7()
+  const email = r.internal
+    ? null
+    : outboxRow({
+        tenantId: r.tenantId,
+        queue: 'email',
+        payload: { template: 'ticket-reply', messageId },
+      })
+  const stamp = r.internal ? sql`` : sql`, last_message_at = now()`
+  const queueEmail = email
+    ? sql`, emailed as (
+          insert into jobs (id, tenant_id, type, payload, max_attempts)
+          select ${email.id}, ${r.tenantId}, ${email.queue}, ${JSON.stringify(email.payload)}::jsonb,
+                 ${email.maxAttempts}
+          from inserted)`
+    : sql``
+  const [row] = await writeInScope<{
+    status: string | null
+    id: string | null
+    internal: boolean | null
+  }>(
+    database,
+    { tenantId: r.tenantId },
+    sql`with ticket as (
+          select status from tickets
+          where tenant_id = ${r.tenantId} and id = ${r.ticketId} and deleted_at is null
+          for update
+        ), inserted as (
+          insert into messages
+            (id, tenant_id, ticket_id, author_id, author_type, body, internal, sources, job_id)
+          select ${messageId}, ${r.tenantId}, ${r.ticketId}, null, 'ai', ${r.body}, ${r.internal},
+                 ${JSON.stringify(r.sources)}::jsonb, ${r.jobId}
+          from ticket where status <> 'closed'
+          on conflict (job_id) where job_id is not null do nothing
+          returning id, internal
+        ), stamped as (
+          update tickets set version = version + 1, updated_at = now()${stamp}
+          where tenant_id = ${r.tenantId} and id = ${r.ticketId} and exists (select from inserted)
+        )${queueEmail}
+        select (select status from ticket) as status, inserted.id, inserted.internal
+        from (select) one left join inserted on true`,
   )
-  if (!ticket) return { skipped: 'the ticket was deleted' }
-  if (ticket.status === 'closed') return { skipped: 'the ticket is closed' }
-  const [inserted] = await selectRows<StoredReply>(
-    tx,
-    sql`insert into messages
-          (id, tenant_id, ticket_id, author_id, author_type, body, internal, sources, job_id)
-        values (${uuidv7()}, ${r.tenantId}, ${r.ticketId}, null, 'ai', ${r.body}, ${r.internal},
-                ${JSON.stringify(r.sources)}::jsonb, ${r.jobId})
-        on conflict (job_id) where job_id is not null do nothing
-        returning id, internal`,
-  )
-  if (!inserted) {
+  if (!row?.status) return { skipped: 'the ticket was deleted' }
+  if (row.status === 'closed') return { skipped: 'the ticket is closed' }
+  if (row.id === null || row.internal === null) {
     // Another run of this job got there first (its transaction held the key).
-    const existing = await replyOfJob(tx, r.tenantId, r.jobId)
+    const [existing] = await readInScope<StoredReply>(
+      database,
+      { tenantId: r.tenantId },
+      replyOfJob(r.tenantId, r.jobId),
+    )
     if (!existing) throw new Error('the reply key is taken but no reply is stored')
     return { message: existing, jobs: [] }
   }
-  const stamp = r.internal ? sql`` : sql`, last_message_at = now()`
-  await tx.execute(
-    sql`update tickets set version = version + 1, updated_at = now()${stamp}
-        where tenant_id = ${r.tenantId} and id = ${r.ticketId}`,
-  )
-  const jobs = r.internal
-    ? []
-    : [
-        await insertJob(tx, {
-          tenantId: r.tenantId,
-          queue: 'email',
-          payload: { template: 'ticket-reply', messageId: inserted.id },
-        }),
-      ]
-  return { message: inserted, jobs }
+  const jobs = email ? [{ id: email.id, queue: email.queue, tenantId: r.tenantId }] : []
+  return { message: { id: row.id, internal: row.internal }, jobs }
 }

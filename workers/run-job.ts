@@ -27,6 +27,8 @@ export type Dispatch = (jobs: readonly QueuedJob[]) => Promise<void>
 
 export type ProcessorContext = {
   db: Db
+  /** the same database with its raw client, for pipelined statements (src/db/tenant-read.ts) */
+  database: DatabaseHandle
   config: Config
   job: JobRow
   log: JobLogger
@@ -87,6 +89,7 @@ export async function runJob(
     const dispatch = deps.dispatch ?? (async () => {})
     const result = await processor({
       db: deps.database.db,
+      database: deps.database,
       config: deps.config,
       job: row,
       log: jobLog,

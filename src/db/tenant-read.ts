@@ -1,10 +1,14 @@
-// A single statement inside one tenant (or another scope) in a single round
-// trip: the hot read routes, and bookkeeping writes such as a job's state. withTenant() costs BEGIN, set_config, the query and COMMIT as four
-// sequential round trips through Drizzle; here the four are written on one
+// Statements inside one tenant (or another scope) in a single round trip: the
+// hot read routes, the worker's reads and writes, and bookkeeping writes such
+// as a job's state. withTenant() costs BEGIN, set_config, each query and COMMIT
+// as sequential round trips through Drizzle; here they are all written on one
 // reserved postgres.js connection without waiting in between (postgres.js
-// pipelines them), and the query runs as a named prepared statement. The
+// pipelines them), and each query runs as a named prepared statement. The
 // tenant setting stays transaction-local, exactly as in withTenant(). On PGlite
 // (local mode, no raw client) it falls back to withTenant().
+//
+// The statements of one call cannot depend on each other's results in
+// JavaScript; one that needs another's rows must say so in SQL (a subquery).
 import type { SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import type { DatabaseHandle } from './client.ts'
@@ -27,7 +31,18 @@ export function readInScope<T extends Record<string, unknown>>(
   scope: Scope,
   query: SQL,
 ): Promise<T[]> {
-  return statementInScope<T>(database, scope, query, 'begin read only')
+  return statementsInScope(database, scope, [query], 'begin read only').then(
+    ([rows]) => rows as T[],
+  )
+}
+
+/** Several reads, one snapshot each (READ COMMITTED), answered together: each query's rows in order. */
+export function readAllInScope(
+  database: DatabaseHandle,
+  scope: Scope,
+  queries: SQL[],
+): Promise<Record<string, unknown>[][]> {
+  return statementsInScope(database, scope, queries, 'begin read only')
 }
 
 /**
@@ -40,18 +55,24 @@ export function writeInScope<T extends Record<string, unknown>>(
   scope: Scope,
   statement: SQL,
 ): Promise<T[]> {
-  return statementInScope<T>(database, scope, statement, 'begin')
+  return statementsInScope(database, scope, [statement], 'begin').then(([rows]) => rows as T[])
 }
 
-async function statementInScope<T extends Record<string, unknown>>(
+async function statementsInScope(
   database: DatabaseHandle,
   scope: Scope,
-  query: SQL,
+  queries: SQL[],
   begin: 'begin' | 'begin read only',
-): Promise<T[]> {
+): Promise<Record<string, unknown>[][]> {
   const client = database.sql
-  if (!client) return withScope(database.db, scope, (tx) => selectRows<T>(tx, query))
-  const { sql: text, params } = dialect.sqlToQuery(query)
+  if (!client) {
+    return withScope(database.db, scope, async (tx) => {
+      const results: Record<string, unknown>[][] = []
+      for (const query of queries) results.push(await selectRows(tx, query))
+      return results
+    })
+  }
+  const statements = queries.map((query) => dialect.sqlToQuery(query))
   const settings = scopeSettings(scope)
   return holdingConnection(async () => {
     const connection = await client.reserve()
@@ -61,13 +82,18 @@ async function statementInScope<T extends Record<string, unknown>>(
       const steps = await Promise.allSettled([
         connection.unsafe(begin),
         ...settings.map(([name, value]) => connection`select set_config(${name}, ${value}, true)`),
-        connection.unsafe(text, params as never[], { prepare: true }),
+        ...statements.map(({ sql: text, params }) =>
+          connection.unsafe(text, params as never[], { prepare: true }),
+        ),
         connection`commit`,
       ])
       for (const step of steps) {
         if (step.status === 'rejected') throw step.reason
       }
-      return (steps[steps.length - 2] as PromiseFulfilledResult<unknown>).value as T[]
+      const answered = steps.slice(1 + settings.length, -1)
+      return answered.map(
+        (step) => (step as PromiseFulfilledResult<unknown>).value as Record<string, unknown>[],
+      )
     } finally {
       connection.release()
     }

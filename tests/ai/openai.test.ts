@@ -216,4 +216,22 @@ describe('idempotency', () => {
     expect((await jobRow(ctx.sql, job.id))?.result).toEqual({ skipped: 'the ticket is closed' })
     expect(stub.requests).toHaveLength(0)
   })
+
+  it('a ticket closed or deleted while the model answers gets no reply', async () => {
+    for (const change of ['closed', 'deleted'] as const) {
+      const { ticketId, job } = await passwordTicket()
+      stub.beforeAnswer = () =>
+        change === 'closed'
+          ? ctx.sql`update tickets set status = 'closed' where id = ${ticketId}`
+          : ctx.sql`update tickets set deleted_at = now() where id = ${ticketId}`
+      expect((await run(job)).outcome).toBe('succeeded')
+      const skipped = change === 'closed' ? 'the ticket is closed' : 'the ticket was deleted'
+      expect((await jobRow(ctx.sql, job.id))?.result).toEqual({ skipped })
+      expect(stub.requests).toHaveLength(1)
+      const replies = await ctx.sql`
+        select id from messages where ticket_id = ${ticketId} and author_type = 'ai'`
+      expect(replies).toHaveLength(0)
+      stub.reset()
+    }
+  })
 })

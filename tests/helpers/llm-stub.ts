@@ -3,7 +3,7 @@
 // from a script: the queued answers first, one per request, then `fallback`.
 // An answer is a normal completion, a 429 with Retry-After, a 5xx, a 4xx, a
 // hang (no answer: the client's timeout must fire) or malformed JSON.
-import { createServer, type IncomingHttpHeaders } from 'node:http'
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 export type StubAnswer =
@@ -32,6 +32,8 @@ export type LlmStub = {
   /** the content of a normal answer */
   content: string
   fallback: StubAnswer
+  /** runs before each answer: a change made while the model is thinking */
+  beforeAnswer: (() => Promise<unknown>) | null
   /** queues answers for the next requests, in order */
   answer(...answers: StubAnswer[]): void
   reset(): void
@@ -50,31 +52,38 @@ export async function startLlmStub(): Promise<LlmStub> {
       } catch {}
       stub.requests.push({ path: req.url ?? '', headers: req.headers, body, at: Date.now() })
       const answer = queued.shift() ?? stub.fallback
-      const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
-        res.writeHead(status, { 'content-type': 'application/json', ...headers })
-        res.end(JSON.stringify(value))
+      if (stub.beforeAnswer) {
+        stub.beforeAnswer().then(() => respond(answer, body, res))
+        return
       }
-      switch (answer.kind) {
-        case 'ok':
-          return json(200, completion(body.model ?? 'stub', answer.content ?? stub.content))
-        case 'rate-limit':
-          return json(
-            429,
-            { error: { message: 'Rate limit reached', type: 'rate_limit' } },
-            { 'retry-after': answer.retryAfter },
-          )
-        case 'error':
-          return json(answer.status ?? 500, { error: { message: 'The server had an error' } })
-        case 'refuse':
-          return json(answer.status ?? 400, { error: { message: 'Invalid request' } })
-        case 'malformed':
-          res.writeHead(200, { 'content-type': 'application/json' })
-          return res.end('{"choices": [{"message": ')
-        case 'hang':
-          return // never answers; close() drops the connection
-      }
+      respond(answer, body, res)
     })
   })
+  const respond = (answer: StubAnswer, body: StubRequest['body'], res: ServerResponse) => {
+    const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers })
+      res.end(JSON.stringify(value))
+    }
+    switch (answer.kind) {
+      case 'ok':
+        return json(200, completion(body.model ?? 'stub', answer.content ?? stub.content))
+      case 'rate-limit':
+        return json(
+          429,
+          { error: { message: 'Rate limit reached', type: 'rate_limit' } },
+          { 'retry-after': answer.retryAfter },
+        )
+      case 'error':
+        return json(answer.status ?? 500, { error: { message: 'The server had an error' } })
+      case 'refuse':
+        return json(answer.status ?? 400, { error: { message: 'Invalid request' } })
+      case 'malformed':
+        res.writeHead(200, { 'content-type': 'application/json' })
+        return res.end('{"choices": [{"message": ')
+      case 'hang':
+        return // never answers; close() drops the connection
+    }
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   const stub: LlmStub = {
@@ -82,6 +91,7 @@ export async function startLlmStub(): Promise<LlmStub> {
     requests: [],
     content: 'Hello! Reset your password from Settings → Security [1].',
     fallback: { kind: 'ok' },
+    beforeAnswer: null,
     answer(...answers) {
       queued.push(...answers)
     },
@@ -89,6 +99,7 @@ export async function startLlmStub(): Promise<LlmStub> {
       queued.length = 0
       stub.requests.length = 0
       stub.fallback = { kind: 'ok' }
+      stub.beforeAnswer = null
     },
     async close() {
       server.closeAllConnections()

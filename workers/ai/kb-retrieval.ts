@@ -9,9 +9,7 @@
 // enough: it shares at least two of the customer's distinct terms (or the only
 // one, for a one-term question), and at least one of them is in its title or
 // they are a third of the customer's terms. Anything weaker is no answer.
-import { sql } from 'drizzle-orm'
-import type { DbOrTx } from '../../src/db/client.ts'
-import { selectRows } from '../../src/db/raw-query.ts'
+import { type SQL, sql } from 'drizzle-orm'
 import type { RetrievedArticle } from './provider.ts'
 
 const CANDIDATES = 5
@@ -22,16 +20,14 @@ const ARTICLE_CHARS = 3000
 
 type Candidate = RetrievedArticle & { matched: number; titleMatched: number; terms: number }
 
-export async function retrieveArticles(
-  tx: DbOrTx,
-  tenantId: string,
-  text: string,
-): Promise<RetrievedArticle[]> {
-  const rows = await selectRows<Candidate>(
-    tx,
-    sql`with terms as (
+/**
+ * The candidates for `text` (an SQL text expression, so that it can be read
+ * from the ticket in the same statement); pickArticles() keeps the good ones.
+ */
+export function articlesQuery(tenantId: string, text: SQL): SQL {
+  return sql`with terms as (
           select array(
-            select distinct lexeme from unnest(to_tsvector('english', ${text.slice(0, QUERY_CHARS)}))
+            select distinct lexeme from unnest(to_tsvector('english', left(${text}, ${QUERY_CHARS})))
             where lexeme ~ '^[[:alnum:]]+$' limit ${QUERY_TERMS}) as lexemes
         ), query as (
           select lexemes, nullif(array_to_string(
@@ -51,9 +47,11 @@ export async function retrieveArticles(
         where a.tenant_id = ${tenantId} and a.published and query.q is not null
           and a.search @@ query.q
         order by ts_rank(a.search, query.q) desc, a.id
-        limit ${CANDIDATES}`,
-  )
-  return rows
+        limit ${CANDIDATES}`
+}
+
+export function pickArticles(rows: Record<string, unknown>[]): RetrievedArticle[] {
+  return (rows as Candidate[])
     .filter(goodEnough)
     .slice(0, KEEP)
     .map(({ id, title, body, excerpt }) => ({

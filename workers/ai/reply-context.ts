@@ -4,12 +4,10 @@
 // bounded in count and size so a prompt stays small), and the published
 // knowledge-base articles that match the customer's latest words. The worker
 // keeps its own queries here rather than import the api's modules.
-import { sql } from 'drizzle-orm'
-import type { DbOrTx } from '../../src/db/client.ts'
-import { selectRows } from '../../src/db/raw-query.ts'
+import { type SQL, sql } from 'drizzle-orm'
 import type { TicketStatus } from '../../src/db/schema/helpdesk.ts'
 import { isoTime } from '../../src/db/sql-fragments.ts'
-import { retrieveArticles } from './kb-retrieval.ts'
+import { articlesQuery, pickArticles } from './kb-retrieval.ts'
 import type { RetrievedArticle, ThreadMessage } from './provider.ts'
 
 const THREAD_MESSAGES = 20
@@ -35,39 +33,41 @@ export type ReplyContext = {
   articles: RetrievedArticle[]
 }
 
-export async function loadReplyContext(
-  tx: DbOrTx,
-  tenantId: string,
-  ticketId: string,
-): Promise<ReplyContext | null> {
-  // Sent together: the ticket and its thread are independent, and on one
-  // connection in a transaction postgres.js pipelines them (one round trip).
-  const [[ticket], newestFirst] = await Promise.all([
-    selectRows<ReplyTicket>(
-      tx,
-      sql`select t.id, t.number, t.subject, t.status, t.requester_id as "requesterId",
-               u.name as "requesterName", ten.name as "tenantName",
-               coalesce(ten.settings ->> 'aiReplyMode', 'off') as mode
+/**
+ * The three reads an AI reply is written from, in the order replyContextFrom()
+ * takes their rows: the ticket, its newest public messages, and the knowledge
+ * base's candidates. They do not wait for each other (the retrieval reads the
+ * ticket's words in SQL), so they are sent together, in one round trip.
+ */
+export function replyContextQueries(tenantId: string, ticketId: string): [SQL, SQL, SQL] {
+  return [
+    sql`select t.id, t.number, t.subject, t.status, t.requester_id as "requesterId",
+             u.name as "requesterName", ten.name as "tenantName",
+             coalesce(ten.settings ->> 'aiReplyMode', 'off') as mode
         from tickets t
         join tenants ten on ten.id = t.tenant_id
         join users u on u.id = t.requester_id
         where t.tenant_id = ${tenantId} and t.id = ${ticketId} and t.deleted_at is null`,
-    ),
-    selectRows<ThreadMessage & { id: string }>(
-      tx,
-      sql`select id, author_type as "authorType", left(body, ${MESSAGE_CHARS}) as body,
-               ${isoTime(sql`created_at`)} as "createdAt"
+    sql`select id, author_type as "authorType", left(body, ${MESSAGE_CHARS}) as body,
+             ${isoTime(sql`created_at`)} as "createdAt"
         from messages
         where tenant_id = ${tenantId} and ticket_id = ${ticketId}
           and not internal and author_type <> 'system'
         order by created_at desc, id desc
         limit ${THREAD_MESSAGES}`,
-    ),
-  ])
+    articlesQuery(tenantId, searchText(tenantId, ticketId)),
+  ]
+}
+
+/** The context from replyContextQueries()'s rows; null when the ticket is gone. */
+export function replyContextFrom([tickets, newestFirst, candidates]: Record<
+  string,
+  unknown
+>[][]): ReplyContext | null {
+  const ticket = tickets?.[0] as ReplyTicket | undefined
   if (!ticket) return null
-  const thread = boundThread(newestFirst).reverse()
-  const articles = await retrieveArticles(tx, tenantId, searchText(ticket, thread))
-  return { ticket, thread, articles }
+  const thread = boundThread(newestFirst as ReplyContext['thread']).reverse()
+  return { ticket, thread, articles: pickArticles(candidates ?? []) }
 }
 
 /** Keeps the newest messages that fit in THREAD_CHARS (always at least the newest one). */
@@ -82,11 +82,18 @@ function boundThread<T extends { body: string }>(newestFirst: T[]): T[] {
   return kept
 }
 
-/** The subject and the latest customer messages: what the customer is asking about now. */
-function searchText(ticket: ReplyTicket, thread: ThreadMessage[]): string {
-  const latest = thread
-    .filter((m) => m.authorType === 'customer')
-    .slice(-QUERY_MESSAGES)
-    .map((m) => m.body)
-  return [ticket.subject, ...latest].join('\n')
+/**
+ * What the knowledge base is searched with: the subject and the latest public
+ * customer messages, what the customer is asking about now.
+ */
+function searchText(tenantId: string, ticketId: string): SQL {
+  return sql`(select t.subject || coalesce(E'\n' || (
+      select string_agg(c.body, E'\n') from (
+        select left(m.body, ${MESSAGE_CHARS}) as body from messages m
+        where m.tenant_id = ${tenantId} and m.ticket_id = ${ticketId}
+          and not m.internal and m.author_type = 'customer'
+        order by m.created_at desc, m.id desc
+        limit ${QUERY_MESSAGES}) c), '')
+    from tickets t
+    where t.tenant_id = ${tenantId} and t.id = ${ticketId} and t.deleted_at is null)`
 }
