@@ -171,14 +171,18 @@ export async function logIn(
   }
   const rehash = needsRehash(user.passwordHash) ? await hashPassword(input.password) : null
   return db.transaction(async (tx) => {
-    await tx
-      .update(users)
-      .set({
-        failedLoginCount: 0,
-        lockedUntil: null,
-        ...(rehash ? { passwordHash: rehash } : {}),
-      })
-      .where(eq(users.id, user.id))
+    // Written only when something changes: a user's logins (a script, an SPA in
+    // several tabs) must not queue on their own row lock.
+    if (user.failedLoginCount > 0 || user.lockedUntil || rehash) {
+      await tx
+        .update(users)
+        .set({
+          failedLoginCount: 0,
+          lockedUntil: null,
+          ...(rehash ? { passwordHash: rehash } : {}),
+        })
+        .where(eq(users.id, user.id))
+    }
     await recordAudit(tx, {
       tenantId: null,
       action: 'auth.login',
