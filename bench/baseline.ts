@@ -112,7 +112,9 @@ app.post<{ Params: { id: string }; Body: { body: string } }>(
         await tx`insert into messages (id, tenant_id, ticket_id, author_id, author_type, body, internal)
         values (${uuidv7()}, ${TENANT_ID}, ${request.params.id}, ${claims.sub}, 'agent', ${request.body.body}, false)
         returning id, ticket_id as "ticketId", body, created_at as "createdAt"`
-      await tx`update tickets set version = version + 1, updated_at = now(), last_message_at = now()
+      await tx`update tickets set version = version + 1, updated_at = now(), last_message_at = now(),
+          (search_all, search_public) = (select search_all || v, search_public || v
+                                         from message_search_vector(${request.body.body}) v)
         where tenant_id = ${TENANT_ID} and id = ${request.params.id}`
       return row
     })

@@ -65,7 +65,6 @@ async function seedBulk(sql: postgres.Sql, benchTenantId: string) {
       join roles r on r.tenant_id = ${benchTenantId} and r.builtin
         and r.name = case when u.n <= 20 then 'agent' else 'customer' end
       where u.n <= 200`
-    await tx`alter table messages disable trigger user`
     await tx`insert into tickets (id, tenant_id, number, subject, status, priority, requester_id,
         assignee_id, tags, created_at, updated_at, last_message_at)
       select gen_random_uuid(), t.id, g,
@@ -88,7 +87,6 @@ async function seedBulk(sql: postgres.Sql, benchTenantId: string) {
                  'charged twice'])[1 + (m + k.number) % 5],
         m = 4, k.created_at + (m || ' seconds')::interval
       from tickets k, generate_series(1, ${MESSAGES_PER_TICKET}) m`
-    await tx`alter table messages enable trigger user`
     await tx`update tickets k set
       search_public = setweight(to_tsvector('english', k.subject), 'A') || coalesce((
         select setweight(to_tsvector('english', string_agg(body, ' ')), 'B') from messages m

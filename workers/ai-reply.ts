@@ -20,6 +20,7 @@ import { type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import type { DatabaseHandle } from '../src/db/client.ts'
 import type { MessageSource } from '../src/db/schema/helpdesk.ts'
+import { appendToSearch } from '../src/db/sql-fragments.ts'
 import { readAllInScope, readInScope, writeInScope } from '../src/db/tenant-read.ts'
 import { outboxRow, type QueuedJob } from '../src/jobs/outbox.ts'
 import type { Payload } from '../src/jobs/queues.ts'
@@ -121,7 +122,8 @@ function replyOfJob(tenantId: string, jobId: string): SQL {
 /**
  * Stores the reply in one statement (one round trip): under the ticket's row
  * lock (so it cannot be closed or deleted underneath), the message unless this
- * job's reply exists, the ticket touched like by any message, and for a public
+ * job's reply exists, the ticket touched like by any message (its words added
+ * to the search vectors), and for a public
  * reply the requester's email in the outbox, all in one transaction.
  */
 async function storeReply(
@@ -171,7 +173,8 @@ async function storeReply(
           on conflict (job_id) where job_id is not null do nothing
           returning id, internal
         ), stamped as (
-          update tickets set version = version + 1, updated_at = now()${stamp}
+          update tickets set version = version + 1, updated_at = now()${stamp},
+            ${appendToSearch({ body: r.body, internal: r.internal })}
           where tenant_id = ${r.tenantId} and id = ${r.ticketId} and exists (select from inserted)
         )${queueEmail}
         select (select status from ticket) as status, inserted.id, inserted.internal

@@ -16,3 +16,15 @@ export function isoTime(column: PgColumn | SQL): SQL<string> {
 export function textArray(values: readonly string[]): SQL {
   return sql`array(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`
 }
+
+/**
+ * The SET item of a ticket UPDATE that appends a message's words to the
+ * ticket's search vectors (drizzle/0009): an internal note to the agents'
+ * vector only, a public message to both, its words analysed once.
+ */
+export function appendToSearch(message: { body: string; internal: boolean }): SQL {
+  return message.internal
+    ? sql`search_all = search_all || message_search_vector(${message.body})`
+    : sql`(search_all, search_public) = (
+        select search_all || v, search_public || v from message_search_vector(${message.body}) v)`
+}

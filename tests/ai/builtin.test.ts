@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Child, freePort, spawnNode } from '../fixtures/processes.ts'
 import { useTestApp } from '../helpers/app.ts'
+import { staleSearchVectors } from '../helpers/search-vectors.ts'
 import { startSmtpSink } from '../helpers/smtp-sink.ts'
 import { createTestTenant, type TestTenant } from '../helpers/tenancy.ts'
 import { waitForJob } from '../jobs/seed.ts'
@@ -84,6 +85,7 @@ describe('builtin AI replies', () => {
     const after = await call(acme.customer, 'GET', `/v1/tickets/${ticket.id}`)
     expect(after.status).toBe('new')
     expect(after.lastMessageAt > ticket.lastMessageAt).toBe(true)
+    expect(await staleSearchVectors(ctx.sql, [ticket.id])).toEqual([])
 
     const reply = await mailTo(acme.customer.email, /^Re: /)
     expect(reply.subject).toBe(`Re: [${acme.slug} #${ticket.number}] Cannot log in`)
@@ -111,6 +113,7 @@ describe('builtin AI replies', () => {
     const agentView = await messages(acme.agent, ticket.id)
     const draft = agentView.find((m) => m.authorType === 'ai')
     expect(draft).toMatchObject({ internal: true, sources: [{ title: PASSWORD_ARTICLE.title }] })
+    expect(await staleSearchVectors(ctx.sql, [ticket.id])).toEqual([])
   })
 
   it('no article matches well enough: the hand-off reply, citing nothing', async () => {

@@ -9,6 +9,7 @@ import type { Caller } from '../../src/modules/tickets/caller.ts'
 import { buildListQuery } from '../../src/modules/tickets/list-query.ts'
 import type { ListTicketsQuery } from '../../src/modules/tickets/schemas.ts'
 import { useTestApp } from '../helpers/app.ts'
+import { staleSearchVectors } from '../helpers/search-vectors.ts'
 import { type Actor, createTestTenant, type TestTenant } from '../helpers/tenancy.ts'
 
 const ctx = await useTestApp()
@@ -107,6 +108,38 @@ describe('ticket search', () => {
       [0, 1, 2, 3, 4].map((i) => `Quokka ${i}`),
     )
     expect(await search(acme.agent, 'the')).toEqual([])
+  })
+})
+
+describe('ticket search vectors', () => {
+  it('every kind of message leaves them equal to a rebuild from the thread', async () => {
+    const ticket = await send(acme.customer, 'POST', '/v1/tickets', {
+      subject: 'Scanner jammed',
+      body: 'Paper stuck in the feeder',
+    })
+    const fromAgent = await send(acme.agent, 'POST', '/v1/tickets', {
+      subject: 'Toner low',
+      body: 'Cyan cartridge nearly empty',
+      requesterId: acme.customer.userId,
+    })
+    await send(acme.agent, 'POST', `/v1/tickets/${ticket.id}/messages`, { body: 'Try the rollers' })
+    await send(acme.agent, 'POST', `/v1/tickets/${ticket.id}/messages`, {
+      body: 'Customer seems impatient',
+      internal: true,
+    })
+    await send(acme.customer, 'POST', `/v1/tickets/${ticket.id}/messages`, {
+      body: 'Rollers cleaned, still jammed',
+    })
+    await send(acme.agent, 'PATCH', `/v1/tickets/${ticket.id}`, { status: 'on_hold' })
+    const ids = [ticket.id, fromAgent.id]
+    expect(await staleSearchVectors(ctx.sql, ids)).toEqual([])
+    expect(await search(acme.agent, 'impatient')).toEqual(['Scanner jammed'])
+    expect(await search(acme.customer, 'cartridge')).toEqual(['Toner low'])
+
+    // The check itself: a message written without stamping its ticket is caught.
+    await ctx.sql`insert into messages (id, tenant_id, ticket_id, author_type, body)
+      values (gen_random_uuid(), ${acme.id}, ${ticket.id}, 'agent', 'Unstamped words')`
+    expect(await staleSearchVectors(ctx.sql, ids)).toEqual([ticket.id])
   })
 })
 

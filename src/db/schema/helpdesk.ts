@@ -3,8 +3,9 @@
 // knowledge base, and stored responses for Idempotency-Key retries. All are
 // tenant-scoped with row-level security (drizzle/*_rls_helpdesk.sql) and
 // composite foreign keys (tenant_id, x_id), so no row points into another
-// tenant. The tickets' full-text vectors are kept up to date by triggers in
-// that same migration: drizzle-kit cannot express them.
+// tenant. The tickets' full-text vectors start from the subject by a trigger
+// (drizzle/0006, 0009: drizzle-kit cannot express it); each message's words are
+// appended by the UPDATE that stamps its ticket (appendToSearch()).
 import { sql } from 'drizzle-orm'
 import {
   boolean,

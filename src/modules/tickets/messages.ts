@@ -9,7 +9,7 @@ import type { DbOrTx, Tx } from '../../db/client.ts'
 import { selectRows } from '../../db/raw-query.ts'
 import { type AuthorType, messages, type TicketStatus, tickets } from '../../db/schema/helpdesk.ts'
 import { tenants } from '../../db/schema/tenants.ts'
-import { isoTime } from '../../db/sql-fragments.ts'
+import { appendToSearch, isoTime } from '../../db/sql-fragments.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
 import { decodeCursor, toPage } from '../../lib/cursor.ts'
 import { BadRequest, Forbidden, NotFound } from '../../lib/problems.ts'
@@ -168,7 +168,10 @@ export async function postMessage(
       body: input.body,
       internal,
     }),
-    touchTicket(tx, caller.tenantId, ticketId, internal ? null : next),
+    touchTicket(tx, caller.tenantId, ticketId, internal ? null : next, {
+      body: input.body,
+      internal,
+    }),
     queueMessageJobs(tx, caller, ticket, { id, authorType: caller.authorType, internal }),
   ])
   if (next !== ticket.status) {
@@ -183,18 +186,24 @@ export async function postMessage(
   return { message, jobs }
 }
 
-/** A public message stamps lastMessageAt; any message bumps the version and updatedAt. */
+/**
+ * A public message stamps lastMessageAt (and the status it leads to); any
+ * message bumps the version and updatedAt, and adds its words to the ticket's
+ * search vectors, all in this one UPDATE: one new row version per message.
+ */
 async function touchTicket(
   tx: DbOrTx,
   tenantId: string,
   ticketId: string,
   status: TicketStatus | null,
+  message: { body: string; internal: boolean },
 ) {
   const publicChange = status
     ? sql`, ${sql.identifier('status')} = ${status}, last_message_at = now()`
     : sql``
   await tx.execute(
-    sql`update ${tickets} set version = version + 1, updated_at = now()${publicChange}
+    sql`update ${tickets} set version = version + 1, updated_at = now()${publicChange},
+          ${appendToSearch(message)}
         where ${tickets.tenantId} = ${tenantId} and ${tickets.id} = ${ticketId}`,
   )
 }

@@ -58,14 +58,17 @@ export async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
     sql`with counter as (
           insert into ${ticketCounters} (tenant_id, last_number) values (${caller.tenantId}, 1)
           on conflict (tenant_id) do update set last_number = ${ticketCounters.lastNumber} + 1
-          returning last_number)
-        insert into ${tickets} (id, tenant_id, number, subject, priority, requester_id, tags)
+          returning last_number),
+        words as (select message_search_vector(${input.body}) as v)
+        insert into ${tickets} (id, tenant_id, number, subject, priority, requester_id, tags,
+                                search_public, search_all)
         select ${uuidv7()}, ${caller.tenantId}, counter.last_number, ${input.subject},
-               ${input.priority ?? 'normal'}, ${requesterId}, ${textArray(tags)}
-        from counter
+               ${input.priority ?? 'normal'}, ${requesterId}, ${textArray(tags)}, words.v, words.v
+        from counter, words
         returning ${ticketColumns}`,
   )
   if (!ticket) throw new Error('ticket insert returned no row')
+  // Its words are in the vectors already (the insert's search_public and search_all).
   const message = await insertMessage(tx, {
     tenantId: caller.tenantId,
     ticketId: ticket.id,
