@@ -49,15 +49,17 @@ async function start(
   env: Record<string, string>,
 ): Promise<Started> {
   const port = await freePort()
-  // The same V8 flag as `npm start` and the image (see the Dockerfile), and
-  // BENCH_NODE_FLAGS for a profile, e.g. "--cpu-prof --cpu-prof-dir=bench/profiles".
+  // The same memory settings as `npm start` and the image (see the Dockerfile),
+  // for the api and the baseline alike, and BENCH_NODE_FLAGS for a profile,
+  // e.g. "--cpu-prof --cpu-prof-dir=bench/profiles".
   const extra = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []
-  const flags = ['--max-semi-space-size=16', ...extra]
+  const flags = ['--max-semi-space-size=16', '--max-old-space-size=128', ...extra]
   const child = spawn(process.execPath, [...flags, `${root}${script}`], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
+      MALLOC_MMAP_THRESHOLD_: '131072',
       ...env,
       [portVariable]: String(port),
     },
