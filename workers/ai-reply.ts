@@ -27,11 +27,18 @@ import type { Payload } from '../src/jobs/queues.ts'
 import { recordAudit } from '../src/lib/audit.ts'
 import { providerFor } from './ai/provider.ts'
 import { type ReplyContext, replyContextFrom, replyContextQueries } from './ai/reply-context.ts'
-import type { Processor } from './run-job.ts'
+import { markedSucceeded, type Processor } from './run-job.ts'
 
 type StoredReply = { id: string; internal: boolean }
 
-export const processAiReply: Processor = async ({ database, config, job, log, dispatch }) => {
+export const processAiReply: Processor = async ({
+  database,
+  config,
+  job,
+  log,
+  dispatch,
+  succeedStatement,
+}) => {
   const tenantId = job.tenantId
   if (!tenantId) throw new UnrecoverableError('an ai-reply job needs its tenant')
   const payload = job.payload as Payload<'ai-reply'>
@@ -65,13 +72,23 @@ export const processAiReply: Processor = async ({ database, config, job, log, di
     articles: context.articles,
   })
 
+  const messageId = uuidv7()
+  const result = {
+    messageId,
+    internal,
+    provider: provider.name,
+    sources: reply.sources.map((s) => s.id),
+  }
   const stored = await storeReply(database, {
     tenantId,
     ticketId: payload.ticketId,
     jobId: job.id,
+    messageId,
     body: reply.body,
     sources: reply.sources,
     internal,
+    // The row is marked succeeded in the same statement when this run stored the reply.
+    markSucceeded: succeedStatement(result, sql`exists (select from inserted)`),
   })
   if ('skipped' in stored) return { skipped: stored.skipped }
   await dispatch(stored.jobs)
@@ -84,12 +101,8 @@ export const processAiReply: Processor = async ({ database, config, job, log, di
     },
     'ai reply stored',
   )
-  return {
-    messageId: stored.message.id,
-    internal: stored.message.internal,
-    provider: provider.name,
-    sources: reply.sources.map((s) => s.id),
-  }
+  if (stored.message.id === messageId) return markedSucceeded(result)
+  return { ...result, messageId: stored.message.id, internal: stored.message.internal }
 }
 
 processAiReply.onFinalFailure = async (tx, job, error) => {
@@ -123,8 +136,8 @@ function replyOfJob(tenantId: string, jobId: string): SQL {
  * Stores the reply in one statement (one round trip): under the ticket's row
  * lock (so it cannot be closed or deleted underneath), the message unless this
  * job's reply exists, the ticket touched like by any message (its words added
- * to the search vectors), and for a public
- * reply the requester's email in the outbox, all in one transaction.
+ * to the search vectors), for a public reply the requester's email in the
+ * outbox, and the job's row marked succeeded, all in one transaction.
  */
 async function storeReply(
   database: DatabaseHandle,
@@ -132,12 +145,15 @@ async function storeReply(
     tenantId: string
     ticketId: string
     jobId: string
+    messageId: string
     body: string
     sources: MessageSource[]
     internal: boolean
+    /** an UPDATE of the job's row, run as a CTE beside the insert */
+    markSucceeded: SQL
   },
 ): Promise<{ skipped: string } | { message: StoredReply; jobs: QueuedJob[] }> {
-  const messageId = uuidv7()
+  const messageId = r.messageId
   const email = r.internal
     ? null
     : outboxRow({
@@ -176,7 +192,7 @@ async function storeReply(
           update tickets set version = version + 1, updated_at = now()${stamp},
             ${appendToSearch({ body: r.body, internal: r.internal })}
           where tenant_id = ${r.tenantId} and id = ${r.ticketId} and exists (select from inserted)
-        )${queueEmail}
+        ), marked as (${r.markSucceeded})${queueEmail}
         select (select status from ticket) as status, inserted.id, inserted.internal
         from (select) one left join inserted on true`,
   )

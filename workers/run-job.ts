@@ -6,7 +6,7 @@
 // to wait for its retry. A row that already finished is skipped, so a job
 // pushed twice, swept twice or retaken after a crash completes once.
 import { UnrecoverableError } from 'bullmq'
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, type SQL, sql } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import { Value } from 'typebox/value'
 import type { Config } from '../src/config.ts'
@@ -33,6 +33,13 @@ export type ProcessorContext = {
   job: JobRow
   log: JobLogger
   dispatch: Dispatch
+  /**
+   * The UPDATE marking this job succeeded with `result` (only where `condition`
+   * holds): a processor whose last write is one statement puts it there, as a
+   * CTE, and returns markedSucceeded(result) when it ran, which saves runJob's
+   * own mark (a round trip and a commit per job).
+   */
+  succeedStatement(result: Record<string, unknown>, condition?: SQL): SQL
 }
 /** Does the job's work; returns what goes into the row's `result`. Must be safe to run twice. */
 export type Processor = {
@@ -52,6 +59,13 @@ export type RunDeps = {
   dispatch?: Dispatch
 }
 export type RunResult = { outcome: JobOutcome; error?: Error; attempts?: number }
+
+const MARKED = Symbol('marked succeeded by the processor')
+
+/** What a processor returns when its own statement marked the row (succeedStatement()). */
+export function markedSucceeded(result: Record<string, unknown>): Record<string, unknown> {
+  return Object.assign(result, { [MARKED]: true })
+}
 
 /**
  * `finalAttempt`: the queue will not retry after this run (BullMQ's own count),
@@ -94,8 +108,9 @@ export async function runJob(
       job: row,
       log: jobLog,
       dispatch,
+      succeedStatement: (result, condition) => succeededUpdate(row.id, result, condition),
     })
-    await markSucceeded(deps, row, result ?? {})
+    if (!result || !(MARKED in result)) await markSucceeded(deps, row, result ?? {})
     jobLog.info('job succeeded')
     return { outcome: 'succeeded', attempts: row.attempts }
   } catch (caught) {
@@ -112,7 +127,11 @@ export async function runJob(
           runAt: new Date(Date.now() + backoffDelayMs(row.attempts)),
         }
     await withScope(deps.database.db, scope, async (tx) => {
-      await tx.update(jobs).set(update).where(eq(jobs.id, row.id))
+      // Only a row still running: never undo a success the processor recorded.
+      await tx
+        .update(jobs)
+        .set(update)
+        .where(and(eq(jobs.id, row.id), eq(jobs.state, 'running')))
       const onFinalFailure = processor.onFinalFailure
       if (!final || !onFinalFailure) return
       // A savepoint: the hook failing must not undo the row's failed state.
@@ -158,11 +177,11 @@ async function claimJob(deps: RunDeps, ref: QueuedJob): Promise<JobRow | undefin
 }
 
 async function markSucceeded(deps: RunDeps, row: JobRow, result: Record<string, unknown>) {
-  await writeInScope(
-    deps.database,
-    { tenantId: row.tenantId },
-    sql`update ${jobs} set state = 'succeeded', result = ${JSON.stringify(result)}::jsonb,
-          error = null, finished_at = now()
-        where ${jobs.id} = ${row.id}`,
-  )
+  await writeInScope(deps.database, { tenantId: row.tenantId }, succeededUpdate(row.id, result))
+}
+
+function succeededUpdate(id: string, result: Record<string, unknown>, condition?: SQL): SQL {
+  return sql`update ${jobs} set state = 'succeeded', result = ${JSON.stringify(result)}::jsonb,
+      error = null, finished_at = now()
+    where ${jobs.id} = ${id}${condition ? sql` and ${condition}` : sql``}`
 }

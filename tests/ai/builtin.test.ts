@@ -68,11 +68,20 @@ describe('builtin AI replies', () => {
       'Cannot log in',
       'I forgot my password and cannot log in. How do I reset it?',
     )
-    expect(await settle(ticket.id)).toMatchObject({ state: 'succeeded', attempts: 1 })
+    const row = await settle(ticket.id)
+    expect(row).toMatchObject({ state: 'succeeded', attempts: 1, error: null })
 
     const thread = await messages(acme.customer, ticket.id)
     const ai = thread.filter((m) => m.authorType === 'ai')
     expect(ai).toHaveLength(1)
+    // Marked succeeded by the statement that stored the reply, with what it stored.
+    expect(row.result).toEqual({
+      messageId: ai[0]!.id,
+      internal: false,
+      provider: 'builtin',
+      sources: [kb.id],
+    })
+    expect(row.finishedAt).not.toBeNull()
     expect(ai[0]).toMatchObject({
       internal: false,
       sources: [{ kind: 'kb_article', id: kb.id, title: PASSWORD_ARTICLE.title }],

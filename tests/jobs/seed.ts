@@ -53,11 +53,17 @@ export function queueJob<Q extends QueueName>(
   return withScope(db, { tenantId }, (tx) => insertJob(tx, { tenantId, queue, payload }))
 }
 
-export type JobRowView = { state: string; attempts: number; error: string | null; result: unknown }
+export type JobRowView = {
+  state: string
+  attempts: number
+  error: string | null
+  result: unknown
+  finishedAt: Date | null
+}
 
 export async function jobRow(sql: Sql, id: string): Promise<JobRowView | undefined> {
   const [row] = await sql<JobRowView[]>`
-    select state, attempts, error, result from jobs where id = ${id}`
+    select state, attempts, error, result, finished_at as "finishedAt" from jobs where id = ${id}`
   return row
 }
 
