@@ -47,6 +47,67 @@ describe('local mode', () => {
     }
   })
 
+  it('on PGlite: a ticket, its search, and an AI reply run in-process that cites the KB', async () => {
+    const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: tempDir(), LOG_LEVEL: 'silent' })
+    const app = await buildApp(config)
+    try {
+      const signup = await app.inject({
+        method: 'POST',
+        url: '/v1/auth/signup',
+        payload: {
+          email: 'owner@local.test',
+          password: 'correct horse battery staple 42',
+          name: 'Local Owner',
+          tenant: { name: 'Local', slug: 'local' },
+        },
+      })
+      expect(signup.statusCode, signup.body).toBe(201)
+      const headers = {
+        authorization: `Bearer ${signup.json().accessToken}`,
+        'x-tenant-id': 'local',
+      }
+      const call = async (method: string, url: string, payload?: Record<string, unknown>) => {
+        const res = await app.inject({
+          method: method as 'GET',
+          url,
+          headers,
+          ...(payload ? { payload } : {}),
+        })
+        expect(res.statusCode, `${method} ${url}: ${res.body}`).toBeLessThan(300)
+        return res.json()
+      }
+      const article = await call('POST', '/v1/kb/articles', {
+        title: 'Reset your password',
+        body: 'To reset your password, open Settings, choose Security, then click Reset password.',
+        published: true,
+      })
+      // Written by the owner, an agent: the knowledge base is searched with the
+      // subject (and customers' messages, of which there are none here).
+      const ticket = await call('POST', '/v1/tickets', {
+        subject: 'How do I reset my password?',
+        body: 'I forgot it and cannot log in.',
+      })
+      const found = await call('GET', '/v1/tickets?q=forgot')
+      expect(found.data.map((t: { id: string }) => t.id)).toEqual([ticket.id])
+
+      const { jobId } = await call('POST', `/v1/tickets/${ticket.id}/ai-reply`)
+      let job = await call('GET', `/v1/jobs/${jobId}`)
+      for (let i = 0; i < 100 && !['succeeded', 'failed'].includes(job.state); i++) {
+        await new Promise((r) => setTimeout(r, 50))
+        job = await call('GET', `/v1/jobs/${jobId}`)
+      }
+      expect(job.state).toBe('succeeded')
+      const thread = await call('GET', `/v1/tickets/${ticket.id}/messages`)
+      const ai = thread.data.filter((m: { authorType: string }) => m.authorType === 'ai')
+      // aiReplyMode is off, so the reply asked for on demand is an internal draft.
+      expect(ai).toMatchObject([{ internal: true, sources: [{ id: article.id }] }])
+      const byReply = await call('GET', '/v1/tickets?q=security')
+      expect(byReply.data.map((t: { id: string }) => t.id)).toEqual([ticket.id])
+    } finally {
+      await app.close()
+    }
+  })
+
   it('src/server.ts with an empty environment serves /health and /docs, says LOCAL MODE, exits 0 on SIGTERM', async () => {
     const cwd = tempDir()
     // No NODE_ENV: development, exactly what `npm run dev` runs. PORT 0 so
