@@ -53,7 +53,7 @@ async function start(
   // for the api and the baseline alike, and BENCH_NODE_FLAGS for a profile,
   // e.g. "--cpu-prof --cpu-prof-dir=bench/profiles".
   const extra = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []
-  const flags = ['--max-semi-space-size=16', '--max-old-space-size=128', ...extra]
+  const flags = ['--max-semi-space-size=8', '--max-old-space-size=128', ...extra]
   const child = spawn(process.execPath, [...flags, `${root}${script}`], {
     cwd: root,
     env: {
