@@ -9,12 +9,14 @@
 import jwt from '@fastify/jwt'
 import argon2 from 'argon2'
 import { sql as drizzleSql } from 'drizzle-orm'
+import { PgDialect } from 'drizzle-orm/pg-core'
 import Fastify from 'fastify'
 import postgres from 'postgres'
 import { uuidv7 } from 'uuidv7'
 import type { DatabaseHandle } from '../src/db/client.ts'
 import { tickets } from '../src/db/schema/helpdesk.ts'
 import { readInTenant } from '../src/db/tenant-read.ts'
+import { queues } from '../src/jobs/queues.ts'
 import type { Caller } from '../src/modules/tickets/caller.ts'
 import { buildListQuery } from '../src/modules/tickets/list-query.ts'
 import { ticketColumns, visibleTickets } from '../src/modules/tickets/ticket-sql.ts'
@@ -25,6 +27,7 @@ const sql = databaseUrl
   ? postgres(databaseUrl, { max: 10, onnotice: () => {}, connection: { role: 'deskpilot_app' } })
   : undefined
 const database = { sql } as unknown as DatabaseHandle
+const dialect = new PgDialect()
 
 await app.register(jwt, {
   secret: process.env.JWT_SECRET ?? 'baseline-secret-only-for-the-health-route',
@@ -102,20 +105,41 @@ app.get<{ Params: { id: string } }>('/baseline/tickets/:id', async (request) => 
   return row
 })
 
+// The same statements as the api's post of an agent's public reply: the
+// ticket locked and read, then the message, the ticket's stamp (with the
+// message's words) and the requester's email row, sent together. (The api's
+// push of that job to Redis after the commit is its own bookkeeping.)
 app.post<{ Params: { id: string }; Body: { body: string } }>(
   '/baseline/tickets/:id/messages',
   async (request, reply) => {
     const claims = await request.jwtVerify<Claims>()
+    const ticketId = request.params.id
+    const lock = dialect.sqlToQuery(
+      drizzleSql`select ${ticketColumns},
+        (select settings ->> 'aiReplyMode' from tenants where id = ${TENANT_ID}) as "aiReplyMode"
+        from ${tickets}
+        where ${visibleTickets(ownerCaller(claims.sub))} and ${tickets.id} = ${ticketId}
+        for update of ${tickets}`,
+    )
+    const messageId = uuidv7()
     const message = await sql!.begin(async (tx) => {
       await tx`select set_config('app.tenant_id', ${TENANT_ID}, true)`
-      const [row] =
-        await tx`insert into messages (id, tenant_id, ticket_id, author_id, author_type, body, internal)
-        values (${uuidv7()}, ${TENANT_ID}, ${request.params.id}, ${claims.sub}, 'agent', ${request.body.body}, false)
-        returning id, ticket_id as "ticketId", body, created_at as "createdAt"`
-      await tx`update tickets set version = version + 1, updated_at = now(), last_message_at = now(),
-          (search_all, search_public) = (select search_all || v, search_public || v
-                                         from message_search_vector(${request.body.body}) v)
-        where tenant_id = ${TENANT_ID} and id = ${request.params.id}`
+      await tx.unsafe(lock.sql, lock.params as never[], { prepare: true })
+      const [[row]] = await Promise.all([
+        tx`insert into messages (id, tenant_id, ticket_id, author_id, author_type, body, internal)
+          values (${messageId}, ${TENANT_ID}, ${ticketId}, ${claims.sub}, 'agent', ${request.body.body}, false)
+          returning id, ticket_id as "ticketId", body, created_at as "createdAt"`,
+        tx`update tickets set version = version + 1, updated_at = now(),
+            status = case when status in ('new', 'open') then 'pending' else status end,
+            last_message_at = now(),
+            (search_all, search_public) = (select search_all || v, search_public || v
+                                           from message_search_vector(${request.body.body}) v)
+          where tenant_id = ${TENANT_ID} and id = ${ticketId}`,
+        tx`insert into jobs (id, tenant_id, type, payload, max_attempts)
+          values (${uuidv7()}, ${TENANT_ID}, 'email',
+                  ${JSON.stringify({ template: 'ticket-reply', messageId })}::jsonb,
+                  ${queues.email.maxAttempts})`,
+      ])
       return row
     })
     return reply.code(201).send(message)
