@@ -81,11 +81,11 @@ describe('local mode', () => {
         body: 'To reset your password, open Settings, choose Security, then click Reset password.',
         published: true,
       })
-      // Written by the owner, an agent: the knowledge base is searched with the
-      // subject (and customers' messages, of which there are none here).
+      // Opened by the owner, an agent, for a customer: the opening message is
+      // what the knowledge base is searched with, whoever wrote it.
       const ticket = await call('POST', '/v1/tickets', {
-        subject: 'How do I reset my password?',
-        body: 'I forgot it and cannot log in.',
+        subject: 'Cannot log in',
+        body: 'The customer forgot their password and asks how to reset it.',
       })
       const found = await call('GET', '/v1/tickets?q=forgot')
       expect(found.data.map((t: { id: string }) => t.id)).toEqual([ticket.id])

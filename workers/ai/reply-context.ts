@@ -13,7 +13,7 @@ import type { RetrievedArticle, ThreadMessage } from './provider.ts'
 const THREAD_MESSAGES = 20
 const MESSAGE_CHARS = 2000
 const THREAD_CHARS = 12_000
-/** How many of the latest customer messages the knowledge-base search reads. */
+/** How many of the latest customer messages the knowledge-base search reads (with the first one). */
 const QUERY_MESSAGES = 3
 
 export type ReplyTicket = {
@@ -83,17 +83,21 @@ function boundThread<T extends { body: string }>(newestFirst: T[]): T[] {
 }
 
 /**
- * What the knowledge base is searched with: the subject and the latest public
- * customer messages, what the customer is asking about now.
+ * What the knowledge base is searched with: the subject, the message that
+ * opened the ticket (whoever wrote it: an agent may open one for a customer on
+ * the phone) and the latest public customer messages, what the customer is
+ * asking about now.
  */
 function searchText(tenantId: string, ticketId: string): SQL {
+  const thread = sql`from messages m
+    where m.tenant_id = ${tenantId} and m.ticket_id = ${ticketId} and not m.internal`
   return sql`(select t.subject || coalesce(E'\n' || (
       select string_agg(c.body, E'\n') from (
-        select left(m.body, ${MESSAGE_CHARS}) as body from messages m
-        where m.tenant_id = ${tenantId} and m.ticket_id = ${ticketId}
-          and not m.internal and m.author_type = 'customer'
-        order by m.created_at desc, m.id desc
-        limit ${QUERY_MESSAGES}) c), '')
+        (select left(m.body, ${MESSAGE_CHARS}) as body ${thread} and m.author_type <> 'system'
+         order by m.created_at, m.id limit 1)
+        union
+        (select left(m.body, ${MESSAGE_CHARS}) ${thread} and m.author_type = 'customer'
+         order by m.created_at desc, m.id desc limit ${QUERY_MESSAGES})) c), '')
     from tickets t
     where t.tenant_id = ${tenantId} and t.id = ${ticketId} and t.deleted_at is null)`
 }
