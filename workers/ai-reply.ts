@@ -20,7 +20,7 @@ import { type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import type { DatabaseHandle } from '../src/db/client.ts'
 import type { MessageSource } from '../src/db/schema/helpdesk.ts'
-import { appendToSearch } from '../src/db/sql-fragments.ts'
+import { messageStamp } from '../src/db/sql-fragments.ts'
 import { readAllInScope, readInScope, writeInScope } from '../src/db/tenant-read.ts'
 import { outboxRow, type QueuedJob } from '../src/jobs/outbox.ts'
 import type { Payload } from '../src/jobs/queues.ts'
@@ -153,15 +153,13 @@ async function storeReply(
     markSucceeded: SQL
   },
 ): Promise<{ skipped: string } | { message: StoredReply; jobs: QueuedJob[] }> {
-  const messageId = r.messageId
   const email = r.internal
     ? null
     : outboxRow({
         tenantId: r.tenantId,
         queue: 'email',
-        payload: { template: 'ticket-reply', messageId },
+        payload: { template: 'ticket-reply', messageId: r.messageId },
       })
-  const stamp = r.internal ? sql`` : sql`, last_message_at = now()`
   const queueEmail = email
     ? sql`, emailed as (
           insert into jobs (id, tenant_id, type, payload, max_attempts)
@@ -183,14 +181,13 @@ async function storeReply(
         ), inserted as (
           insert into messages
             (id, tenant_id, ticket_id, author_id, author_type, body, internal, sources, job_id)
-          select ${messageId}, ${r.tenantId}, ${r.ticketId}, null, 'ai', ${r.body}, ${r.internal},
+          select ${r.messageId}, ${r.tenantId}, ${r.ticketId}, null, 'ai', ${r.body}, ${r.internal},
                  ${JSON.stringify(r.sources)}::jsonb, ${r.jobId}
           from ticket where status <> 'closed'
           on conflict (job_id) where job_id is not null do nothing
           returning id, internal
         ), stamped as (
-          update tickets set version = version + 1, updated_at = now()${stamp},
-            ${appendToSearch({ body: r.body, internal: r.internal })}
+          update tickets set ${messageStamp({ body: r.body, internal: r.internal })}
           where tenant_id = ${r.tenantId} and id = ${r.ticketId} and exists (select from inserted)
         ), marked as (${r.markSucceeded})${queueEmail}
         select (select status from ticket) as status, inserted.id, inserted.internal

@@ -1,7 +1,7 @@
 // The tickets among `ticketIds` whose search vectors hold other words than a
 // rebuild from their subject and messages would (internal notes in search_all
 // only, system messages in neither): a message written without stamping its
-// ticket through appendToSearch() shows up here. Positions and weights are
+// ticket through messageStamp() shows up here. Positions and weights are
 // left out (strip()); the words are what search finds.
 import type postgres from 'postgres'
 

@@ -5,7 +5,7 @@
 // composite foreign keys (tenant_id, x_id), so no row points into another
 // tenant. The tickets' full-text vectors start from the subject by a trigger
 // (drizzle/0006, 0009: drizzle-kit cannot express it); each message's words are
-// appended by the UPDATE that stamps its ticket (appendToSearch()).
+// appended by the UPDATE that stamps its ticket (messageStamp()).
 import { sql } from 'drizzle-orm'
 import {
   boolean,

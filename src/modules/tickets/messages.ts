@@ -9,7 +9,7 @@ import type { DbOrTx, Tx } from '../../db/client.ts'
 import { selectRows } from '../../db/raw-query.ts'
 import { type AuthorType, messages, type TicketStatus, tickets } from '../../db/schema/helpdesk.ts'
 import { tenants } from '../../db/schema/tenants.ts'
-import { appendToSearch, isoTime } from '../../db/sql-fragments.ts'
+import { isoTime, messageStamp } from '../../db/sql-fragments.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
 import { decodeCursor, toPage } from '../../lib/cursor.ts'
 import { BadRequest, Forbidden, NotFound } from '../../lib/problems.ts'
@@ -168,10 +168,7 @@ export async function postMessage(
       body: input.body,
       internal,
     }),
-    touchTicket(tx, caller.tenantId, ticketId, internal ? null : next, {
-      body: input.body,
-      internal,
-    }),
+    touchTicket(tx, caller.tenantId, ticketId, { body: input.body, internal, status: next }),
     queueMessageJobs(tx, caller, ticket, { id, authorType: caller.authorType, internal }),
   ])
   if (next !== ticket.status) {
@@ -186,24 +183,15 @@ export async function postMessage(
   return { message, jobs }
 }
 
-/**
- * A public message stamps lastMessageAt (and the status it leads to); any
- * message bumps the version and updatedAt, and adds its words to the ticket's
- * search vectors, all in this one UPDATE: one new row version per message.
- */
+/** One UPDATE, one new row version per message (messageStamp()). */
 async function touchTicket(
   tx: DbOrTx,
   tenantId: string,
   ticketId: string,
-  status: TicketStatus | null,
-  message: { body: string; internal: boolean },
+  message: { body: string; internal: boolean; status: TicketStatus },
 ) {
-  const publicChange = status
-    ? sql`, ${sql.identifier('status')} = ${status}, last_message_at = now()`
-    : sql``
   await tx.execute(
-    sql`update ${tickets} set version = version + 1, updated_at = now()${publicChange},
-          ${appendToSearch(message)}
+    sql`update ${tickets} set ${messageStamp(message)}
         where ${tickets.tenantId} = ${tenantId} and ${tickets.id} = ${ticketId}`,
   )
 }
