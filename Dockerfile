@@ -9,14 +9,10 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # Production dependencies only: the `node` dev dependency that pins Node 24 for
 # npm scripts is not needed, the base image is Node 24. argon2 ships prebuilt
-# binaries for linux x64 and arm64, so no compiler is needed here.
-# The lock file was resolved against a registry mirror that serves only
-# linux-x64 builds, so it lacks other platforms' optional packages (biome,
-# msgpackr-extract) and `npm ci` refuses it; then the same versions are
-# installed from package.json (as .ci/run does). Regenerating the lock file
-# with full registry access makes the first command succeed.
-RUN (npm ci --omit=dev --no-audit --no-fund || npm install --omit=dev --no-audit --no-fund) \
-  && npm cache clean --force
+# binaries for linux x64 and arm64, so no compiler is needed here. The lock file
+# holds every platform's optional packages (.ci/run checks it), so `npm ci` takes
+# it as it is.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:24-slim
 # Memory (README, "Memory"): 8 MiB semi-spaces (young generation) and a 128 MiB old
