@@ -81,6 +81,9 @@ const EnvSchema = Type.Object({
 
 type Env = Static<typeof EnvSchema>
 
+/** Every variable this file reads: the README's table and .env.example list exactly these. */
+export const SETTING_NAMES: readonly string[] = Object.keys(EnvSchema.properties)
+
 export type Config = Readonly<
   Omit<
     Env,
