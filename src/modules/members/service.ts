@@ -7,7 +7,7 @@ import { users } from '../../db/schema/users.ts'
 import { isoTime } from '../../db/sql-fragments.ts'
 import { readInTenant } from '../../db/tenant-read.ts'
 import { type CursorKey, decodeCursor, toPage } from '../../lib/cursor.ts'
-import { expandPermissions } from '../../lib/permissions.ts'
+import { BUILTIN_ROLES, expandPermissions } from '../../lib/permissions.ts'
 import { Conflict } from '../../lib/problems.ts'
 
 const memberColumns = {
@@ -163,13 +163,17 @@ export async function findRoleByName(tx: DbOrTx, tenantId: string, name: string)
   return row ?? null
 }
 
+/** The tenant's role names: the built-in ones from most to least rights, then custom ones. */
 export async function roleNames(tx: DbOrTx, tenantId: string) {
   const rows = await tx
-    .select({ name: roles.name })
+    .select({ name: roles.name, builtin: roles.builtin })
     .from(roles)
     .where(eq(roles.tenantId, tenantId))
-    .orderBy(sql`${roles.builtin} desc`, roles.name)
-  return rows.map((r) => r.name)
+    .orderBy(roles.name)
+  const builtin = Object.keys(BUILTIN_ROLES)
+  const rank = (r: { name: string; builtin: boolean }) =>
+    r.builtin ? builtin.indexOf(r.name) : builtin.length
+  return rows.sort((a, b) => rank(a) - rank(b)).map((r) => r.name)
 }
 
 /**
