@@ -399,6 +399,34 @@ describe('managing members needs every permission the member holds', () => {
     expect(remove.statusCode).toBe(204)
   })
 
+  it('a team lead with roles:manage cannot strip a role that holds more than it', async () => {
+    const t = await createTestTenant(ctx)
+    const lead = await memberWithRole(
+      t,
+      'role-lead',
+      await customRole(t, 'Role lead', ['roles:manage', 'tickets:read', 'kb:read']),
+    )
+    const supervisorRole = await customRole(t, 'Supervisor', ['tickets:read_all', 'kb:read'])
+    const strip = await app.inject({
+      method: 'PATCH',
+      url: `/v1/roles/${supervisorRole}`,
+      headers: lead.headers,
+      payload: { permissions: ['kb:read'] },
+    })
+    expect(strip.statusCode).toBe(403)
+    expect(strip.json().code).toBe('role_outranks_you')
+    const [row] = await ctx.sql`select permissions from roles where id = ${supervisorRole}`
+    expect(row?.permissions).toEqual(['tickets:read_all', 'kb:read'])
+    const readerRole = await customRole(t, 'Reader', ['tickets:read', 'kb:read'])
+    const narrow = await app.inject({
+      method: 'PATCH',
+      url: `/v1/roles/${readerRole}`,
+      headers: lead.headers,
+      payload: { permissions: ['kb:read'] },
+    })
+    expect(narrow.statusCode, narrow.body).toBe(200)
+  })
+
   it('an admin still manages an agent and another admin; an owner manages an admin', async () => {
     const t = await createTestTenant(ctx)
     const second = await memberWithRole(t, 'second-admin', t.roles.admin)

@@ -51,6 +51,10 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'createApiKey',
         tags: ['api-keys'],
         summary: 'Create an API key (the secret is returned once)',
+        description:
+          'The key may hold only permissions the caller holds. It acts for the person behind ' +
+          "the request (a key's creator when a key makes it): at each request with no more " +
+          'than that person holds then, and not at all once they are no longer an active member.',
         body: Type.Object(
           {
             name: Type.String({ minLength: 1, maxLength: 100 }),

@@ -139,6 +139,8 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'updateRole',
         tags: ['members'],
         summary: 'Change a custom role (built-in roles are read-only)',
+        description:
+          'The caller must hold every permission the role holds now and every one it is given.',
         params: RoleParams,
         body: Type.Object(
           {
@@ -160,6 +162,13 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const role = await withTenant(app.db, tenant.id, async (tx) => {
         const current = await getRole(tx, tenant.id, request.params.id)
         if (!current) throw new NotFound('role')
+        // Editing a role changes what its members hold, so it needs what
+        // managing those members needs: every permission the role has now.
+        assertHoldsAll(tenant.permissions, current.permissions, {
+          code: 'role_outranks_you',
+          detail: (missing) =>
+            `You can only change roles that hold no permission you lack; this role also holds: ${missing}.`,
+        })
         const row = await updateRole(tx, tenant.id, current, request.body)
         await recordAudit(tx, {
           tenantId: tenant.id,
