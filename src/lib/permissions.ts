@@ -32,10 +32,10 @@ export function isPermission(value: string): value is Permission {
 }
 
 /**
- * Holding the key grants each permission listed with it, everywhere: on routes,
- * and when handing permissions out. Direct inclusions only; expandPermissions
- * follows chains. A new permission that includes another (contacts:write →
- * contacts:read) is one line here.
+ * Holding a permission named here grants each one listed with it, everywhere:
+ * on routes, when handing permissions out, and in what /v1/auth/me reports.
+ * Direct inclusions only; expandPermissions follows chains. A new permission
+ * that includes another (contacts:write → contacts:read) is one line here.
  */
 export const PERMISSION_INCLUDES: Partial<Record<Permission, readonly Permission[]>> = {
   'tickets:read_all': ['tickets:read'],
