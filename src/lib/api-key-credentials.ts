@@ -1,7 +1,8 @@
 // Verifies a machine credential `dp_<prefix>_<secret>`. The prefix finds the key
 // through the narrow api_key_by_prefix read path (no tenant is known yet); the
 // secret is compared by its SHA-256 digest in constant time. A key acts only in
-// its own tenant and with exactly its stored permissions.
+// its own tenant, with its stored permissions narrowed to what the person who
+// created it holds now (plugins/tenant.ts), so it carries that person's id.
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm'
 import type { Db } from '../db/client.ts'
 import { apiKeys } from '../db/schema/access.ts'
@@ -11,7 +12,13 @@ import { hashToken, sameDigest } from './tokens.ts'
 
 export const API_KEY_PATTERN = /^dp_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/
 
-export type VerifiedApiKey = { apiKeyId: string; tenantId: string; permissions: Permission[] }
+export type VerifiedApiKey = {
+  apiKeyId: string
+  tenantId: string
+  permissions: Permission[]
+  /** the person whose rights bound the key; null once that account is deleted */
+  createdBy: string | null
+}
 
 /** lastUsedAt is written at most once a minute per key, so hot keys cost no write per request. */
 const LAST_USED_RESOLUTION_MS = 60_000
@@ -27,6 +34,7 @@ export async function verifyApiKey(db: Db, token: string): Promise<VerifiedApiKe
         tenantId: apiKeys.tenantId,
         secretHash: apiKeys.secretHash,
         permissions: apiKeys.permissions,
+        createdBy: apiKeys.createdBy,
         expiresAt: apiKeys.expiresAt,
         revokedAt: apiKeys.revokedAt,
         lastUsedAt: apiKeys.lastUsedAt,
@@ -58,5 +66,6 @@ export async function verifyApiKey(db: Db, token: string): Promise<VerifiedApiKe
     apiKeyId: key.id,
     tenantId: key.tenantId,
     permissions: key.permissions.filter(isPermission),
+    createdBy: key.createdBy,
   }
 }

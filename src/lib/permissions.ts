@@ -1,7 +1,9 @@
-// The permission catalogue (GET /v1/permissions) and the built-in roles. A role
-// is a named set of these; a customer-facing role holds tickets:read (own
-// tickets only) and never messages:internal.
+// The permission catalogue (GET /v1/permissions), which permissions include
+// others, the built-in roles, and the one rule about handing permissions out.
+// A role is a named set of these; a customer-facing role holds tickets:read
+// (own tickets only) and never messages:internal.
 import { Type } from 'typebox'
+import { Forbidden } from './problems.ts'
 
 export const PERMISSIONS = {
   'tickets:read': 'Read the tickets one requested',
@@ -27,6 +29,65 @@ export const ALL_PERMISSIONS = Object.keys(PERMISSIONS) as Permission[]
 
 export function isPermission(value: string): value is Permission {
   return Object.hasOwn(PERMISSIONS, value)
+}
+
+/**
+ * Holding a permission named here grants each one listed with it, everywhere:
+ * on routes, when handing permissions out, and in what /v1/auth/me reports.
+ * Direct inclusions only; expandPermissions follows chains. A new permission
+ * that includes another (contacts:write → contacts:read) is one line here.
+ */
+export const PERMISSION_INCLUDES: Partial<Record<Permission, readonly Permission[]>> = {
+  'tickets:read_all': ['tickets:read'],
+  'kb:write': ['kb:read'],
+  'members:manage': ['members:read'],
+}
+
+export function includedPermissions(permission: Permission): readonly Permission[] {
+  return PERMISSION_INCLUDES[permission] ?? []
+}
+
+/** The permissions a holder of `held` has: those and everything they include. */
+export function expandPermissions(held: Iterable<string>): Set<Permission> {
+  const out = new Set<Permission>()
+  const queue = [...held].filter(isPermission)
+  for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+    if (out.has(next)) continue
+    out.add(next)
+    queue.push(...includedPermissions(next))
+  }
+  return out
+}
+
+/** What both sets grant: a credential acting for someone never exceeds them. */
+export function intersectPermissions(a: Iterable<string>, b: Iterable<string>): Set<Permission> {
+  const other = expandPermissions(b)
+  return new Set([...expandPermissions(a)].filter((p) => other.has(p)))
+}
+
+/** The permissions of `wanted` that `held` does not grant (inclusions counted). */
+export function missingPermissions(held: Iterable<string>, wanted: Iterable<string>): string[] {
+  const grants = expandPermissions(held)
+  return [...new Set(wanted)].filter((p) => !(isPermission(p) && grants.has(p)))
+}
+
+/**
+ * The one rule for handing out and for outranking: nobody grants a permission
+ * they lack (a role, an API key, an invitation's role), and nobody manages a
+ * member whose role holds a permission they lack. `refusal` words the 403.
+ */
+export function assertHoldsAll(
+  held: Iterable<string>,
+  wanted: Iterable<string>,
+  refusal: { code: string; detail: (missing: string) => string },
+): void {
+  const missing = missingPermissions(held, wanted)
+  if (missing.length > 0) throw new Forbidden(refusal.code, refusal.detail(missing.join(', ')))
+}
+
+export const GRANT_REFUSAL = {
+  code: 'permission_escalation',
+  detail: (missing: string) => `You cannot grant permissions you do not hold: ${missing}.`,
 }
 
 const AGENT: Permission[] = [

@@ -28,9 +28,11 @@ export type AuthContext = {
   userId: string | null
   sessionId: string | null
   apiKeyId: string | null
-  /** an API key acts in its own tenant only, with exactly its permissions */
+  /** an API key acts in its own tenant only, with its permissions narrowed to its creator's */
   apiKeyTenantId: string | null
   apiKeyPermissions: readonly Permission[] | null
+  /** the person behind an API key (its creator): what the key does is bounded by their rights */
+  apiKeyCreatedBy: string | null
   isPlatformAdmin: boolean
 }
 
@@ -41,7 +43,17 @@ export type TenantContext = {
   name: string
   roleId: string | null
   roleName: string | null
+  /** expanded: includes every permission that a held one includes (lib/permissions.ts) */
   permissions: ReadonlySet<Permission>
+}
+
+/**
+ * The person answerable for a request: the signed-in user, or the creator of
+ * the API key. What the request creates (a key, an invitation) records them,
+ * so it follows their rights later, whichever credential made it.
+ */
+export function personBehind(auth: AuthContext | null): string | null {
+  return auth?.userId ?? auth?.apiKeyCreatedBy ?? null
 }
 
 type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>

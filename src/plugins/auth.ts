@@ -209,6 +209,7 @@ async function authPlugin(app: FastifyInstance, opts: { config: Config }) {
       apiKeyId: null,
       apiKeyTenantId: null,
       apiKeyPermissions: null,
+      apiKeyCreatedBy: null,
       isPlatformAdmin: session.isPlatformAdmin,
     }
   }
@@ -227,6 +228,7 @@ async function authPlugin(app: FastifyInstance, opts: { config: Config }) {
           apiKeyId: key.apiKeyId,
           apiKeyTenantId: key.tenantId,
           apiKeyPermissions: key.permissions,
+          apiKeyCreatedBy: key.createdBy,
           isPlatformAdmin: false,
         }
         return

@@ -3,6 +3,15 @@
 // caller's standing in it (a membership's role, or an API key's own tenant and
 // permissions). No tenant named → 400 tenant_required; a tenant that does not
 // exist, is deleted, or that the caller does not belong to → the same 404.
+// Permissions are expanded here (lib/permissions.ts: tickets:read_all grants
+// tickets:read, ...), so every guard and check downstream sees what is granted.
+//
+// An API key acts for the person who created it, with its own permissions
+// narrowed to what that person holds now: the creator's membership is read
+// through the same cache, so removing, deactivating or demoting them changes
+// what their keys can do on the next request in every api copy. A key whose
+// creator is no longer an active member (or whose account is gone) stops
+// working altogether, rather than running on with nobody answerable for it.
 //
 // Tenants and memberships are cached per process for a few seconds; writes
 // invalidate every api copy at once through Redis (lib/invalidating-cache.ts),
@@ -15,7 +24,7 @@ import { membershipRole, memberships, roles } from '../db/schema/access.ts'
 import { tenants } from '../db/schema/tenants.ts'
 import { withTenant } from '../db/tenant-transaction.ts'
 import { createInvalidatingCache, type InvalidatingCache } from '../lib/invalidating-cache.ts'
-import { isPermission, type Permission } from '../lib/permissions.ts'
+import { expandPermissions, intersectPermissions, type Permission } from '../lib/permissions.ts'
 import { BadRequest, NotFound, Unauthorized } from '../lib/problems.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -94,7 +103,7 @@ async function tenantPlugin(app: FastifyInstance, opts: { config: Config }) {
     return {
       roleId: row.roleId,
       roleName: row.roleName,
-      permissions: new Set(row.permissions.filter(isPermission)),
+      permissions: expandPermissions(row.permissions),
     }
   }
 
@@ -113,11 +122,23 @@ async function tenantPlugin(app: FastifyInstance, opts: { config: Config }) {
 
     if (auth.via === 'api_key') {
       if (auth.apiKeyTenantId !== tenant.id) throw new NotFound('tenant')
+      const creatorId = auth.apiKeyCreatedBy
+      const creator = creatorId
+        ? await membershipCache.get(`${tenant.id}:${creatorId}`, () =>
+            loadMembership(tenant.id, creatorId),
+          )
+        : null
+      if (!creator) {
+        throw new Unauthorized(
+          'invalid_token',
+          'The API key no longer works: the person who created it is no longer an active member.',
+        )
+      }
       request.tenant = {
         ...tenant,
         roleId: null,
         roleName: null,
-        permissions: new Set(auth.apiKeyPermissions ?? []),
+        permissions: intersectPermissions(auth.apiKeyPermissions ?? [], creator.permissions),
       }
       return
     }

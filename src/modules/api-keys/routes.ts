@@ -1,12 +1,16 @@
 // API keys for machine clients: create (the secret is shown once), list, revoke.
-// A key holds a subset of its creator's permissions and acts in this tenant only.
+// A key holds a subset of its creator's permissions and acts in this tenant
+// only; it records the person behind the request that made it (a key made by
+// a key records that key's creator), and acts with no more than that person
+// holds at each request (plugins/tenant.ts).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { withTenant } from '../../db/tenant-transaction.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
-import { PermissionSchema } from '../../lib/permissions.ts'
+import { assertHoldsAll, PermissionSchema } from '../../lib/permissions.ts'
 import { routeProblems } from '../../lib/problem-schema.ts'
-import { BadRequest, Forbidden, NotFound } from '../../lib/problems.ts'
+import { BadRequest, NotFound } from '../../lib/problems.ts'
+import { personBehind } from '../../plugins/access.ts'
 import { createApiKey, listApiKeys, presentApiKey, revokeApiKey } from './service.ts'
 
 const ApiKey = Type.Object(
@@ -47,6 +51,10 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'createApiKey',
         tags: ['api-keys'],
         summary: 'Create an API key (the secret is returned once)',
+        description:
+          'The key may hold only permissions the caller holds. It acts for the person behind ' +
+          "the request (a key's creator when a key makes it): at each request with no more " +
+          'than that person holds then, and not at all once they are no longer an active member.',
         body: Type.Object(
           {
             name: Type.String({ minLength: 1, maxLength: 100 }),
@@ -64,13 +72,10 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const caller = request.tenant!
-      const missing = request.body.permissions.filter((p) => !caller.permissions.has(p))
-      if (missing.length > 0) {
-        throw new Forbidden(
-          'permission_escalation',
-          `A key cannot hold permissions you do not hold: ${missing.join(', ')}.`,
-        )
-      }
+      assertHoldsAll(caller.permissions, request.body.permissions, {
+        code: 'permission_escalation',
+        detail: (missing) => `A key cannot hold permissions you do not hold: ${missing}.`,
+      })
       if (request.body.expiresAt && Date.parse(request.body.expiresAt) <= Date.now()) {
         throw new BadRequest('validation_failed', 'expiresAt must be in the future.', [
           { path: 'body/expiresAt', message: 'must be in the future' },
@@ -79,7 +84,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const created = await withTenant(app.db, caller.id, async (tx) => {
         const result = await createApiKey(tx, caller.id, {
           ...request.body,
-          createdBy: request.auth?.userId ?? null,
+          createdBy: personBehind(request.auth),
         })
         await recordAudit(tx, {
           tenantId: caller.id,

@@ -17,7 +17,7 @@ import {
   verifyDummyPassword,
   verifyPassword,
 } from '../../lib/passwords.ts'
-import { isPermission } from '../../lib/permissions.ts'
+import { ALL_PERMISSIONS, expandPermissions } from '../../lib/permissions.ts'
 import { BadRequest, Conflict, Problem, Unauthorized } from '../../lib/problems.ts'
 import { createTenantWithOwner } from '../../lib/tenant-provisioning.ts'
 import { listUserMemberships } from '../../lib/user-memberships.ts'
@@ -251,12 +251,19 @@ export async function loadUser(db: Db, userId: string): Promise<PublicUser | nul
   return user ? publicUser(user) : null
 }
 
-/** The user's own memberships, through the own_memberships read path (no tenant known). */
+/**
+ * The user's own memberships, through the own_memberships read path (no tenant
+ * known). Permissions are what the role grants, inclusions counted, in
+ * catalogue order: what the routes will allow.
+ */
 export async function userMemberships(database: DatabaseHandle, userId: string) {
   const rows = await listUserMemberships(database, userId)
-  return rows.map((r) => ({
-    tenant: { id: r.tenantId, name: r.tenantName, slug: r.slug },
-    role: { id: r.roleId, name: r.roleName },
-    permissions: r.permissions.filter(isPermission),
-  }))
+  return rows.map((r) => {
+    const granted = expandPermissions(r.permissions)
+    return {
+      tenant: { id: r.tenantId, name: r.tenantName, slug: r.slug },
+      role: { id: r.roleId, name: r.roleName },
+      permissions: ALL_PERMISSIONS.filter((p) => granted.has(p)),
+    }
+  })
 }

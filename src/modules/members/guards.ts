@@ -1,34 +1,45 @@
-// Who may hand out which role. Shared by member changes and invitations: the
-// role's permissions must all be held by the caller, and the owner role (whose
-// holders can delete the tenant) is handed out or taken away only by an owner,
-// since admins hold every permission too.
+// Who may hand out which role, and who may manage whom. Shared by member
+// changes, invitations and their acceptance:
+// - a role handed out may hold only permissions the giver holds (inclusions
+//   counted: lib/permissions.ts holds the one rule);
+// - a member may be changed, deactivated or removed only by someone holding
+//   every permission of the member's current role, so a "team lead" with
+//   members:manage cannot demote, deactivate or remove an admin or anyone else
+//   who holds what the team lead lacks;
+// - the owner role (whose holders can delete the tenant) is handed out or taken
+//   away only by an owner, since admins hold every permission too.
 
-import type { Permission } from '../../lib/permissions.ts'
+import { assertHoldsAll, GRANT_REFUSAL, type Permission } from '../../lib/permissions.ts'
 import { Forbidden, NotFound } from '../../lib/problems.ts'
-import type { TenantContext } from '../../plugins/access.ts'
 
 type RoleLike = { name: string; builtin: boolean; permissions: string[] }
+/** Someone's standing in the tenant: a member's role, or an API key (no role). */
+type Standing = { roleName: string | null; permissions: ReadonlySet<Permission> }
 
 export function isOwnerRole(role: { name: string; builtin: boolean }) {
   return role.builtin && role.name === 'owner'
 }
 
-export function assertCanAssignRole(caller: TenantContext, role: RoleLike | null) {
+export function assertCanAssignRole(giver: Standing, role: RoleLike | null) {
   if (!role) throw new NotFound('role')
-  if (isOwnerRole(role) && caller.roleName !== 'owner') {
+  if (isOwnerRole(role) && giver.roleName !== 'owner') {
     throw new Forbidden('owner_required', 'Only an owner can make someone an owner.')
   }
-  const missing = role.permissions.filter((p) => !caller.permissions.has(p as Permission))
-  if (missing.length > 0) {
-    throw new Forbidden(
-      'permission_escalation',
-      `You cannot grant permissions you do not hold: ${missing.join(', ')}.`,
-    )
-  }
+  assertHoldsAll(giver.permissions, role.permissions, GRANT_REFUSAL)
 }
 
-export function assertCanManageMember(caller: TenantContext, target: { roleName: string }) {
+export function assertCanManageMember(
+  caller: Standing,
+  target: { roleName: string; rolePermissions: string[] },
+) {
   if (target.roleName === 'owner' && caller.roleName !== 'owner') {
     throw new Forbidden('owner_required', 'Only an owner can change or remove an owner.')
   }
+  // Owners manage everyone (they hold every permission anyway).
+  if (caller.roleName === 'owner') return
+  assertHoldsAll(caller.permissions, target.rolePermissions, {
+    code: 'member_outranks_you',
+    detail: (missing) =>
+      `You can only change, deactivate or remove members whose role holds no permission you lack; this member's role also holds: ${missing}.`,
+  })
 }

@@ -1,10 +1,16 @@
 // Invitations: invite by email (queues the invitation email), list, revoke,
-// and accept (by the signed-in user whose email the invitation was sent to).
+// and accept (by the signed-in user whose email the invitation was sent to, or
+// as a new account, which is then signed in as signup would be).
+//
+// An invitation acts with its inviter's current rights: it is accepted only
+// while the inviter is an active member who could still hand out its role
+// (guards.ts); otherwise it answers like a revoked one. It records the person
+// behind the request, also when an API key sent it.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { eq, sql } from 'drizzle-orm'
-import { Type } from 'typebox'
+import { type Static, Type } from 'typebox'
 import type { Config } from '../../config.ts'
-import type { Db } from '../../db/client.ts'
+import type { DbOrTx } from '../../db/client.ts'
 import { users } from '../../db/schema/users.ts'
 import { withScope, withTenant } from '../../db/tenant-transaction.ts'
 import { insertJob } from '../../jobs/outbox.ts'
@@ -12,7 +18,13 @@ import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { PageQuery } from '../../lib/cursor.ts'
 import { hashPassword, normaliseEmail, passwordProblem } from '../../lib/passwords.ts'
 import { ProblemRef, routeProblems } from '../../lib/problem-schema.ts'
-import { BadRequest, Conflict, Forbidden, NotFound } from '../../lib/problems.ts'
+import { BadRequest, Conflict, Forbidden, NotFound, Problem } from '../../lib/problems.ts'
+import { personBehind } from '../../plugins/access.ts'
+import { checkRequestSource, originPolicy } from '../../plugins/auth-csrf.ts'
+import { SignedInResponse } from '../auth/schemas.ts'
+import { publicUser } from '../auth/service.ts'
+import { startSession } from '../auth/sessions.ts'
+import { tokenIssuer } from '../auth/token-issuer.ts'
 import { assertCanAssignRole } from './guards.ts'
 import {
   acceptInvitation,
@@ -26,10 +38,43 @@ import {
   revokeInvitation,
 } from './invitations.ts'
 import { AcceptInvitationBody, CreateInvitationBody, Invitation } from './schemas.ts'
-import { findRole } from './service.ts'
+import { currentStanding, findRole, findRoleByName, roleNames } from './service.ts'
+
+/**
+ * The role an invitation names: `role` (a name) or `roleId`, exactly one. An
+ * unknown name is a 422 that lists the tenant's roles; an unknown id stays the
+ * 404 of any id that is not the tenant's.
+ */
+async function invitedRole(
+  tx: DbOrTx,
+  tenantId: string,
+  body: Static<typeof CreateInvitationBody>,
+) {
+  if ((body.role === undefined) === (body.roleId === undefined)) {
+    const message =
+      body.role === undefined
+        ? 'name the role: role (its name, e.g. "customer") or roleId (its id)'
+        : 'send role or roleId, not both'
+    throw new BadRequest(
+      'validation_failed',
+      `The invitation needs exactly one role: ${message}.`,
+      [{ path: body.role === undefined ? 'body/role' : 'body/roleId', message }],
+    )
+  }
+  if (body.roleId !== undefined) return findRole(tx, tenantId, body.roleId)
+  const role = await findRoleByName(tx, tenantId, body.role as string)
+  if (role) return role
+  const names = await roleNames(tx, tenantId)
+  const message = `must be one of ${names.join(', ')}`
+  throw new Problem(422, 'unknown_role', `There is no role named "${body.role}": ${message}.`, {
+    errors: [{ path: 'body/role', message }],
+  })
+}
 
 const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, opts) => {
   app.addSchema(Invitation)
+  const issuer = tokenIssuer(app, opts.config)
+  const sourcePolicy = originPolicy(opts.config)
 
   app.post(
     '/invitations',
@@ -43,21 +88,23 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
           'Queues the invitation email. The role may only hold permissions the caller holds. ' +
           'A new invitation replaces a pending one for the same address.',
         body: CreateInvitationBody,
-        response: { 201: Invitation, 409: ProblemRef, ...routeProblems },
+        response: { 201: Invitation, 409: ProblemRef, 422: ProblemRef, ...routeProblems },
       },
     },
     async (request, reply) => {
       const caller = request.tenant!
       const email = request.body.email.trim().toLowerCase()
       const { invitation, job } = await withTenant(app.db, caller.id, async (tx) => {
-        assertCanAssignRole(caller, await findRole(tx, caller.id, request.body.roleId))
+        const role = await invitedRole(tx, caller.id, request.body)
+        assertCanAssignRole(caller, role)
+        const roleId = role!.id
         if (await isMember(tx, caller.id, email)) {
           throw new Conflict('That person is already a member.', 'already_member')
         }
         const id = await createInvitation(tx, caller.id, {
           email,
-          roleId: request.body.roleId,
-          invitedBy: request.auth?.userId ?? null,
+          roleId,
+          invitedBy: personBehind(request.auth),
         })
         const queued = await insertJob(tx, {
           tenantId: caller.id,
@@ -69,7 +116,7 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
           action: 'invitation.created',
           targetType: 'invitation',
           targetId: id,
-          data: { email, roleId: request.body.roleId },
+          data: { email, roleId },
           ...requestActor(request),
         })
         return { invitation: await getInvitation(tx, caller.id, id), job: queued }
@@ -147,12 +194,14 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
           'Not tenant-scoped: the token names the tenant. Signed in (Bearer or cookie), the ' +
           "user's email must be the invited address. Not signed in, `name` and `password` " +
           'create the account for the invited address (409 `account_exists` when it has one: ' +
-          'sign in and accept). An unknown, used, revoked or expired token answers the same 404.',
+          'sign in and accept), and the answer signs it in as signup does (tokens in the body, ' +
+          'cookies set). An unknown, used, revoked or expired token answers the same 404, and ' +
+          'so does an invitation whose inviter is no longer an active member able to grant its role.',
         security: [{}, { bearerAuth: [] }, { cookieAuth: [] }],
         body: AcceptInvitationBody,
         response: {
           200: AcceptedInvitation,
-          201: AcceptedInvitation,
+          201: AcceptedWithAccount,
           409: ProblemRef,
           ...routeProblems,
         },
@@ -169,7 +218,7 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
         throw new NotFound('invitation')
       }
       const signedIn = request.auth?.userId ?? null
-      let userId: string
+      let newAccount: NewAccount | null = null
       if (signedIn) {
         const [user] = await app.db
           .select({ email: users.email })
@@ -181,13 +230,26 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
             'This invitation was sent to another email address.',
           )
         }
-        userId = signedIn
       } else {
-        userId = await createInvitedAccount(app.db, opts.config, invitation.email, request.body)
+        // It signs the browser in, as signup does: the same login-CSRF checks.
+        checkRequestSource(request, sourcePolicy, false)
+        newAccount = await prepareInvitedAccount(opts.config, invitation.email, request.body)
       }
-      await withScope(app.db, { tenantId: invitation.tenantId }, async (tx) => {
+      const client = issuer.client(request)
+      const result = await withScope(app.db, { tenantId: invitation.tenantId }, async (tx) => {
+        // The inviter's rights are read now, not when the invitation was sent.
+        const inviter = invitation.invitedBy
+          ? await currentStanding(tx, invitation.tenantId, invitation.invitedBy)
+          : null
+        const role = await findRole(tx, invitation.tenantId, invitation.roleId)
+        if (!inviter || !mayStillGrant(inviter, role)) throw new NotFound('invitation')
+        const account = newAccount ? await insertInvitedAccount(tx, newAccount) : null
+        const userId = account?.id ?? (signedIn as string)
         const accepted = await acceptInvitation(tx, invitation, userId)
         if (!accepted) throw new NotFound('invitation')
+        const session = account
+          ? await startSession(tx, { userId, now: issuer.now(), ...client }, issuer.policy)
+          : null
         await recordAudit(tx, {
           tenantId: invitation.tenantId,
           action: 'invitation.accepted',
@@ -196,12 +258,34 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
           ...requestActor(request),
           actorUserId: userId,
         })
+        return { userId, account, session }
       })
+      const { userId, account, session } = result
       await app.tenantCaches.memberships.invalidate(`${invitation.tenantId}:${userId}`)
-      reply.code(signedIn ? 200 : 201)
-      return { tenant: { id: invitation.tenantId }, roleId: invitation.roleId, userId }
+      const accepted = { tenant: { id: invitation.tenantId }, roleId: invitation.roleId, userId }
+      if (!account || !session) return reply.code(200).send(accepted)
+      const tokens = issuer.issue(reply, { ...session, userId }, { body: true, cookies: true })
+      return reply
+        .code(201)
+        .send({ ...accepted, user: publicUser(account), ...tokens } as Static<
+          typeof AcceptedWithAccount
+        >)
     },
   )
+}
+
+/** Could this standing hand out the role today? The same rule as inviting (guards.ts). */
+function mayStillGrant(
+  standing: NonNullable<Awaited<ReturnType<typeof currentStanding>>>,
+  role: Awaited<ReturnType<typeof findRole>>,
+) {
+  try {
+    assertCanAssignRole(standing, role)
+    return true
+  } catch (err) {
+    if (err instanceof Problem) return false
+    throw err
+  }
 }
 
 const AcceptedInvitation = Type.Object({
@@ -210,21 +294,27 @@ const AcceptedInvitation = Type.Object({
   userId: Type.String({ format: 'uuid' }),
 })
 
+/** A new account: signup's answer (tokens, cookies set) with what was accepted. */
+const AcceptedWithAccount = Type.Object({
+  ...SignedInResponse.properties,
+  ...AcceptedInvitation.properties,
+})
+
 function hasSessionCookie(cookie: string | undefined) {
   return cookie !== undefined && /(?:^|;\s*)(?:__Host-)?dp_access=/.test(cookie)
 }
 
+type NewAccount = { email: string; name: string; passwordHash: string }
+
 /**
- * A new account for the invited address. Receiving the token proves the
- * mailbox, so the email counts as verified. An existing account is never
- * touched here: its owner signs in and accepts.
+ * The details of a new account for the invited address, checked and hashed
+ * before the acceptance's transaction (hashing is slow; nothing is written yet).
  */
-async function createInvitedAccount(
-  db: Db,
+async function prepareInvitedAccount(
   config: Config,
   email: string,
   body: { name?: string; password?: string },
-) {
+): Promise<NewAccount> {
   if (!body.name || !body.password) {
     throw new BadRequest(
       'account_details_required',
@@ -241,25 +331,35 @@ async function createInvitedAccount(
   if (problem) {
     throw new BadRequest('weak_password', problem, [{ path: 'body/password', message: problem }])
   }
-  const passwordHash = await hashPassword(body.password)
-  const [user] = await db
+  return {
+    email: normaliseEmail(email),
+    name: body.name.trim(),
+    passwordHash: await hashPassword(body.password),
+  }
+}
+
+/**
+ * Creates the account, in the acceptance's transaction. Receiving the token
+ * proves the mailbox, so the email counts as verified. An existing account is
+ * never touched here: its owner signs in and accepts.
+ */
+async function insertInvitedAccount(tx: DbOrTx, account: NewAccount) {
+  const [user] = await tx
     .insert(users)
     .values({
-      email: normaliseEmail(email),
-      name: body.name.trim(),
-      passwordHash,
+      ...account,
       passwordChangedAt: sql`now()`,
       emailVerifiedAt: sql`now()`,
     })
     .onConflictDoNothing()
-    .returning({ id: users.id })
+    .returning()
   if (!user) {
     throw new Conflict(
       'An account with this email exists: sign in, then accept the invitation.',
       'account_exists',
     )
   }
-  return user.id
+  return user
 }
 
 export default invitationRoutes

@@ -161,6 +161,7 @@ export async function findInvitationByToken(db: Db, token: string) {
         tenantId: invitations.tenantId,
         email: invitations.email,
         roleId: invitations.roleId,
+        invitedBy: invitations.invitedBy,
         expiresAt: invitations.expiresAt,
         acceptedAt: invitations.acceptedAt,
         revokedAt: invitations.revokedAt,

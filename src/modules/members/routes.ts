@@ -77,8 +77,9 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['members'],
         summary: "Change a member's role or deactivate them",
         description:
-          'The new role may only hold permissions the caller holds; only owners make or unmake ' +
-          'owners; the last active owner cannot be demoted or deactivated (409).',
+          "The member's current role and the new role may only hold permissions the caller " +
+          'holds (403 `member_outranks_you`, `permission_escalation`); only owners make or ' +
+          'unmake owners; the last active owner cannot be demoted or deactivated (409).',
         params: MemberParams,
         body: UpdateMemberBody,
         response: { 200: Member, 409: ProblemRef, ...routeProblems },
@@ -134,8 +135,8 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['members'],
         summary: 'Remove a member, or leave the tenant (your own user id)',
         description:
-          'Removing others needs members:manage (owners only for an owner); anyone may leave, ' +
-          'except the last owner (409).',
+          'Removing others needs members:manage and every permission of their role (owners ' +
+          'only for an owner); anyone may leave, except the last owner (409).',
         params: MemberParams,
         response: { 204: Type.Null(), 409: ProblemRef, ...routeProblems },
       },

@@ -55,7 +55,19 @@ export const Invitation = Type.Object(
 export const CreateInvitationBody = Type.Object(
   {
     email: Type.String({ format: 'email', maxLength: 254, examples: ['grace@example.com'] }),
-    roleId: Type.String({ format: 'uuid' }),
+    role: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 60,
+        description:
+          'The role by name, case-insensitive (owner, admin, agent, customer or a custom role); ' +
+          'send this or roleId',
+        examples: ['customer'],
+      }),
+    ),
+    roleId: Type.Optional(
+      Type.String({ format: 'uuid', description: 'The role by id; send this or role' }),
+    ),
   },
   { additionalProperties: false },
 )

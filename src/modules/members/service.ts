@@ -7,6 +7,7 @@ import { users } from '../../db/schema/users.ts'
 import { isoTime } from '../../db/sql-fragments.ts'
 import { readInTenant } from '../../db/tenant-read.ts'
 import { type CursorKey, decodeCursor, toPage } from '../../lib/cursor.ts'
+import { BUILTIN_ROLES, expandPermissions } from '../../lib/permissions.ts'
 import { Conflict } from '../../lib/problems.ts'
 
 const memberColumns = {
@@ -15,6 +16,8 @@ const memberColumns = {
   name: users.name,
   roleId: roles.id,
   roleName: roles.name,
+  /** what a caller must hold to manage this member (guards.ts) */
+  rolePermissions: roles.permissions,
   active: memberships.active,
   joinedAt: memberships.createdAt,
 }
@@ -135,16 +138,61 @@ export async function removeMembership(tx: DbOrTx, tenantId: string, userId: str
     .where(and(eq(memberships.tenantId, tenantId), eq(memberships.userId, userId)))
 }
 
+const roleColumns = {
+  id: roles.id,
+  name: roles.name,
+  builtin: roles.builtin,
+  permissions: roles.permissions,
+}
+
 /** A role of the tenant, for assigning it to a member or an invitation. */
 export async function findRole(tx: DbOrTx, tenantId: string, roleId: string) {
   const [row] = await tx
-    .select({
-      id: roles.id,
-      name: roles.name,
-      builtin: roles.builtin,
-      permissions: roles.permissions,
-    })
+    .select(roleColumns)
     .from(roles)
     .where(and(eq(roles.tenantId, tenantId), eq(roles.id, roleId)))
   return row ?? null
+}
+
+/** A role of the tenant by its name, compared as the unique index does (case-insensitive). */
+export async function findRoleByName(tx: DbOrTx, tenantId: string, name: string) {
+  const [row] = await tx
+    .select(roleColumns)
+    .from(roles)
+    .where(and(eq(roles.tenantId, tenantId), eq(sql`lower(${roles.name})`, name.toLowerCase())))
+  return row ?? null
+}
+
+/** The tenant's role names: the built-in ones from most to least rights, then custom ones. */
+export async function roleNames(tx: DbOrTx, tenantId: string) {
+  const rows = await tx
+    .select({ name: roles.name, builtin: roles.builtin })
+    .from(roles)
+    .where(eq(roles.tenantId, tenantId))
+    .orderBy(roles.name)
+  const builtin = Object.keys(BUILTIN_ROLES)
+  const rank = (r: { name: string; builtin: boolean }) =>
+    r.builtin ? builtin.indexOf(r.name) : builtin.length
+  return rows.sort((a, b) => rank(a) - rank(b)).map((r) => r.name)
+}
+
+/**
+ * Someone's current standing in the tenant, or null when they are not an
+ * active member. Locks their membership row (shared), so a removal or demotion
+ * racing with what this standing allows waits for it to commit.
+ */
+export async function currentStanding(tx: DbOrTx, tenantId: string, userId: string) {
+  const [row] = await tx
+    .select({ roleName: roles.name, permissions: roles.permissions })
+    .from(memberships)
+    .innerJoin(roles, membershipRole)
+    .where(
+      and(
+        eq(memberships.tenantId, tenantId),
+        eq(memberships.userId, userId),
+        eq(memberships.active, true),
+      ),
+    )
+    .for('share', { of: memberships })
+  return row ? { roleName: row.roleName, permissions: expandPermissions(row.permissions) } : null
 }

@@ -5,21 +5,16 @@ import { withTenant } from '../../db/tenant-transaction.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
 import {
   ALL_PERMISSIONS,
+  assertHoldsAll,
+  GRANT_REFUSAL,
+  includedPermissions,
   PERMISSIONS,
   type Permission,
   PermissionSchema,
 } from '../../lib/permissions.ts'
 import { ProblemRef, routeProblems } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
-import {
-  assertCanGrant,
-  createRole,
-  deleteRole,
-  getRole,
-  listRoles,
-  presentRole,
-  updateRole,
-} from './service.ts'
+import { createRole, deleteRole, getRole, listRoles, presentRole, updateRole } from './service.ts'
 
 const PermissionName = PermissionSchema
 
@@ -52,14 +47,27 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'The permission catalogue',
         response: {
           200: Type.Object({
-            data: Type.Array(Type.Object({ name: PermissionName, description: Type.String() })),
+            data: Type.Array(
+              Type.Object({
+                name: PermissionName,
+                description: Type.String(),
+                includes: Type.Array(PermissionName, {
+                  description:
+                    'Permissions that holding this one grants too, on routes and when granting',
+                }),
+              }),
+            ),
           }),
           401: ProblemRef,
         },
       },
     },
     async () => ({
-      data: ALL_PERMISSIONS.map((name) => ({ name, description: PERMISSIONS[name] })),
+      data: ALL_PERMISSIONS.map((name) => ({
+        name,
+        description: PERMISSIONS[name],
+        includes: [...includedPermissions(name)],
+      })),
     }),
   )
 
@@ -106,7 +114,7 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const tenant = request.tenant!
-      assertCanGrant(tenant.permissions, request.body.permissions)
+      assertHoldsAll(tenant.permissions, request.body.permissions, GRANT_REFUSAL)
       const role = await withTenant(app.db, tenant.id, async (tx) => {
         const row = await createRole(tx, tenant.id, request.body)
         await recordAudit(tx, {
@@ -131,6 +139,8 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'updateRole',
         tags: ['members'],
         summary: 'Change a custom role (built-in roles are read-only)',
+        description:
+          'The caller must hold every permission the role holds now and every one it is given.',
         params: RoleParams,
         body: Type.Object(
           {
@@ -147,10 +157,18 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const tenant = request.tenant!
-      if (request.body.permissions) assertCanGrant(tenant.permissions, request.body.permissions)
+      if (request.body.permissions)
+        assertHoldsAll(tenant.permissions, request.body.permissions, GRANT_REFUSAL)
       const role = await withTenant(app.db, tenant.id, async (tx) => {
         const current = await getRole(tx, tenant.id, request.params.id)
         if (!current) throw new NotFound('role')
+        // Editing a role changes what its members hold, so it needs what
+        // managing those members needs: every permission the role has now.
+        assertHoldsAll(tenant.permissions, current.permissions, {
+          code: 'role_outranks_you',
+          detail: (missing) =>
+            `You can only change roles that hold no permission you lack; this role also holds: ${missing}.`,
+        })
         const row = await updateRole(tx, tenant.id, current, request.body)
         await recordAudit(tx, {
           tenantId: tenant.id,

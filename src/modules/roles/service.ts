@@ -4,7 +4,7 @@ import { and, asc, count, eq, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../../db/client.ts'
 import { invitations, memberships, roles } from '../../db/schema/access.ts'
 import type { Permission } from '../../lib/permissions.ts'
-import { Conflict, Forbidden, NotFound } from '../../lib/problems.ts'
+import { Conflict, NotFound } from '../../lib/problems.ts'
 
 type RoleRow = typeof roles.$inferSelect
 
@@ -17,17 +17,6 @@ export function presentRole(row: RoleRow) {
     builtin: row.builtin,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
-  }
-}
-
-/** Refuses to hand out any permission the caller does not hold itself. */
-export function assertCanGrant(held: ReadonlySet<Permission>, wanted: readonly string[]) {
-  const missing = wanted.filter((p) => !held.has(p as Permission))
-  if (missing.length > 0) {
-    throw new Forbidden(
-      'permission_escalation',
-      `You cannot grant permissions you do not hold: ${missing.join(', ')}.`,
-    )
   }
 }
 
