@@ -102,7 +102,8 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, op
         summary: 'Sign in with email and password',
         description:
           'Unknown email and wrong password answer the same 401 in about the same time. ' +
-          'After LOGIN_MAX_FAILURES failures the account is locked (423, Retry-After).',
+          'After LOGIN_MAX_FAILURES failures the address is locked (423, Retry-After), whether ' +
+          'or not an account has it; an account that locks is mailed an unlock link.',
         body: LoginBody,
         response: {
           200: SignedInResponse,
@@ -120,6 +121,8 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, op
         now: issuer.now(),
         client: issuer.client(request),
         policy: issuer.policy,
+        // Not awaited (dispatch never throws): see logIn.
+        onJobs: (jobs) => void app.jobs.dispatch(jobs),
       })
       const tokens = issuer.issue(
         reply,
