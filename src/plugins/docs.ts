@@ -38,6 +38,21 @@ async function docsPlugin(app: FastifyInstance, opts: { config: Config }) {
             bearerFormat: 'JWT',
             description: 'Access token from /v1/auth/login or /v1/auth/refresh',
           },
+          // Swagger UI's Authorize button signs in with an email and a password
+          // through the token endpoint; the token it gets is the Bearer access token.
+          oauth2: {
+            type: 'oauth2',
+            description:
+              'Email (as username) and password through the OAuth2 password grant; ' +
+              'gives the same Bearer access token as /v1/auth/login',
+            flows: {
+              password: {
+                tokenUrl: '/v1/auth/token',
+                refreshUrl: '/v1/auth/token',
+                scopes: {},
+              },
+            },
+          },
           apiKey: {
             type: 'http',
             scheme: 'bearer',

@@ -1,5 +1,6 @@
 // The auth module (API.md, Authentication): signup, login, refresh, logout,
-// csrf and me here; sessions and password/email routes in their own files.
+// csrf and me here; sessions, password/email routes and the OAuth2 token
+// endpoint in their own files.
 // Login, signup and refresh get the Fetch Metadata, Origin and content-type
 // checks too (login CSRF); the auth routes have their own per-IP rate limit
 // (AUTH_RATE_LIMIT_MAX a minute), and login and forgot-password one per email.
@@ -12,6 +13,7 @@ import { ProblemRef } from '../../lib/problem-schema.ts'
 import { Forbidden, Problem, Unauthorized } from '../../lib/problems.ts'
 import { checkRequestSource, originPolicy } from '../../plugins/auth-csrf.ts'
 import { ensureBootstrapAdmin } from './bootstrap-admin.ts'
+import oauth2TokenRoutes from './oauth2-token-routes.ts'
 import passwordRoutes from './password-routes.ts'
 import { emailRateLimit, ipRateLimit } from './rate-limits.ts'
 import { refreshTokenAtLogout, rotateRefreshToken } from './refresh-tokens.ts'
@@ -31,7 +33,11 @@ import { revokeSessions } from './sessions.ts'
 import { tokenIssuer } from './token-issuer.ts'
 
 const TAGS = ['auth']
-const USER_SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }]
+const USER_SECURITY: Record<string, string[]>[] = [
+  { bearerAuth: [] },
+  { oauth2: [] },
+  { cookieAuth: [] },
+]
 
 const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, opts) => {
   const { config } = opts
@@ -330,6 +336,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, op
 
   await app.register(sessionRoutes, { issuer })
   await app.register(passwordRoutes, { config, issuer })
+  await app.register(oauth2TokenRoutes, { config, issuer })
 }
 
 export default authRoutes

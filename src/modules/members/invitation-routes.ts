@@ -148,7 +148,7 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
           "user's email must be the invited address. Not signed in, `name` and `password` " +
           'create the account for the invited address (409 `account_exists` when it has one: ' +
           'sign in and accept). An unknown, used, revoked or expired token answers the same 404.',
-        security: [{}, { bearerAuth: [] }, { cookieAuth: [] }],
+        security: [{}, { bearerAuth: [] }, { oauth2: [] }, { cookieAuth: [] }],
         body: AcceptInvitationBody,
         response: {
           200: AcceptedInvitation,
