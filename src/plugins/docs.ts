@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.ts'
+import { cookieNames } from './auth.ts'
 
 export const TAGS = [
   { name: 'auth', description: 'Accounts, sessions, tokens and cookies' },
@@ -62,7 +63,8 @@ async function docsPlugin(app: FastifyInstance, opts: { config: Config }) {
           cookieAuth: {
             type: 'apiKey',
             in: 'cookie',
-            name: opts.config.COOKIE_SECURE ? '__Host-dp_at' : 'dp_at',
+            // The access cookie's real name (plugins/auth.ts), prefix and all.
+            name: cookieNames(opts.config.COOKIE_SECURE).access,
             description: 'Browser session cookie; state-changing requests also need `X-CSRF-Token`',
           },
         },
