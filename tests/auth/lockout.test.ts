@@ -124,6 +124,16 @@ describe('lockout per address', () => {
     expect((await login(nobody, WRONG)).statusCode).toBe(423)
   })
 
+  it('parallel failures lock once, and a late one does not lift the lock', async () => {
+    const user = await signUp(app)
+    const answers = await Promise.all(Array.from({ length: 8 }, () => login(user.email, WRONG)))
+    for (const a of answers) expect([401, 423]).toContain(a.statusCode)
+    expect((await login(user.email, user.password)).statusCode).toBe(423)
+    const locks = await ctx.sql`
+      select 1 from audit_events where action = 'auth.account_locked' and actor_user_id = ${user.user.id}`
+    expect(locks).toHaveLength(1)
+  })
+
   it('keeps counting across api copies (the count is in PostgreSQL)', async () => {
     const nobody = uniqueEmail('nobody')
     // A second copy on the same database and Redis prefix.

@@ -2,9 +2,9 @@
 // password grant"): the password grant (section 4.3) and the refresh grant
 // (section 6), so an OAuth2 client or Swagger UI's Authorize button signs in.
 // It is a second door to the same rooms: the password grant runs the JSON
-// login's logIn (the same lockout, audit events and refusals) under the same
-// per-IP and per-email limits; the refresh grant runs the same rotation with
-// reuse detection. Only the shapes differ, by contract: a form body in, RFC
+// login's logIn (the same lockout, audit events and refusals), counted in the
+// login's per-email bucket and under the per-IP limit every auth route has;
+// the refresh grant runs the same rotation with reuse detection. Only the shapes differ, by contract: a form body in, RFC
 // 6749 bodies out (`{error, error_description}`, never problem+json), and
 // `Cache-Control: no-store` on every answer.
 //
