@@ -67,6 +67,25 @@ export function passwordReset(opts: { name: string; link: string }): RenderedEma
   }
 }
 
+export function accountLocked(opts: {
+  name: string
+  link: string
+  minutes: number
+}): RenderedEmail {
+  return {
+    subject: 'Your Deskpilot account was locked',
+    ...layout({
+      greeting: `Hello ${opts.name},`,
+      lines: [
+        `After too many failed sign-in attempts, your Deskpilot account is locked for ${opts.minutes} minutes.`,
+        'If it was you, unlock it with the link below (valid while the lock lasts). If it was not you, unlock it too: the attempts did not get in, and a password reset also unlocks the account.',
+      ],
+      action: 'Unlock my account',
+      link: opts.link,
+    }),
+  }
+}
+
 export function invitation(opts: {
   tenantName: string
   inviterName: string | null

@@ -26,6 +26,12 @@ type Outgoing = templates.Outgoing
 
 const TOKEN_TTL_MS = { verify_email: 24 * 3600_000, password_reset: 30 * 60_000 } as const
 
+/**
+ * An unlock link lives as long as the lock it lifts: past that the lock is
+ * gone anyway, and a link that outlived it could lift a later lock.
+ */
+const unlockTtlMs = (config: Config) => config.LOGIN_LOCK_MINUTES * 60_000
+
 export const processEmail: Processor = async ({ db, config, job, log }) => {
   const payload = job.payload as Payload<'email'>
   const outgoing = await prepare(db, config, job.tenantId, payload)
@@ -79,6 +85,19 @@ async function prepare(
       const link = appLink(config, '/reset-password', token)
       return { to: user.email, email: templates.passwordReset({ name: user.name, link }) }
     }
+    case 'account-locked': {
+      const ttlMs = unlockTtlMs(config)
+      const { user, token } = await mintUserToken(db, payload.userId, 'unlock_account', ttlMs)
+      const link = appLink(config, '/unlock-account', token)
+      return {
+        to: user.email,
+        email: templates.accountLocked({
+          name: user.name,
+          link,
+          minutes: config.LOGIN_LOCK_MINUTES,
+        }),
+      }
+    }
     case 'invitation':
       return prepareInvitation(db, config, tenantId, payload.invitationId)
     case 'ticket-reply':
@@ -89,7 +108,12 @@ async function prepare(
 }
 
 /** A fresh one-time token for the user; older unused ones of that purpose stop working. */
-async function mintUserToken(db: Db, userId: string, purpose: keyof typeof TOKEN_TTL_MS) {
+async function mintUserToken(
+  db: Db,
+  userId: string,
+  purpose: keyof typeof TOKEN_TTL_MS | 'unlock_account',
+  ttlMs = TOKEN_TTL_MS[purpose as keyof typeof TOKEN_TTL_MS],
+) {
   const token = randomToken()
   const user = await db.transaction(async (tx) => {
     const [found] = await tx
@@ -110,7 +134,7 @@ async function mintUserToken(db: Db, userId: string, purpose: keyof typeof TOKEN
       userId,
       purpose,
       tokenHash: hashToken(token),
-      expiresAt: new Date(Date.now() + TOKEN_TTL_MS[purpose]),
+      expiresAt: new Date(Date.now() + ttlMs),
     })
     return found
   })

@@ -16,6 +16,10 @@ export const EmailPayload = Type.Union([
     { additionalProperties: false },
   ),
   Type.Object(
+    { template: Type.Literal('account-locked'), userId: Id },
+    { additionalProperties: false },
+  ),
+  Type.Object(
     { template: Type.Literal('invitation'), invitationId: Id },
     { additionalProperties: false },
   ),

@@ -91,10 +91,11 @@ export function requirePermission(permission: Permission): preHandlerHookHandler
   }
 }
 
+/** oauth2 is the same Bearer access token, got through /v1/auth/token (Swagger UI's Authorize). */
 const SECURITY = {
   public: [],
-  user: [{ bearerAuth: [] }, { cookieAuth: [] }],
-  tenant: [{ bearerAuth: [] }, { apiKey: [] }, { cookieAuth: [] }],
+  user: [{ bearerAuth: [] }, { oauth2: [] }, { cookieAuth: [] }],
+  tenant: [{ bearerAuth: [] }, { oauth2: [] }, { apiKey: [] }, { cookieAuth: [] }],
 }
 
 const TenantHeader = Type.Object({

@@ -66,6 +66,25 @@ export function checkRequestSource(
   policy: OriginPolicy,
   requireSignal: boolean,
 ): void {
+  checkRequestOrigin(request, policy, requireSignal)
+  const type = header(request, 'content-type')
+  if (type !== undefined || hasBody(request)) {
+    const media = (type ?? '').split(';')[0]?.trim().toLowerCase()
+    if (media !== 'application/json') {
+      throw new Problem(415, 'unsupported_media_type', 'Request bodies must be application/json.')
+    }
+  }
+}
+
+/**
+ * The Fetch Metadata and Origin checks alone, for a route whose body is not
+ * JSON by contract (the OAuth2 token endpoint's form body).
+ */
+export function checkRequestOrigin(
+  request: FastifyRequest,
+  policy: OriginPolicy,
+  requireSignal: boolean,
+): void {
   const site = header(request, 'sec-fetch-site')
   const origin = header(request, 'origin')
   if (site === 'cross-site') throw csrfFailed('Cross-site requests are refused.')
@@ -76,13 +95,6 @@ export function checkRequestSource(
   } else if (requireSignal && site !== 'same-origin' && site !== 'none') {
     // same-site without Origin would be a sibling subdomain we cannot identify.
     throw csrfFailed('The request carries no Origin.')
-  }
-  const type = header(request, 'content-type')
-  if (type !== undefined || hasBody(request)) {
-    const media = (type ?? '').split(';')[0]?.trim().toLowerCase()
-    if (media !== 'application/json') {
-      throw new Problem(415, 'unsupported_media_type', 'Request bodies must be application/json.')
-    }
   }
 }
 

@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.ts'
+import { cookieNames } from './auth.ts'
 
 export const TAGS = [
   { name: 'auth', description: 'Accounts, sessions, tokens and cookies' },
@@ -38,6 +39,21 @@ async function docsPlugin(app: FastifyInstance, opts: { config: Config }) {
             bearerFormat: 'JWT',
             description: 'Access token from /v1/auth/login or /v1/auth/refresh',
           },
+          // Swagger UI's Authorize button signs in with an email and a password
+          // through the token endpoint; the token it gets is the Bearer access token.
+          oauth2: {
+            type: 'oauth2',
+            description:
+              'Email (as username) and password through the OAuth2 password grant; ' +
+              'gives the same Bearer access token as /v1/auth/login',
+            flows: {
+              password: {
+                tokenUrl: '/v1/auth/token',
+                refreshUrl: '/v1/auth/token',
+                scopes: {},
+              },
+            },
+          },
           apiKey: {
             type: 'http',
             scheme: 'bearer',
@@ -47,7 +63,8 @@ async function docsPlugin(app: FastifyInstance, opts: { config: Config }) {
           cookieAuth: {
             type: 'apiKey',
             in: 'cookie',
-            name: opts.config.COOKIE_SECURE ? '__Host-dp_at' : 'dp_at',
+            // The access cookie's real name (plugins/auth.ts), prefix and all.
+            name: cookieNames(opts.config.COOKIE_SECURE).access,
             description: 'Browser session cookie; state-changing requests also need `X-CSRF-Token`',
           },
         },

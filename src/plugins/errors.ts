@@ -35,7 +35,8 @@ function fieldErrors(error: FastifyError): FieldError[] {
   })
 }
 
-function toProblem(error: FastifyError): Problem {
+/** Any error as the Problem it answers as (also read by the OAuth2 token endpoint). */
+export function toProblem(error: FastifyError): Problem {
   if (error instanceof Problem) return error
   if (error.validation) {
     return new Problem(400, 'validation_failed', 'The request is not valid.', {

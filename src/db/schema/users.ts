@@ -1,16 +1,7 @@
 // Global identities and their sessions. A user is not tenant-scoped: one person
 // can belong to several tenants through memberships (see access.ts).
 import { sql } from 'drizzle-orm'
-import {
-  boolean,
-  index,
-  integer,
-  pgTable,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid,
-} from 'drizzle-orm/pg-core'
+import { boolean, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { createdAt, primaryId, updatedAt } from './columns.ts'
 
 const timestamps = {
@@ -28,8 +19,6 @@ export const users = pgTable(
     passwordHash: text('password_hash').notNull(),
     emailVerifiedAt: timestamp('email_verified_at', { withTimezone: true }),
     isPlatformAdmin: boolean('is_platform_admin').notNull().default(false),
-    failedLoginCount: integer('failed_login_count').notNull().default(0),
-    lockedUntil: timestamp('locked_until', { withTimezone: true }),
     passwordChangedAt: timestamp('password_changed_at', { withTimezone: true }),
     ...timestamps,
   },
@@ -78,7 +67,7 @@ export const refreshTokens = pgTable(
   ],
 )
 
-/** One-time tokens mailed to a user: email verification and password reset. */
+/** One-time tokens mailed to a user: email verification, password reset, account unlock. */
 export const userTokens = pgTable(
   'user_tokens',
   {
@@ -86,7 +75,9 @@ export const userTokens = pgTable(
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    purpose: text('purpose').$type<'verify_email' | 'password_reset'>().notNull(),
+    purpose: text('purpose')
+      .$type<'verify_email' | 'password_reset' | 'unlock_account'>()
+      .notNull(),
     tokenHash: text('token_hash').notNull(),
     createdAt: createdAt(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),

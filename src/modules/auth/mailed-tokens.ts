@@ -1,8 +1,9 @@
-// The mailed one-time tokens: password reset and email verification. The
+// The mailed one-time tokens: password reset, email verification and account
+// unlock (lockout.ts mails it when an account locks). The
 // email job mints each token and stores only its SHA-256 hash in user_tokens;
 // here a token is found by that hash, used once (an atomic conditional update),
-// and refused after it expires. A reset sets the password and revokes every
-// session of the user in the same transaction.
+// and refused after it expires. A reset sets the password, lifts the sign-in
+// lock and revokes every session of the user in the same transaction.
 import { and, eq, gt, isNull, sql } from 'drizzle-orm'
 import type { Db, DbOrTx } from '../../db/client.ts'
 import { users, userTokens } from '../../db/schema/users.ts'
@@ -11,6 +12,7 @@ import { recordAudit } from '../../lib/audit.ts'
 import { hashPassword } from '../../lib/passwords.ts'
 import { BadRequest } from '../../lib/problems.ts'
 import { hashToken } from '../../lib/tokens.ts'
+import { clearLockout, lockoutKey } from './lockout.ts'
 import { type AccountPolicy, type Client, checkPassword, findUserByEmail } from './service.ts'
 import { revokeSessions } from './sessions.ts'
 
@@ -36,7 +38,7 @@ const invalidToken = () =>
 async function consumeUserToken(
   db: DbOrTx,
   raw: string,
-  purpose: 'verify_email' | 'password_reset',
+  purpose: 'verify_email' | 'password_reset' | 'unlock_account',
   now: number,
 ): Promise<string | null> {
   const [row] = await db
@@ -82,13 +84,13 @@ export async function resetPassword(
       .set({
         passwordHash,
         passwordChangedAt: now,
-        failedLoginCount: 0,
-        lockedUntil: null,
         // Following the mailed link proved the address.
         emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.toISOString()}::timestamptz)`,
         updatedAt: now,
       })
       .where(eq(users.id, userId))
+    // Whoever can read the mailbox can unlock it anyway: a reset lifts the lock.
+    await clearLockout(tx, lockoutKey(pending.email))
     // Any other reset link still in a mailbox dies with this one.
     await tx
       .update(userTokens)
@@ -127,6 +129,28 @@ export async function verifyEmail(db: Db, token: string, ctx: { now: number; cli
     await recordAudit(tx, {
       tenantId: null,
       action: 'auth.email_verified',
+      actorUserId: userId,
+      targetType: 'user',
+      targetId: userId,
+      ...ctx.client,
+    })
+  })
+}
+
+/**
+ * Lifts the sign-in lock of the token's account and forgets its failures. The
+ * token is used even when the lock has already run out, so a link works once.
+ */
+export async function unlockAccount(db: Db, token: string, ctx: { now: number; client: Client }) {
+  await db.transaction(async (tx) => {
+    const userId = await consumeUserToken(tx, token, 'unlock_account', ctx.now)
+    if (!userId) throw invalidToken()
+    const [user] = await tx.select({ email: users.email }).from(users).where(eq(users.id, userId))
+    if (!user) throw invalidToken()
+    await clearLockout(tx, lockoutKey(user.email))
+    await recordAudit(tx, {
+      tenantId: null,
+      action: 'auth.account_unlocked',
       actorUserId: userId,
       targetType: 'user',
       targetId: userId,

@@ -1,14 +1,15 @@
-// Forgotten passwords and email verification. forgot always answers 202 after
+// Forgotten passwords, email verification and account unlock. forgot always answers 202 after
 // at least FORGOT_FLOOR_MS, whether or not the email exists, so neither the
 // answer nor its time tells; the reset email is an outbox job. The tokens are
 // minted by the email job and stored as hashes in user_tokens; here they are
-// looked up by hash, used once, and refused after they expire.
+// looked up by hash, used once, and refused after they expire. The unlock link
+// is mailed when an account locks (lockout.ts); a reset also unlocks.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../config.ts'
 import { ProblemRef } from '../../lib/problem-schema.ts'
-import { requestPasswordReset, resetPassword, verifyEmail } from './mailed-tokens.ts'
+import { requestPasswordReset, resetPassword, unlockAccount, verifyEmail } from './mailed-tokens.ts'
 import { emailRateLimit, ipRateLimit } from './rate-limits.ts'
-import { Accepted, ForgotBody, NoContent, ResetBody, VerifyBody } from './schemas.ts'
+import { Accepted, ForgotBody, NoContent, ResetBody, UnlockBody, VerifyBody } from './schemas.ts'
 import type { TokenIssuer } from './token-issuer.ts'
 
 const TAGS = ['auth']
@@ -53,7 +54,7 @@ const passwordRoutes: FastifyPluginAsyncTypebox<{ config: Config; issuer: TokenI
       schema: {
         operationId: 'resetPassword',
         tags: TAGS,
-        summary: 'Set a new password with a reset token; revokes every session',
+        summary: 'Set a new password with a reset token; revokes every session, lifts a lock',
         body: ResetBody,
         response: { 204: NoContent, 400: ProblemRef, 429: ProblemRef },
       },
@@ -83,6 +84,30 @@ const passwordRoutes: FastifyPluginAsyncTypebox<{ config: Config; issuer: TokenI
     },
     async (request, reply) => {
       await verifyEmail(app.db, request.body.token, {
+        now: issuer.now(),
+        client: issuer.client(request),
+      })
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.post(
+    '/unlock',
+    {
+      config: { access: 'public', rateLimit: authLimit },
+      schema: {
+        operationId: 'unlockAccount',
+        tags: TAGS,
+        summary: 'Lift a sign-in lock with the token mailed when the account locked',
+        description:
+          'The token is single-use and lives as long as the lock (LOGIN_LOCK_MINUTES). ' +
+          'It also forgets the failed attempts counted so far.',
+        body: UnlockBody,
+        response: { 204: NoContent, 400: ProblemRef, 429: ProblemRef },
+      },
+    },
+    async (request, reply) => {
+      await unlockAccount(app.db, request.body.token, {
         now: issuer.now(),
         client: issuer.client(request),
       })

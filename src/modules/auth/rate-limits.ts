@@ -2,6 +2,8 @@
 // (in memory in local mode): AUTH_RATE_LIMIT_MAX a minute per IP on each auth
 // route (route config of @fastify/rate-limit), and as many per email on login
 // and forgot-password, so spraying one account from many addresses is slowed too.
+// The OAuth2 token endpoint's password grant counts in the login bucket (its
+// email is the `username` field), so the two sign-in doors share one limit.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../../config.ts'
 import { normaliseEmail } from '../../lib/passwords.ts'
@@ -20,16 +22,25 @@ export function ipRateLimit(config: Config) {
  * createRateLimit, not rateLimit: the latter skips a request that the per-IP
  * route limit has already counted.
  */
-export function emailRateLimit(app: FastifyInstance, config: Config, name: string) {
+export function emailRateLimit(
+  app: FastifyInstance,
+  config: Config,
+  name: string,
+  field: 'email' | 'username' = 'email',
+) {
+  const emailOf = (request: FastifyRequest) => {
+    const value = (request.body as Record<string, unknown> | undefined)?.[field]
+    return typeof value === 'string' ? value : undefined
+  }
   const limiter = app.createRateLimit({
     max: config.AUTH_RATE_LIMIT_MAX,
     timeWindow: MINUTE,
-    keyGenerator: (request: FastifyRequest) => {
-      const email = (request.body as { email?: unknown } | undefined)?.email
-      return `auth-email:${name}:${hashToken(normaliseEmail(String(email ?? '')))}`
-    },
+    keyGenerator: (request: FastifyRequest) =>
+      `auth-email:${name}:${hashToken(normaliseEmail(emailOf(request) ?? ''))}`,
   })
   return async function emailLimit(request: FastifyRequest) {
+    // No address (a refresh grant): nothing to count per email.
+    if (emailOf(request) === undefined) return
     const result = await limiter(request)
     if (!result.isAllowed && result.isExceeded) {
       throw new TooManyRequests(Math.max(1, result.ttlInSeconds))

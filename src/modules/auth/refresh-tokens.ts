@@ -17,11 +17,19 @@
 // session row, so 20 parallel refreshes with one token yield one successor (the
 // first rotates, the other 19 find it rotated within the grace) and no false
 // reuse alarm.
+//
+// A logout that presents an already-rotated refresh token is reuse too
+// (refreshTokenAtLogout): the family is revoked and the caller gets 401
+// token_reused, never a quiet logout. Logout has no grace: it hands out no
+// successor, so a predecessor there is only ever an old copy of the token.
+//
+// Reuse is recorded with no tenant (the account's own trail) and in every
+// tenant the user is a member of, so each tenant's audit log shows it.
 import { createHmac } from 'node:crypto'
 import { eq } from 'drizzle-orm'
-import type { Db } from '../../db/client.ts'
+import type { Db, Tx } from '../../db/client.ts'
 import { refreshTokens, sessions } from '../../db/schema/users.ts'
-import { recordAudit } from '../../lib/audit.ts'
+import { recordAudit, recordInUserTenants } from '../../lib/audit.ts'
 import { hashToken } from '../../lib/tokens.ts'
 
 export type RotationPolicy = {
@@ -114,20 +122,87 @@ export async function rotateRefreshToken(
       }
     }
 
-    await tx
-      .update(sessions)
-      .set({ revokedAt: now, revokedReason: 'token_reused' })
-      .where(eq(sessions.id, session.id))
-    await recordAudit(tx, {
-      tenantId: null,
-      action: 'auth.token_reused',
-      actorUserId: session.userId,
-      targetType: 'session',
-      targetId: session.id,
-      ip: client.ip,
-      userAgent: client.userAgent,
-      data: { tokenId: token.id, rotatedAt: token.rotatedAt.toISOString() },
-    })
+    await revokeForReuse(
+      tx,
+      session,
+      { id: token.id, rotatedAt: token.rotatedAt },
+      { now, client, via: 'refresh' },
+    )
+    return { kind: 'reused', ...ids }
+  })
+}
+
+type Client = { ip: string | null; userAgent: string | null }
+
+/** Revokes the family of a rotated token that came back, and records the reuse. */
+async function revokeForReuse(
+  tx: Tx,
+  session: { id: string; userId: string },
+  token: { id: string; rotatedAt: Date },
+  ctx: { now: Date; client: Client; via: 'refresh' | 'logout' },
+): Promise<void> {
+  await tx
+    .update(sessions)
+    .set({ revokedAt: ctx.now, revokedReason: 'token_reused' })
+    .where(eq(sessions.id, session.id))
+  const event = {
+    action: 'auth.token_reused',
+    actorUserId: session.userId,
+    targetType: 'session',
+    targetId: session.id,
+    ip: ctx.client.ip,
+    userAgent: ctx.client.userAgent,
+    data: { tokenId: token.id, rotatedAt: token.rotatedAt.toISOString(), via: ctx.via },
+  }
+  await recordAudit(tx, { ...event, tenantId: null })
+  await recordInUserTenants(tx, session.userId, event)
+}
+
+export type LogoutToken =
+  | { kind: 'live'; userId: string; sessionId: string }
+  | { kind: 'reused'; userId: string; sessionId: string }
+  | { kind: 'invalid' }
+
+/**
+ * What a refresh token presented at logout says: the live session it belongs
+ * to, or reuse (an already-rotated token of a live session: the family is
+ * revoked here, in this transaction), or nothing usable.
+ */
+export async function refreshTokenAtLogout(
+  db: Db,
+  raw: string,
+  ctx: { now: number; client: Client },
+): Promise<LogoutToken> {
+  const tokenHash = hashToken(raw)
+  return db.transaction(async (tx) => {
+    const [found] = await tx
+      .select({ sessionId: refreshTokens.sessionId })
+      .from(refreshTokens)
+      .where(eq(refreshTokens.tokenHash, tokenHash))
+    if (!found) return { kind: 'invalid' }
+    // The same lock as a refresh, so a logout and a refresh of one family do not interleave.
+    const [session] = await tx
+      .select()
+      .from(sessions)
+      .where(eq(sessions.id, found.sessionId))
+      .for('update')
+    const [token] = await tx
+      .select()
+      .from(refreshTokens)
+      .where(eq(refreshTokens.tokenHash, tokenHash))
+    if (!session || !token || session.revokedAt) return { kind: 'invalid' }
+    const ids = { userId: session.userId, sessionId: session.id }
+    if (!token.rotatedAt) return { kind: 'live', ...ids }
+    await revokeForReuse(
+      tx,
+      session,
+      { id: token.id, rotatedAt: token.rotatedAt },
+      {
+        now: new Date(ctx.now),
+        client: ctx.client,
+        via: 'logout',
+      },
+    )
     return { kind: 'reused', ...ids }
   })
 }

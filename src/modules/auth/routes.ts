@@ -1,5 +1,6 @@
 // The auth module (API.md, Authentication): signup, login, refresh, logout,
-// csrf and me here; sessions and password/email routes in their own files.
+// csrf and me here; sessions, password/email routes and the OAuth2 token
+// endpoint in their own files.
 // Login, signup and refresh get the Fetch Metadata, Origin and content-type
 // checks too (login CSRF); the auth routes have their own per-IP rate limit
 // (AUTH_RATE_LIMIT_MAX a minute), and login and forgot-password one per email.
@@ -12,9 +13,10 @@ import { ProblemRef } from '../../lib/problem-schema.ts'
 import { Forbidden, Problem, Unauthorized } from '../../lib/problems.ts'
 import { checkRequestSource, originPolicy } from '../../plugins/auth-csrf.ts'
 import { ensureBootstrapAdmin } from './bootstrap-admin.ts'
+import oauth2TokenRoutes from './oauth2-token-routes.ts'
 import passwordRoutes from './password-routes.ts'
 import { emailRateLimit, ipRateLimit } from './rate-limits.ts'
-import { rotateRefreshToken } from './refresh-tokens.ts'
+import { refreshTokenAtLogout, rotateRefreshToken } from './refresh-tokens.ts'
 import {
   CsrfResponse,
   LoginBody,
@@ -27,11 +29,15 @@ import {
 } from './schemas.ts'
 import { loadUser, logIn, signUp, userMemberships } from './service.ts'
 import sessionRoutes from './session-routes.ts'
-import { revokeSessions, sessionOfRefreshToken } from './sessions.ts'
+import { revokeSessions } from './sessions.ts'
 import { tokenIssuer } from './token-issuer.ts'
 
 const TAGS = ['auth']
-const USER_SECURITY: Record<string, string[]>[] = [{ bearerAuth: [] }, { cookieAuth: [] }]
+const USER_SECURITY: Record<string, string[]>[] = [
+  { bearerAuth: [] },
+  { oauth2: [] },
+  { cookieAuth: [] },
+]
 
 const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, opts) => {
   const { config } = opts
@@ -102,7 +108,8 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, op
         summary: 'Sign in with email and password',
         description:
           'Unknown email and wrong password answer the same 401 in about the same time. ' +
-          'After LOGIN_MAX_FAILURES failures the account is locked (423, Retry-After).',
+          'After LOGIN_MAX_FAILURES failures the address is locked (423, Retry-After), whether ' +
+          'or not an account has it; an account that locks is mailed an unlock link.',
         body: LoginBody,
         response: {
           200: SignedInResponse,
@@ -120,6 +127,8 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, op
         now: issuer.now(),
         client: issuer.client(request),
         policy: issuer.policy,
+        // Not awaited (dispatch never throws): see logIn.
+        onJobs: (jobs) => void app.jobs.dispatch(jobs),
       })
       const tokens = issuer.issue(
         reply,
@@ -194,7 +203,8 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, op
         summary: 'Revoke the current session and clear the cookies',
         description:
           'The session is the one of the access token (Bearer or cookie, with CSRF checks), ' +
-          'else of the refresh token (cookie or body).',
+          'else of the refresh token (cookie or body). A refresh token that was already ' +
+          'rotated is reuse: its session is revoked and the answer is 401 token_reused.',
         security: USER_SECURITY,
         body: RefreshBody,
         response: {
@@ -207,7 +217,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, op
       },
     },
     async (request, reply) => {
-      const ended = await logoutSession(request, reply)
+      const { ended, reused } = await logoutSession(request, reply)
       if (ended) {
         const revoked = await app.db.transaction(async (tx) => {
           const ids = await revokeSessions(tx, {
@@ -232,18 +242,34 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, op
         await app.forgetSessions(revoked)
       }
       issuer.cookies.clear(reply)
+      if (reused) {
+        await app.forgetSessions([reused])
+        throw new Unauthorized(
+          'token_reused',
+          'This refresh token was already used; the session has been revoked.',
+        )
+      }
       return reply.code(204).send(null)
     },
   )
 
-  /** Which session a logout ends: the access credential's, else the refresh token's. */
+  type Ended = { sessionId: string; userId: string }
+
+  /**
+   * Which session a logout ends (the access credential's, else the refresh
+   * token's), and whether the refresh token presented, if any, was an
+   * already-rotated one: that is reuse whichever credential authenticated the
+   * logout (refresh-tokens.ts has revoked its family by then), and the logout
+   * answers 401 token_reused after ending the session it can.
+   */
   async function logoutSession(
     request: FastifyRequest,
     reply: FastifyReply,
-  ): Promise<{ sessionId: string; userId: string } | null> {
+  ): Promise<{ ended: Ended | null; reused: string | null }> {
     const names = issuer.cookies.names
     const fromBody = (request.body as { refreshToken?: string } | undefined)?.refreshToken
     const raw = fromBody ?? request.cookies[names.refresh]
+    let byAccess: Ended | null = null
     if (request.headers.authorization !== undefined || request.cookies[names.access]) {
       try {
         await app.authenticate(request, reply)
@@ -251,16 +277,21 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, op
         if (!sessionId || !userId) {
           throw new Forbidden('user_required', 'An API key has no session to end.')
         }
-        return { sessionId, userId }
+        byAccess = { sessionId, userId }
       } catch (err) {
         // An expired access token does not stop a logout that also brings its refresh token.
         if (!(err instanceof Problem) || err.statusCode !== 401 || !raw) throw err
       }
     }
-    if (!raw) return null
+    if (!raw) return { ended: byAccess, reused: null }
     // A refresh cookie is a cookie credential: the browser checks apply.
-    if (fromBody === undefined) checkRequestSource(request, policy, true)
-    return sessionOfRefreshToken(app.db, raw)
+    if (!byAccess && fromBody === undefined) checkRequestSource(request, policy, true)
+    const token = await refreshTokenAtLogout(app.db, raw, {
+      now: issuer.now(),
+      client: issuer.client(request),
+    })
+    const ended = byAccess ?? (token.kind === 'live' ? token : null)
+    return { ended, reused: token.kind === 'reused' ? token.sessionId : null }
   }
 
   app.get(
@@ -305,6 +336,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, op
 
   await app.register(sessionRoutes, { issuer })
   await app.register(passwordRoutes, { config, issuer })
+  await app.register(oauth2TokenRoutes, { config, issuer })
 }
 
 export default authRoutes

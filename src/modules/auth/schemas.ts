@@ -146,6 +146,8 @@ export const ResetBody = Type.Object(
 
 export const VerifyBody = Type.Object({ token: OpaqueToken }, { additionalProperties: false })
 
+export const UnlockBody = Type.Object({ token: OpaqueToken }, { additionalProperties: false })
+
 export const Accepted = Type.Object(
   { status: Type.Literal('accepted') },
   { additionalProperties: false },

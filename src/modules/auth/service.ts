@@ -1,4 +1,4 @@
-// Accounts: signup, login with lockout, the user's memberships (/me), password
+// Accounts: signup, login with lockout (counted per address in lockout.ts), the user's memberships (/me), password
 // reset and email verification. Queries take `db` first; times come from the
 // caller's clock (app.authClock) so lockout and expiry are testable. Emails are
 // outbox jobs inserted in the same transaction; the caller dispatches them
@@ -21,6 +21,7 @@ import { ALL_PERMISSIONS, expandPermissions } from '../../lib/permissions.ts'
 import { BadRequest, Conflict, Problem, Unauthorized } from '../../lib/problems.ts'
 import { createTenantWithOwner } from '../../lib/tenant-provisioning.ts'
 import { listUserMemberships } from '../../lib/user-memberships.ts'
+import { clearLockout, lockedUntil, lockoutKey, recordLoginFailure } from './lockout.ts'
 import { type SessionLimits, type StartedSession, startSession } from './sessions.ts'
 
 export type Client = { ip: string | null; userAgent: string | null }
@@ -141,48 +142,47 @@ const invalidCredentials = () =>
 
 /**
  * Unknown email and wrong password answer the same 401 after the same work
- * (an argon2 verify and one audit write), so neither status nor time tells
- * them apart. Failures count per account; the LOGIN_MAX_FAILURES-th locks it.
+ * (a lock check, an argon2 verify and one failure transaction), so neither
+ * status nor time tells them apart. Failures count per address, account or
+ * not (lockout.ts): an unknown address locks with the same 423 as a real one.
+ * The unlock email's job, when a real account locks, goes to `ctx.onJobs`,
+ * which the caller should not await, so the locking answer takes no longer
+ * for a real account than for an unknown address.
  */
 export async function logIn(
   db: Db,
   input: { email: string; password: string },
-  ctx: { now: number; client: Client; policy: AccountPolicy },
+  ctx: {
+    now: number
+    client: Client
+    policy: AccountPolicy
+    onJobs: (jobs: QueuedJob[]) => void
+  },
 ): Promise<Omit<SignedIn, 'jobs'>> {
   const email = normaliseEmail(input.email)
-  const user = await findUserByEmail(db, email)
-  if (!user) {
-    await verifyDummyPassword(input.password)
-    await recordAudit(db, {
-      tenantId: null,
-      action: 'auth.login_failed',
-      ...ctx.client,
-      data: { reason: 'unknown_email' },
-    })
-    throw invalidCredentials()
-  }
-  if (user.lockedUntil && user.lockedUntil.getTime() > ctx.now) {
-    throw accountLocked(user.lockedUntil.getTime(), ctx.now)
-  }
-  const ok = await verifyPassword(user.passwordHash, input.password)
-  if (!ok) {
-    await recordFailure(db, user.id, ctx)
+  const key = lockoutKey(email)
+  const [user, locked] = await Promise.all([
+    findUserByEmail(db, email),
+    lockedUntil(db, key, ctx.now),
+  ])
+  // Checked before the password, so a lock holds even against the right one.
+  if (locked !== null) throw accountLocked(locked, ctx.now)
+  let ok = false
+  if (user) ok = await verifyPassword(user.passwordHash, input.password)
+  else await verifyDummyPassword(input.password)
+  if (!user || !ok) {
+    const jobs = await recordLoginFailure(db, { key, userId: user?.id ?? null }, ctx)
+    if (jobs.length > 0) ctx.onJobs(jobs)
     throw invalidCredentials()
   }
   const rehash = needsRehash(user.passwordHash) ? await hashPassword(input.password) : null
   return db.transaction(async (tx) => {
-    // Written only when something changes: a user's logins (a script, an SPA in
-    // several tabs) must not queue on their own row lock.
-    if (user.failedLoginCount > 0 || user.lockedUntil || rehash) {
-      await tx
-        .update(users)
-        .set({
-          failedLoginCount: 0,
-          lockedUntil: null,
-          ...(rehash ? { passwordHash: rehash } : {}),
-        })
-        .where(eq(users.id, user.id))
+    // The user row is written only when the hash changes: a user's logins (a
+    // script, an SPA in several tabs) must not queue on their own row lock.
+    if (rehash) {
+      await tx.update(users).set({ passwordHash: rehash }).where(eq(users.id, user.id))
     }
+    await clearLockout(tx, key)
     await recordAudit(tx, {
       tenantId: null,
       action: 'auth.login',
@@ -204,45 +204,6 @@ export async function logIn(
       ctx.policy,
     )
     return { ...session, user: publicUser(user) }
-  })
-}
-
-async function recordFailure(
-  db: Db,
-  userId: string,
-  ctx: { now: number; client: Client; policy: AccountPolicy },
-) {
-  await db.transaction(async (tx) => {
-    // Row lock: parallel failures must each count.
-    const [row] = await tx
-      .select({ count: users.failedLoginCount, lockedUntil: users.lockedUntil })
-      .from(users)
-      .where(eq(users.id, userId))
-      .for('update')
-    if (!row) return
-    const lockExpired = row.lockedUntil !== null && row.lockedUntil.getTime() <= ctx.now
-    const count = (lockExpired ? 0 : row.count) + 1
-    const lock = count >= ctx.policy.LOGIN_MAX_FAILURES
-    const lockedUntil = lock ? new Date(ctx.now + ctx.policy.LOGIN_LOCK_MINUTES * 60_000) : null
-    await tx
-      .update(users)
-      .set({ failedLoginCount: lock ? 0 : count, lockedUntil })
-      .where(eq(users.id, userId))
-    const base = { tenantId: null, actorUserId: userId, targetType: 'user', targetId: userId }
-    await recordAudit(tx, {
-      ...base,
-      action: 'auth.login_failed',
-      ...ctx.client,
-      data: { reason: 'wrong_password', failures: count },
-    })
-    if (lock) {
-      await recordAudit(tx, {
-        ...base,
-        action: 'auth.account_locked',
-        ...ctx.client,
-        data: { until: lockedUntil?.toISOString() },
-      })
-    }
   })
 }
 

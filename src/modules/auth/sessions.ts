@@ -73,19 +73,6 @@ export async function revokeSessions(
   return rows.map((r) => r.id)
 }
 
-/** The session a refresh token belongs to (logout by refresh token). */
-export async function sessionOfRefreshToken(
-  db: DbOrTx,
-  raw: string,
-): Promise<{ sessionId: string; userId: string } | null> {
-  const [row] = await db
-    .select({ sessionId: sessions.id, userId: sessions.userId })
-    .from(refreshTokens)
-    .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
-    .where(eq(refreshTokens.tokenHash, hashToken(raw)))
-  return row ?? null
-}
-
 /** The user's live sessions, newest first (ids are UUIDv7, so time-ordered). */
 export async function listSessions(
   db: DbOrTx,

@@ -197,7 +197,7 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
           'sign in and accept), and the answer signs it in as signup does (tokens in the body, ' +
           'cookies set). An unknown, used, revoked or expired token answers the same 404, and ' +
           'so does an invitation whose inviter is no longer an active member able to grant its role.',
-        security: [{}, { bearerAuth: [] }, { cookieAuth: [] }],
+        security: [{}, { bearerAuth: [] }, { oauth2: [] }, { cookieAuth: [] }],
         body: AcceptInvitationBody,
         response: {
           200: AcceptedInvitation,
