@@ -126,8 +126,11 @@ describe('email jobs', () => {
 
     const mail = await lastEmail()
     expect(mail.to).toEqual([invitation.email])
-    expect(mail.subject).toBe('You are invited to join Acme <Support> on Deskpilot')
-    expect(mail.html).toContain('Linus invited you to join Acme &lt;Support&gt;')
+    expect(mail.subject).toBe("You're invited to join a team on Deskpilot")
+    expect(mail.html).toContain(
+      'The team&#39;s name, as the team itself chose it: “Acme &lt;Support&gt;”.',
+    )
+    expect(mail.text).toContain('Invited by a member of that team: “Linus”.')
     const token = tokenFrom(mail.text, 'https://app.example.test/desk/accept-invitation')
     const [after] = await ctx.sql`
       select token_hash, expires_at from invitations where id = ${invitation.id}`
@@ -150,6 +153,48 @@ describe('email jobs', () => {
       attempts: 1,
       error: 'invitation not found',
     })
+  })
+
+  it('no subject line carries the tenant name as the platform speaking; bodies quote it', async () => {
+    // A name with no link still reads as a notice from us when it heads a subject.
+    const name = 'Your mailbox is suspended'
+    const inviter = await seedUser(ctx.sql, 'Mallory')
+    const tenant = await seedTenant(ctx.sql, name)
+    const invitation = await seedInvitation(ctx.sql, tenant, inviter.id)
+    const invited = await queueJob(ctx.app.db, tenant.id, 'email', {
+      template: 'invitation',
+      invitationId: invitation.id,
+    })
+    expect((await runJob(deps, invited)).outcome).toBe('succeeded')
+    const invitationMail = await lastEmail()
+    expect(invitationMail.subject).toBe("You're invited to join a team on Deskpilot")
+    expect(invitationMail.text).toContain(`as the team itself chose it: “${name}”`)
+
+    const acme = await createTestTenant(ctx)
+    await ctx.sql`update tenants set name = ${name} where id = ${acme.id}`
+    const ticket = await send(acme.customer, 'POST', '/v1/tickets', {
+      subject: 'Printer',
+      body: 'It stopped.',
+    })
+    const reply = await send(acme.agent, 'POST', `/v1/tickets/${ticket.id}/messages`, {
+      body: 'Restart it.',
+    })
+    const rows = await ctx.sql<{ id: string }[]>`select id from jobs where type = 'email'
+      and (payload->>'ticketId' = ${ticket.id} or payload->>'messageId' = ${reply.id})`
+    expect(rows).toHaveLength(2)
+    const before = sink.messages.length
+    for (const row of rows) {
+      const job = { id: row.id, queue: 'email' as const, tenantId: acme.id }
+      expect((await runJob(deps, job)).outcome).toBe('succeeded')
+    }
+    const ticketMails = (await sink.waitFor(before + 2)).slice(before)
+    expect(ticketMails.map((m) => m.subject).sort()).toEqual(
+      [
+        `[${acme.slug} #${ticket.number}] New ticket: Printer`,
+        `Re: [${acme.slug} #${ticket.number}] Printer`,
+      ].sort(),
+    )
+    for (const mail of [invitationMail, ...ticketMails]) expect(mail.subject).not.toContain(name)
   })
 
   it('ticket-reply: an agent reply reaches the requester, threaded, with a working link', async () => {

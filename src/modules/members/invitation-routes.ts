@@ -14,6 +14,7 @@ import { hashPassword, normaliseEmail, passwordProblem } from '../../lib/passwor
 import { ProblemRef, routeProblems } from '../../lib/problem-schema.ts'
 import { BadRequest, Conflict, Forbidden, NotFound } from '../../lib/problems.ts'
 import { assertCanAssignRole } from './guards.ts'
+import { assertInvitationMailAllowed } from './invitation-quotas.ts'
 import {
   acceptInvitation,
   createInvitation,
@@ -43,7 +44,7 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
           'Queues the invitation email. The role may only hold permissions the caller holds. ' +
           'A new invitation replaces a pending one for the same address.',
         body: CreateInvitationBody,
-        response: { 201: Invitation, 409: ProblemRef, ...routeProblems },
+        response: { 201: Invitation, 409: ProblemRef, 429: ProblemRef, ...routeProblems },
       },
     },
     async (request, reply) => {
@@ -54,6 +55,7 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
         if (await isMember(tx, caller.id, email)) {
           throw new Conflict('That person is already a member.', 'already_member')
         }
+        await assertInvitationMailAllowed(tx, opts.config, caller.id, email)
         const id = await createInvitation(tx, caller.id, {
           email,
           roleId: request.body.roleId,
