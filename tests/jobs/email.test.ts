@@ -187,8 +187,9 @@ describe('email jobs', () => {
       const job = { id: row.id, queue: 'email' as const, tenantId: acme.id }
       expect((await runJob(deps, job)).outcome).toBe('succeeded')
     }
-    const ticketMails = (await sink.waitFor(before + 2)).slice(before)
-    expect(ticketMails.map((m) => m.subject).sort()).toEqual(
+    // The reply to the requester, and the new ticket to each of the three agents.
+    const ticketMails = (await sink.waitFor(before + 4)).slice(before)
+    expect([...new Set(ticketMails.map((m) => m.subject))].sort()).toEqual(
       [
         `[${acme.slug} #${ticket.number}] New ticket: Printer`,
         `Re: [${acme.slug} #${ticket.number}] Printer`,
@@ -235,13 +236,22 @@ describe('email jobs', () => {
       return { id: row!.id, queue: 'email' as const, tenantId: acme.id }
     }
     const job = await jobFor(ticket.id)
+    const before = sink.messages.length
     expect((await runJob(deps, job)).outcome).toBe('succeeded')
-    const all = await lastEmail()
-    expect(all.to.sort()).toEqual([acme.owner.email, acme.admin.email, acme.agent.email].sort())
-    expect(all.subject).toBe(`[${acme.slug} #${ticket.number}] New ticket: Refund`)
-    expect(all.text).toContain('I was charged twice.')
-    expect(all.headers.get('references')).toBe(`<ticket-${ticket.id}@deskpilot.local>`)
-    await followTicketLink(all.text, acme.agent, ticket.id)
+    const agents = [acme.owner.email, acme.admin.email, acme.agent.email]
+    // One message per agent, each naming only its own recipient.
+    const all = (await sink.waitFor(before + agents.length)).slice(before)
+    expect(all).toHaveLength(agents.length)
+    expect(all.map((m) => m.to).sort()).toEqual(agents.sort().map((a) => [a]))
+    for (const mail of all) {
+      expect(mail.headers.get('to')).toBe(mail.to[0])
+      expect(mail.headers.get('cc')).toBeUndefined()
+      expect(mail.subject).toBe(`[${acme.slug} #${ticket.number}] New ticket: Refund`)
+      expect(mail.text).toContain('I was charged twice.')
+      expect(mail.headers.get('references')).toBe(`<ticket-${ticket.id}@deskpilot.local>`)
+    }
+    expect(new Set(all.map((m) => m.headers.get('message-id'))).size).toBe(agents.length)
+    await followTicketLink(all[0]!.text, acme.agent, ticket.id)
 
     const second = await send(acme.customer, 'POST', '/v1/tickets', {
       subject: 'Again',
@@ -250,6 +260,42 @@ describe('email jobs', () => {
     await send(acme.admin, 'PATCH', `/v1/tickets/${second.id}`, { assigneeId: acme.agent.userId })
     await runJob(deps, await jobFor(second.id))
     expect((await lastEmail()).to).toEqual([acme.agent.email])
+  })
+
+  it('ticket-created: a retry after a failure part-way sends only to those not yet sent', async () => {
+    const acme = await createTestTenant(ctx)
+    const ticket = await send(acme.customer, 'POST', '/v1/tickets', {
+      subject: 'Broken',
+      body: 'It broke.',
+    })
+    const [row] = await ctx.sql<{ id: string }[]>`select id from jobs where type = 'email'
+      and payload->>'template' = 'ticket-created' and payload->>'ticketId' = ${ticket.id}`
+    const job = { id: row!.id, queue: 'email' as const, tenantId: acme.id }
+    // Recipients go in address order (the database's collation); the last one's mailbox refuses for now.
+    const agents = (
+      await ctx.sql<{ email: string }[]>`select email from users
+        where id in ${ctx.sql([acme.owner.userId, acme.admin.userId, acme.agent.userId])}
+        order by email`
+    ).map((u) => u.email)
+    const refused = agents.at(-1)!
+    sink.rejectRecipients.add(refused)
+    const before = sink.messages.length
+    try {
+      expect((await runJob(deps, job)).outcome).toBe('retry')
+    } finally {
+      sink.rejectRecipients.delete(refused)
+    }
+    const firstRun = sink.messages.slice(before)
+    expect(firstRun.map((m) => m.to)).toEqual(agents.slice(0, -1).map((a) => [a]))
+    expect((await jobRow(ctx.sql, job.id))?.state).toBe('queued')
+
+    expect((await runJob(deps, job)).outcome).toBe('succeeded')
+    const retried = (await sink.waitFor(before + agents.length)).slice(before + firstRun.length)
+    expect(retried.map((m) => m.to)).toEqual([[refused]])
+    const stored = await jobRow(ctx.sql, job.id)
+    expect(stored?.result).toMatchObject({ recipients: 3, sentNow: 1 })
+    // The row records who was sent to by hash only, never by address.
+    expect(JSON.stringify(stored?.result)).not.toContain('@')
   })
 
   it('a ticket email job of another tenant finds nothing: fails without retrying', async () => {
