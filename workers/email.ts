@@ -128,10 +128,17 @@ async function deliver(config: Config, fileKey: string, mail: Mail) {
     }
   }
   const file = await writeEml(config.DATA_DIR, fileKey, mail)
+  // The .eml is quoted-printable, which breaks a token across lines and turns
+  // `=` into `=3D`; the links as sent are logged so a developer can click them.
+  // Never in production, where a log line must not hold a one-time token.
+  const readable =
+    config.NODE_ENV === 'production'
+      ? {}
+      : { to: mail.to, subject: mail.subject, links: linksIn(mail.text) }
   return {
     messageId: mail.messageId,
     note: 'email written to file (no SMTP_URL)',
-    logged: { file },
+    logged: { file, ...readable },
     result: { messageId: mail.messageId, file },
   }
 }
@@ -268,6 +275,10 @@ function smtpTransport(url: string): Transporter {
 export function closeSmtpTransports(): void {
   for (const transport of transports.values()) transport.close()
   transports.clear()
+}
+
+function linksIn(text: string): string[] {
+  return [...new Set(text.match(/https?:\/\/[^\s<>"]+/g) ?? [])]
 }
 
 async function writeEml(dataDir: string, jobId: string, mail: object): Promise<string> {
