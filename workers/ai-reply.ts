@@ -58,7 +58,7 @@ export const processAiReply: Processor = async ({
     log.info({ messageId: existing.id }, 'ai reply already stored by an earlier attempt')
     return { messageId: existing.id, internal: existing.internal, replayed: true }
   }
-  const context = replyContextFrom(contextRows)
+  const context = replyContextFrom(contextRows, provider.articles)
   if (!context) throw new UnrecoverableError('ticket not found')
   const skip = reasonToSkip(context, payload)
   if (skip) {

@@ -183,6 +183,67 @@ describe('openai provider', () => {
   })
 })
 
+describe('the model gets the knowledge it needs', () => {
+  const ROUTER_ARTICLE = {
+    title: 'How to restart the router',
+    body: 'Unplug it, wait ten seconds and plug it back in. The lights turn green within two minutes.',
+  }
+  let routerId: string
+  beforeAll(async () => {
+    routerId = (await article(acme, ROUTER_ARTICLE.title, ROUTER_ARTICLE.body)).id
+  })
+
+  /** "router" is the only term the ticket and the article share: below the builtin threshold. */
+  async function routerTicket() {
+    const ticket = await openTicket(acme.customer, 'Internet', 'The router is blinking red')
+    const [row] = await aiJobs(ticket.id)
+    return {
+      ticketId: ticket.id,
+      job: { id: row!.id, queue: 'ai-reply' as const, tenantId: acme.id },
+    }
+  }
+
+  it('a weak but best match is in the prompt, and cited when the model cites it', async () => {
+    const { ticketId, job } = await routerTicket()
+    stub.content = 'Please restart the router as described here [1].'
+    try {
+      expect((await run(job)).outcome).toBe('succeeded')
+    } finally {
+      stub.content = 'Hello! Reset your password from Settings → Security [1].'
+    }
+    const system = stub.requests[0]!.body.messages![0]!.content
+    expect(system).toContain(`[1] ${ROUTER_ARTICLE.title}\n${ROUTER_ARTICLE.body}`)
+    expect(system).not.toContain('none matched this ticket')
+    const [reply] = await aiMessages(ticketId)
+    expect(reply!.sources).toEqual([
+      { kind: 'kb_article', id: routerId, title: ROUTER_ARTICLE.title },
+    ])
+  })
+
+  it('a reply that cites no [n] claims no weak match as its source', async () => {
+    const { ticketId, job } = await routerTicket()
+    stub.content = 'A human agent will follow up.'
+    try {
+      expect((await run(job)).outcome).toBe('succeeded')
+    } finally {
+      stub.content = 'Hello! Reset your password from Settings → Security [1].'
+    }
+    expect(stub.requests[0]!.body.messages![0]!.content).toContain(ROUTER_ARTICLE.title)
+    const [reply] = await aiMessages(ticketId)
+    expect(reply!.sources).toEqual([])
+  })
+
+  it('the builtin provider still quotes no article that weak', async () => {
+    const { ticketId, job } = await routerTicket()
+    expect((await run(job, { AI_PROVIDER: 'builtin' })).outcome).toBe('succeeded')
+    expect(stub.requests).toHaveLength(0)
+    const [reply] = await aiMessages(ticketId)
+    expect(reply!.sources).toEqual([])
+    expect(reply!.body).not.toContain(ROUTER_ARTICLE.title)
+    expect(reply!.body).toMatch(/a human agent will follow up/)
+  })
+})
+
 describe('provider errors reach tenants as a code and a safe message', () => {
   /** The job as an agent reads it, and the tenant's ai.reply_failed events as an owner does. */
   async function whatTheTenantSees(jobId: string) {

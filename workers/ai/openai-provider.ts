@@ -17,6 +17,8 @@ export function openaiProvider(config: Config): AiProvider {
   const url = `${config.AI_BASE_URL.replace(/\/+$/, '')}/chat/completions`
   return {
     name: 'openai',
+    // A model judges relevance itself: it gets the best few candidates, not only the vetted.
+    articles: 'ranked',
     async generateReply(input: ReplyInput) {
       const body = JSON.stringify({
         model: config.AI_MODEL,
