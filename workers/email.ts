@@ -70,7 +70,7 @@ export const processEmail: Processor = async ({ db, database, config, job, log }
   const done = new Set(sentKeys(job.result))
   let sentNow = 0
   for (const address of recipients) {
-    const key = recipientKey(address)
+    const key = recipientKey(job.id, address)
     if (done.has(key)) continue
     const sent = await deliver(config, `${job.id}-${key}`, {
       ...content,
@@ -95,9 +95,15 @@ export const processEmail: Processor = async ({ db, database, config, job, log }
   }
 }
 
-/** A recipient as the row's result records it: a short hash of the lowercased address. */
-function recipientKey(address: string): string {
-  return createHash('sha256').update(address.trim().toLowerCase()).digest('hex').slice(0, 16)
+/**
+ * A recipient as the row's result records it: a short hash of the job id and the
+ * lowercased address (salted by the job, so hashes cannot be matched across jobs).
+ */
+function recipientKey(jobId: string, address: string): string {
+  return createHash('sha256')
+    .update(`${jobId}\n${address.trim().toLowerCase()}`)
+    .digest('hex')
+    .slice(0, 16)
 }
 
 function sentKeys(result: unknown): string[] {
