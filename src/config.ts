@@ -47,6 +47,13 @@ const EnvSchema = Type.Object({
   DOCS_ENABLED: Bool,
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   SMTP_FROM: Type.String({ default: 'Deskpilot <no-reply@deskpilot.local>' }),
+  /** invitation emails one tenant may cause per rolling hour and day (mail to addresses it names) */
+  TENANT_MAIL_PER_HOUR: Type.Integer({ minimum: 1, default: 20 }),
+  TENANT_MAIL_PER_DAY: Type.Integer({ minimum: 1, default: 100 }),
+  /** invitation emails one tenant may send to one address per rolling day */
+  MAIL_PER_ADDRESS_PER_DAY: Type.Integer({ minimum: 1, default: 3 }),
+  /** how long before the same address may be invited again by the same tenant (0: no cooldown) */
+  INVITE_COOLDOWN_SECONDS: Type.Integer({ minimum: 0, maximum: 86_400, default: 600 }),
   /** noop: a fixed hand-off text with no retrieval or network, for load benchmarks only */
   AI_PROVIDER: Type.Union([Type.Literal('builtin'), Type.Literal('openai'), Type.Literal('noop')], {
     default: 'builtin',

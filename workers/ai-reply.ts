@@ -14,7 +14,8 @@
 // Idempotent: the message carries the job id under a unique index, so a retry
 // (or a second worker retaking a stalled job) inserts nothing; a retry after a
 // committed insert finds it first and does not even call the provider. The
-// last failure writes an `ai.reply_failed` audit event in the tenant.
+// last failure writes an `ai.reply_failed` audit event in the tenant, which,
+// like the job's error, holds a provider failure's code and safe message only.
 import { UnrecoverableError } from 'bullmq'
 import { type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
@@ -22,10 +23,12 @@ import type { DatabaseHandle } from '../src/db/client.ts'
 import type { MessageSource } from '../src/db/schema/helpdesk.ts'
 import { messageStamp } from '../src/db/sql-fragments.ts'
 import { readAllInScope, readInScope, writeInScope } from '../src/db/tenant-read.ts'
+import { publicFailureOf, readStoredError } from '../src/jobs/job-failure.ts'
 import { outboxRow, type QueuedJob } from '../src/jobs/outbox.ts'
 import type { Payload } from '../src/jobs/queues.ts'
 import { recordAudit } from '../src/lib/audit.ts'
 import { providerFor } from './ai/provider.ts'
+import { AiProviderError } from './ai/provider-errors.ts'
 import { type ReplyContext, replyContextFrom, replyContextQueries } from './ai/reply-context.ts'
 import { markedSucceeded, type Processor } from './run-job.ts'
 
@@ -55,7 +58,7 @@ export const processAiReply: Processor = async ({
     log.info({ messageId: existing.id }, 'ai reply already stored by an earlier attempt')
     return { messageId: existing.id, internal: existing.internal, replayed: true }
   }
-  const context = replyContextFrom(contextRows)
+  const context = replyContextFrom(contextRows, provider.articles)
   if (!context) throw new UnrecoverableError('ticket not found')
   const skip = reasonToSkip(context, payload)
   if (skip) {
@@ -64,13 +67,19 @@ export const processAiReply: Processor = async ({
   }
   const internal = !(context.ticket.mode === 'auto')
 
-  const reply = await provider.generateReply({
-    tenantName: context.ticket.tenantName,
-    ticket: context.ticket,
-    requesterName: context.ticket.requesterName,
-    thread: context.thread,
-    articles: context.articles,
-  })
+  const reply = await provider
+    .generateReply({
+      tenantName: context.ticket.tenantName,
+      ticket: context.ticket,
+      requesterName: context.ticket.requesterName,
+      thread: context.thread,
+      articles: context.articles,
+    })
+    .catch((err: Error) => {
+      // Whatever a provider throws reaches the tenant only as a code and a safe message.
+      if (publicFailureOf(err)) throw err
+      throw new AiProviderError('ai_provider_error', err.message)
+    })
 
   const messageId = uuidv7()
   const result = {
@@ -113,8 +122,18 @@ processAiReply.onFinalFailure = async (tx, job, error) => {
     action: 'ai.reply_failed',
     targetType: 'ticket',
     targetId: payload.ticketId,
-    data: { jobId: job.id, attempts: job.attempts, error },
+    data: { jobId: job.id, attempts: job.attempts, error: auditedError(error) },
   })
+}
+
+/**
+ * The failure as the audit log keeps it: the code and the safe message of a
+ * provider failure; any other failure by a generic code (its text, our own,
+ * stays on the job's row and in the log).
+ */
+function auditedError(stored: string): { code: string; message: string } {
+  const { code, message } = readStoredError(stored)
+  return code ? { code, message } : { code: 'ai_reply_error', message: 'The AI reply failed.' }
 }
 
 function reasonToSkip(context: ReplyContext, payload: Payload<'ai-reply'>): string | null {

@@ -1,6 +1,10 @@
 // The emails Deskpilot sends, each as a subject, a plain-text body and an HTML
 // body. Everything interpolated into HTML is escaped: names and tenant names
-// are user input.
+// are user input. A subject line reads as the platform speaking, so no tenant's
+// name is ever in one (a tenant could call itself "Your mailbox is suspended");
+// ticket subjects carry the tenant's slug, which is only [a-z0-9-], and the
+// ticket's own subject, written by the people on the ticket. In a body a tenant
+// or inviter name is quoted and labelled as the tenant's own words.
 export type RenderedEmail = { subject: string; text: string; html: string }
 
 const ESCAPES: Record<string, string> = {
@@ -92,13 +96,15 @@ export function invitation(opts: {
   link: string
   expiresAt: Date
 }): RenderedEmail {
-  const who = opts.inviterName ? `${opts.inviterName} invited you` : 'You are invited'
   return {
-    subject: `You are invited to join ${opts.tenantName} on Deskpilot`,
+    subject: "You're invited to join a team on Deskpilot",
     ...layout({
       greeting: 'Hello,',
       lines: [
-        `${who} to join ${opts.tenantName} on Deskpilot.`,
+        'You are invited to join a team on Deskpilot, a helpdesk service.',
+        `The team's name, as the team itself chose it: “${opts.tenantName}”.`,
+        ...(opts.inviterName ? [`Invited by a member of that team: “${opts.inviterName}”.`] : []),
+        'Deskpilot does not check what a team calls itself: if you do not know this team, ignore this email.',
         `The invitation is valid until ${opts.expiresAt.toUTCString()}.`,
       ],
       action: 'Accept the invitation',
@@ -110,10 +116,11 @@ export function invitation(opts: {
 /** An email ready to send; `ticketId` makes it part of that ticket's mail thread. */
 export type Outgoing = { to: string | string[]; email: RenderedEmail; ticketId?: string }
 
-type TicketRef = { tenantName: string; number: number; subject: string }
+type TicketRef = { tenantSlug: string; number: number; subject: string }
 
+/** The `[<slug> #<number>]` token inbound mail is threaded by (API.md, inbound email). */
 function ticketTag(t: TicketRef): string {
-  return `[${t.tenantName} #${t.number}]`
+  return `[${t.tenantSlug} #${t.number}]`
 }
 
 function bodyLines(body: string): string[] {

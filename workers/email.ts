@@ -4,17 +4,21 @@
 // or, without SMTP_URL (local mode), writes an .eml file under DATA_DIR/mail/.
 // A retried job mints a fresh token and invalidates the one before it. Ticket
 // emails (ticket-emails.ts) carry In-Reply-To and References to a per-ticket
-// root id, so mail clients show a ticket's emails as one conversation.
+// root id, so mail clients show a ticket's emails as one conversation. An email
+// for several people (ticket-created to every agent) goes as one message per
+// recipient, never one To: header listing them all.
+import { createHash } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { UnrecoverableError } from 'bullmq'
-import { and, eq, isNull } from 'drizzle-orm'
+import { and, eq, isNull, sql } from 'drizzle-orm'
 import nodemailer, { type Transporter } from 'nodemailer'
 import type { Config } from '../src/config.ts'
 import type { Db } from '../src/db/client.ts'
 import { invitations } from '../src/db/schema/access.ts'
 import { tenants } from '../src/db/schema/tenants.ts'
 import { users, userTokens } from '../src/db/schema/users.ts'
+import { writeInScope } from '../src/db/tenant-read.ts'
 import { withTenant } from '../src/db/tenant-transaction.ts'
 import type { Payload } from '../src/jobs/queues.ts'
 import { hashToken, randomToken } from '../src/lib/tokens.ts'
@@ -32,16 +36,15 @@ const TOKEN_TTL_MS = { verify_email: 24 * 3600_000, password_reset: 30 * 60_000 
  */
 const unlockTtlMs = (config: Config) => config.LOGIN_LOCK_MINUTES * 60_000
 
-export const processEmail: Processor = async ({ db, config, job, log }) => {
+export const processEmail: Processor = async ({ db, database, config, job, log }) => {
   const payload = job.payload as Payload<'email'>
   const outgoing = await prepare(db, config, job.tenantId, payload)
-  if (!outgoing) {
+  const recipients = outgoing ? [...new Set([outgoing.to].flat())] : []
+  if (!outgoing || recipients.length === 0) {
     log.info({ template: payload.template }, 'nobody to email; nothing sent')
     return { template: payload.template, skipped: 'no recipient' }
   }
   const domain = messageIdDomain(config)
-  // The job id is stable across retries, so a resent email keeps its Message-ID.
-  const messageId = `<${job.id}@${domain}>`
   // Every email about a ticket answers one per-ticket root id, so clients thread them.
   const thread = outgoing.ticketId
     ? {
@@ -49,23 +52,107 @@ export const processEmail: Processor = async ({ db, config, job, log }) => {
         references: [ticketRootId(outgoing.ticketId, domain)],
       }
     : {}
-  const mail = {
+  const content = {
     from: config.SMTP_FROM,
-    to: outgoing.to,
     subject: outgoing.email.subject,
     text: outgoing.email.text,
     html: outgoing.email.html,
-    messageId,
     ...thread,
   }
+  if (recipients.length === 1) {
+    // The job id is stable across retries, so a resent email keeps its Message-ID.
+    const sent = await deliver(config, job.id, {
+      ...content,
+      to: recipients[0]!,
+      messageId: `<${job.id}@${domain}>`,
+    })
+    log.info({ template: payload.template, messageId: sent.messageId, ...sent.logged }, sent.note)
+    return { template: payload.template, ...sent.result }
+  }
+
+  // One message per recipient, so no one learns the others' addresses. Each
+  // send is recorded in the row's result (as a hash, never the address) before
+  // the next, so a retry after a failure part-way sends only to the rest.
+  const done = new Set(sentKeys(job.result))
+  let sentNow = 0
+  for (const address of recipients) {
+    const key = recipientKey(job.id, address)
+    if (done.has(key)) continue
+    const sent = await deliver(config, `${job.id}-${key}`, {
+      ...content,
+      to: address,
+      messageId: `<${job.id}.${key}@${domain}>`,
+    })
+    done.add(key)
+    sentNow++
+    await writeInScope(
+      database,
+      { tenantId: job.tenantId },
+      sql`update jobs set result = ${JSON.stringify({ sent: [...done] })}::jsonb
+          where id = ${job.id} and state = 'running'`,
+    )
+    log.info({ template: payload.template, messageId: sent.messageId, ...sent.logged }, sent.note)
+  }
+  return {
+    template: payload.template,
+    recipients: recipients.length,
+    sentNow,
+    sent: [...done],
+  }
+}
+
+/**
+ * A recipient as the row's result records it: a short hash of the job id and the
+ * lowercased address (salted by the job, so hashes cannot be matched across jobs).
+ */
+function recipientKey(jobId: string, address: string): string {
+  return createHash('sha256')
+    .update(`${jobId}\n${address.trim().toLowerCase()}`)
+    .digest('hex')
+    .slice(0, 16)
+}
+
+function sentKeys(result: unknown): string[] {
+  const sent = (result as { sent?: unknown } | null)?.sent
+  return Array.isArray(sent) ? sent.filter((k): k is string => typeof k === 'string') : []
+}
+
+type Mail = {
+  from: string
+  to: string
+  subject: string
+  text: string
+  html: string
+  messageId: string
+  inReplyTo?: string
+  references?: string[]
+}
+
+/** Sends one message through SMTP_URL, or writes it as an .eml file without it (local mode). */
+async function deliver(config: Config, fileKey: string, mail: Mail) {
   if (config.SMTP_URL) {
     const info = await smtpTransport(config.SMTP_URL).sendMail(mail)
-    log.info({ template: payload.template, messageId }, 'email sent')
-    return { template: payload.template, messageId, accepted: info.accepted?.length ?? 0 }
+    return {
+      messageId: mail.messageId,
+      note: 'email sent',
+      logged: {},
+      result: { messageId: mail.messageId, accepted: info.accepted?.length ?? 0 },
+    }
   }
-  const file = await writeEml(config.DATA_DIR, job.id, mail)
-  log.info({ template: payload.template, messageId, file }, 'email written to file (no SMTP_URL)')
-  return { template: payload.template, messageId, file }
+  const file = await writeEml(config.DATA_DIR, fileKey, mail)
+  // The .eml is quoted-printable, which breaks a token across lines and turns
+  // `=` into `=3D`; the links as sent are logged so a developer can click them.
+  // Never in production, where a log line must not hold a one-time token.
+  const readable =
+    config.NODE_ENV === 'production'
+      ? {}
+      : { to: mail.to, subject: mail.subject, links: linksIn(mail.text) }
+  return {
+    messageId: mail.messageId,
+    note: 'email written to file (no SMTP_URL)',
+    logged: { file, ...readable },
+    result: { messageId: mail.messageId, file },
+  }
 }
 
 async function prepare(
@@ -218,6 +305,10 @@ function smtpTransport(url: string): Transporter {
 export function closeSmtpTransports(): void {
   for (const transport of transports.values()) transport.close()
   transports.clear()
+}
+
+function linksIn(text: string): string[] {
+  return [...new Set(text.match(/https?:\/\/[^\s<>"]+/g) ?? [])]
 }
 
 async function writeEml(dataDir: string, jobId: string, mail: object): Promise<string> {

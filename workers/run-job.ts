@@ -15,6 +15,7 @@ import { jobs } from '../src/db/schema/jobs.ts'
 import { isoTime } from '../src/db/sql-fragments.ts'
 import { writeInScope } from '../src/db/tenant-read.ts'
 import { withScope } from '../src/db/tenant-transaction.ts'
+import { publicFailureOf, storedFailure } from '../src/jobs/job-failure.ts'
 import type { JobOutcome } from '../src/jobs/job-metrics.ts'
 import type { QueuedJob } from '../src/jobs/outbox.ts'
 import { backoffDelayMs, queues } from '../src/jobs/queues.ts'
@@ -44,7 +45,10 @@ export type ProcessorContext = {
 /** Does the job's work; returns what goes into the row's `result`. Must be safe to run twice. */
 export type Processor = {
   (ctx: ProcessorContext): Promise<Record<string, unknown> | undefined>
-  /** Runs once, in the transaction (scoped to the job's tenant) that marks the row failed for good. */
+  /**
+   * Runs once, in the transaction (scoped to the job's tenant) that marks the row failed for
+   * good; `error` is what the row stores (the error's public form when it has one).
+   */
   onFinalFailure?: (tx: Tx, job: JobRow, error: string) => Promise<void>
 }
 export type Processors = Partial<Record<QueuedJob['queue'], Processor>>
@@ -117,7 +121,11 @@ export async function runJob(
     const error = caught instanceof Error ? caught : new Error(String(caught))
     const unrecoverable = error instanceof UnrecoverableError || error.name === 'UnrecoverableError'
     const final = unrecoverable || opts.finalAttempt === true || row.attempts >= row.maxAttempts
-    const message = error.message.slice(0, 2000)
+    // What the tenant reads (the row, audit events): an error's public form when it has
+    // one (src/jobs/job-failure.ts); its full message goes to the log below.
+    const failure = publicFailureOf(error)
+    const message = (failure ? storedFailure(failure) : error.message).slice(0, 2000)
+    const logged = { err: error.message.slice(0, 2000), ...(failure ? { code: failure.code } : {}) }
     // The retry's earliest time goes in run_at, so the sweeper leaves the row to its backoff.
     const update = final
       ? { state: 'failed' as const, error: message, finishedAt: sql`now()` }
@@ -139,8 +147,8 @@ export async function runJob(
         .transaction((savepoint) => onFinalFailure(savepoint, row, message))
         .catch((err: Error) => jobLog.error({ err: err.message }, 'final-failure hook failed'))
     })
-    if (final) jobLog.error({ err: message, unrecoverable }, 'job failed')
-    else jobLog.warn({ err: message }, 'job attempt failed; will retry')
+    if (final) jobLog.error({ ...logged, unrecoverable }, 'job failed')
+    else jobLog.warn(logged, 'job attempt failed; will retry')
     return { outcome: final ? 'failed' : 'retry', error, attempts: row.attempts }
   }
 }

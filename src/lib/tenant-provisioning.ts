@@ -8,6 +8,7 @@ import { memberships, roles } from '../db/schema/access.ts'
 import { tenants } from '../db/schema/tenants.ts'
 import { BUILTIN_ROLES } from './permissions.ts'
 import { BadRequest, Conflict } from './problems.ts'
+import { assertTenantNameAllowed } from './tenant-names.ts'
 
 /** Subdomains and names a tenant may not take (routing, mail, confusion with us). */
 export const RESERVED_SLUGS = new Set([
@@ -53,13 +54,20 @@ export function slugProblem(slug: string): string | null {
   return null
 }
 
-export type NewTenant = { name: string; slug: string; ownerUserId: string }
+export type NewTenant = {
+  name: string
+  slug: string
+  ownerUserId: string
+  /** where the name sits in the request, for the error (default `body/name`) */
+  namePath?: string
+}
 
 /** `tx` must be a transaction with no tenant set yet; it is scoped to the new tenant. */
 export async function createTenantWithOwner(tx: Tx, input: NewTenant) {
   const problem = slugProblem(input.slug)
   if (problem)
     throw new BadRequest('invalid_slug', problem, [{ path: 'body/slug', message: problem }])
+  assertTenantNameAllowed(input.name, input.namePath ?? 'body/name')
   const inserted = await tx
     .insert(tenants)
     .values({ name: input.name, slug: input.slug.toLowerCase() })

@@ -3,9 +3,11 @@
 // (the public thread, newest last, and the matched article's text), and how it
 // copes with 429 + Retry-After, 5xx, a hang, a malformed answer and a 4xx.
 // Also the processor's idempotency: a retried or doubly-run job posts once.
+import { type AddressInfo, createServer } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import type { QueuedJob } from '../../src/jobs/outbox.ts'
+import { AI_FAILURES } from '../../workers/ai/provider-errors.ts'
 import { processors } from '../../workers/processors.ts'
 import { runJob } from '../../workers/run-job.ts'
 import { useTestApp } from '../helpers/app.ts'
@@ -17,7 +19,7 @@ import { api, PASSWORD_ARTICLE } from './arrange.ts'
 const stub = await startLlmStub()
 const ctx = await useTestApp({
   env: {
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: 'info',
     AI_PROVIDER: 'openai',
     AI_BASE_URL: stub.url,
     AI_API_KEY: 'sk-test-key',
@@ -118,7 +120,7 @@ describe('openai provider', () => {
     expect(stub.requests).toHaveLength(1)
     expect(await jobRow(ctx.sql, job.id)).toMatchObject({
       state: 'queued',
-      error: 'AI provider answered 429',
+      error: '[ai_provider_error] The AI provider answered with an error.',
     })
   })
 
@@ -138,7 +140,9 @@ describe('openai provider', () => {
     expect(Date.now() - started).toBeLessThan(3000)
     expect(result.outcome).toBe('retry')
     expect(stub.requests).toHaveLength(2)
-    expect((await jobRow(ctx.sql, job.id))?.error).toBe('AI provider timed out after 400 ms')
+    expect((await jobRow(ctx.sql, job.id))?.error).toBe(
+      '[ai_timeout] The AI provider did not answer in time.',
+    )
     expect(await aiMessages(ticketId)).toHaveLength(0)
   })
 
@@ -151,7 +155,7 @@ describe('openai provider', () => {
     expect(await jobRow(ctx.sql, job.id)).toMatchObject({
       state: 'failed',
       attempts: 4,
-      error: 'malformed answer from the AI provider: not JSON',
+      error: '[ai_provider_error] The AI provider answered with an error.',
     })
     expect(await aiMessages(ticketId)).toHaveLength(0)
     const events = await ctx.sql`
@@ -164,7 +168,7 @@ describe('openai provider', () => {
         data: {
           jobId: job.id,
           attempts: 4,
-          error: 'malformed answer from the AI provider: not JSON',
+          error: { code: 'ai_provider_error', message: 'The AI provider answered with an error.' },
         },
       },
     ])
@@ -175,9 +179,161 @@ describe('openai provider', () => {
     stub.fallback = { kind: 'refuse', status: 400 }
     expect((await run(job)).outcome).toBe('failed')
     expect(stub.requests).toHaveLength(1)
-    expect((await jobRow(ctx.sql, job.id))?.error).toMatch(/^AI provider refused the request: 400/)
+    expect((await jobRow(ctx.sql, job.id))?.error).toMatch(/^\[ai_provider_rejected\] /)
   })
 })
+
+describe('the model gets the knowledge it needs', () => {
+  const ROUTER_ARTICLE = {
+    title: 'How to restart the router',
+    body: 'Unplug it, wait ten seconds and plug it back in. The lights turn green within two minutes.',
+  }
+  let routerId: string
+  beforeAll(async () => {
+    routerId = (await article(acme, ROUTER_ARTICLE.title, ROUTER_ARTICLE.body)).id
+  })
+
+  /** "router" is the only term the ticket and the article share: below the builtin threshold. */
+  async function routerTicket() {
+    const ticket = await openTicket(acme.customer, 'Internet', 'The router is blinking red')
+    const [row] = await aiJobs(ticket.id)
+    return {
+      ticketId: ticket.id,
+      job: { id: row!.id, queue: 'ai-reply' as const, tenantId: acme.id },
+    }
+  }
+
+  it('a weak but best match is in the prompt, and cited when the model cites it', async () => {
+    const { ticketId, job } = await routerTicket()
+    stub.content = 'Please restart the router as described here [1].'
+    try {
+      expect((await run(job)).outcome).toBe('succeeded')
+    } finally {
+      stub.content = 'Hello! Reset your password from Settings → Security [1].'
+    }
+    const system = stub.requests[0]!.body.messages![0]!.content
+    expect(system).toContain(`[1] ${ROUTER_ARTICLE.title}\n${ROUTER_ARTICLE.body}`)
+    expect(system).not.toContain('none matched this ticket')
+    const [reply] = await aiMessages(ticketId)
+    expect(reply!.sources).toEqual([
+      { kind: 'kb_article', id: routerId, title: ROUTER_ARTICLE.title },
+    ])
+  })
+
+  it('a reply that cites no [n] claims no weak match as its source', async () => {
+    const { ticketId, job } = await routerTicket()
+    stub.content = 'A human agent will follow up.'
+    try {
+      expect((await run(job)).outcome).toBe('succeeded')
+    } finally {
+      stub.content = 'Hello! Reset your password from Settings → Security [1].'
+    }
+    expect(stub.requests[0]!.body.messages![0]!.content).toContain(ROUTER_ARTICLE.title)
+    const [reply] = await aiMessages(ticketId)
+    expect(reply!.sources).toEqual([])
+  })
+
+  it('the builtin provider still quotes no article that weak', async () => {
+    const { ticketId, job } = await routerTicket()
+    expect((await run(job, { AI_PROVIDER: 'builtin' })).outcome).toBe('succeeded')
+    expect(stub.requests).toHaveLength(0)
+    const [reply] = await aiMessages(ticketId)
+    expect(reply!.sources).toEqual([])
+    expect(reply!.body).not.toContain(ROUTER_ARTICLE.title)
+    expect(reply!.body).toMatch(/a human agent will follow up/)
+  })
+})
+
+describe('provider errors reach tenants as a code and a safe message', () => {
+  /** The job as an agent reads it, and the tenant's ai.reply_failed events as an owner does. */
+  async function whatTheTenantSees(jobId: string) {
+    const job = await ctx.app.inject({ url: `/v1/jobs/${jobId}`, headers: acme.agent.headers })
+    expect(job.statusCode, job.body).toBe(200)
+    const audit = await ctx.app.inject({
+      url: '/v1/audit-events?action=ai.reply_failed&limit=100',
+      headers: acme.owner.headers,
+    })
+    expect(audit.statusCode, audit.body).toBe(200)
+    const events = (audit.json().data as { data: { jobId: string } }[]).filter(
+      (e) => e.data.jobId === jobId,
+    )
+    return { job: job.json(), events, text: job.body + JSON.stringify(events) }
+  }
+
+  it('a 401 whose body quotes the key, an org and an upstream: none of it reaches the tenant', async () => {
+    const { job } = await passwordTicket()
+    const leaky = 'Incorrect API key provided: sk-test-***WXYZ (org org-5bXq9, upstream 10.0.3.7)'
+    stub.fallback = {
+      kind: 'refuse',
+      status: 401,
+      body: { error: { message: leaky, type: 'invalid_request_error', code: 'invalid_api_key' } },
+    }
+    expect((await run(job)).outcome).toBe('failed')
+    const seen = await whatTheTenantSees(job.id)
+    expect(seen.job).toMatchObject({
+      state: 'failed',
+      errorCode: 'ai_provider_rejected',
+      error: AI_FAILURES.ai_provider_rejected,
+    })
+    expect(seen.events).toHaveLength(1)
+    expect(seen.events[0]).toMatchObject({
+      data: {
+        error: { code: 'ai_provider_rejected', message: AI_FAILURES.ai_provider_rejected },
+      },
+    })
+    for (const secret of ['sk-test', 'WXYZ', 'org-5bXq9', '10.0.3.7', 'Incorrect']) {
+      expect(seen.text).not.toContain(secret)
+    }
+    // The operator still has the detail, in the log.
+    expect(
+      ctx.logs.some(
+        (l) => l.jobId === job.id && l.msg === 'job failed' && String(l.err).includes('10.0.3.7'),
+      ),
+    ).toBe(true)
+  })
+
+  it('a refused connection: no address or errno reaches the tenant', async () => {
+    const { job } = await passwordTicket()
+    const closed = await closedPort()
+    const outcomes: string[] = []
+    for (let i = 0; i < 4; i++) {
+      outcomes.push(
+        (await run(job, { AI_BASE_URL: `http://127.0.0.1:${closed}/v1`, AI_MAX_RETRIES: 0 }))
+          .outcome,
+      )
+    }
+    expect(outcomes).toEqual(['retry', 'retry', 'retry', 'failed'])
+    const seen = await whatTheTenantSees(job.id)
+    expect(seen.job).toMatchObject({
+      state: 'failed',
+      errorCode: 'ai_provider_unreachable',
+      error: 'The AI provider could not be reached.',
+    })
+    expect(seen.events[0]).toMatchObject({
+      data: {
+        error: {
+          code: 'ai_provider_unreachable',
+          message: 'The AI provider could not be reached.',
+        },
+      },
+    })
+    for (const secret of ['ECONNREFUSED', '127.0.0.1', String(closed)]) {
+      expect(seen.text).not.toContain(secret)
+    }
+    expect(ctx.logs.some((l) => l.jobId === job.id && String(l.err).includes('ECONNREFUSED'))).toBe(
+      true,
+    )
+  })
+})
+
+/** A loopback port with nothing listening: bound once, then closed. */
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
 
 describe('idempotency', () => {
   it('a job retried after its reply was stored posts nothing and asks the model nothing', async () => {

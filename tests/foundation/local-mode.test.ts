@@ -103,6 +103,19 @@ describe('local mode', () => {
       expect(ai).toMatchObject([{ internal: true, sources: [{ id: article.id }] }])
       const byReply = await call('GET', '/v1/tickets?q=security')
       expect(byReply.data.map((t: { id: string }) => t.id)).toEqual([ticket.id])
+
+      // The invitation mail quotas count rows under an advisory lock: PGlite too.
+      const roles = await call('GET', '/v1/roles')
+      const agentRole = roles.data.find((r: { name: string }) => r.name === 'agent').id
+      await call('POST', '/v1/invitations', { email: 'new@local.test', roleId: agentRole })
+      const again = await app.inject({
+        method: 'POST',
+        url: '/v1/invitations',
+        headers,
+        payload: { email: 'new@local.test', roleId: agentRole },
+      })
+      expect(again.statusCode).toBe(429)
+      expect(again.json().code).toBe('invitation_cooldown')
     } finally {
       await app.close()
     }

@@ -10,7 +10,7 @@ export type StubAnswer =
   | { kind: 'ok'; content?: string }
   | { kind: 'rate-limit'; retryAfter: string }
   | { kind: 'error'; status?: number }
-  | { kind: 'refuse'; status?: number }
+  | { kind: 'refuse'; status?: number; body?: unknown }
   | { kind: 'hang' }
   | { kind: 'malformed' }
 
@@ -76,7 +76,7 @@ export async function startLlmStub(): Promise<LlmStub> {
       case 'error':
         return json(answer.status ?? 500, { error: { message: 'The server had an error' } })
       case 'refuse':
-        return json(answer.status ?? 400, { error: { message: 'Invalid request' } })
+        return json(answer.status ?? 400, answer.body ?? { error: { message: 'Invalid request' } })
       case 'malformed':
         res.writeHead(200, { 'content-type': 'application/json' })
         return res.end('{"choices": [{"message": ')

@@ -1,6 +1,7 @@
 // A real SMTP server on 127.0.0.1 (the smtp-server package) that records what
-// it accepts, for tests of the email jobs. It can hold each message before
-// answering (a slow mail server), so a test can stop a worker mid-send; a
+// it accepts, for tests of the email jobs. It can refuse chosen recipients, and
+// hold each message before answering (a slow mail server), so a test can stop
+// a worker mid-send; a
 // message whose client went away before the answer is not recorded, as a real
 // server would not have accepted it. Messages are parsed just enough for the
 // tests: headers, and the text and HTML parts (quoted-printable or base64).
@@ -24,6 +25,8 @@ export type SmtpSink = {
   holdMs: number
   /** messages whose DATA has arrived, accepted or not */
   received: number
+  /** addresses refused at RCPT TO (550), as a mailbox that is full or gone */
+  rejectRecipients: Set<string>
   waitFor(count: number, timeoutMs?: number): Promise<SunkMessage[]>
   close(): Promise<void>
 }
@@ -36,6 +39,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     messages: [],
     holdMs: 0,
     received: 0,
+    rejectRecipients: new Set(),
     async waitFor(count, timeoutMs = 10_000) {
       const until = Date.now() + timeoutMs
       while (sink.messages.length < count) {
@@ -55,6 +59,10 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (!sink.rejectRecipients.has(address.address.toLowerCase())) return callback()
+      callback(Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }))
+    },
     onClose(session) {
       closedSessions.add(session.id)
       for (const release of holds) release()

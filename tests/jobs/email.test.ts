@@ -126,8 +126,11 @@ describe('email jobs', () => {
 
     const mail = await lastEmail()
     expect(mail.to).toEqual([invitation.email])
-    expect(mail.subject).toBe('You are invited to join Acme <Support> on Deskpilot')
-    expect(mail.html).toContain('Linus invited you to join Acme &lt;Support&gt;')
+    expect(mail.subject).toBe("You're invited to join a team on Deskpilot")
+    expect(mail.html).toContain(
+      'The team&#39;s name, as the team itself chose it: “Acme &lt;Support&gt;”.',
+    )
+    expect(mail.text).toContain('Invited by a member of that team: “Linus”.')
     const token = tokenFrom(mail.text, 'https://app.example.test/desk/accept-invitation')
     const [after] = await ctx.sql`
       select token_hash, expires_at from invitations where id = ${invitation.id}`
@@ -150,6 +153,49 @@ describe('email jobs', () => {
       attempts: 1,
       error: 'invitation not found',
     })
+  })
+
+  it('no subject line carries the tenant name as the platform speaking; bodies quote it', async () => {
+    // A name with no link still reads as a notice from us when it heads a subject.
+    const name = 'Your mailbox is suspended'
+    const inviter = await seedUser(ctx.sql, 'Mallory')
+    const tenant = await seedTenant(ctx.sql, name)
+    const invitation = await seedInvitation(ctx.sql, tenant, inviter.id)
+    const invited = await queueJob(ctx.app.db, tenant.id, 'email', {
+      template: 'invitation',
+      invitationId: invitation.id,
+    })
+    expect((await runJob(deps, invited)).outcome).toBe('succeeded')
+    const invitationMail = await lastEmail()
+    expect(invitationMail.subject).toBe("You're invited to join a team on Deskpilot")
+    expect(invitationMail.text).toContain(`as the team itself chose it: “${name}”`)
+
+    const acme = await createTestTenant(ctx)
+    await ctx.sql`update tenants set name = ${name} where id = ${acme.id}`
+    const ticket = await send(acme.customer, 'POST', '/v1/tickets', {
+      subject: 'Printer',
+      body: 'It stopped.',
+    })
+    const reply = await send(acme.agent, 'POST', `/v1/tickets/${ticket.id}/messages`, {
+      body: 'Restart it.',
+    })
+    const rows = await ctx.sql<{ id: string }[]>`select id from jobs where type = 'email'
+      and (payload->>'ticketId' = ${ticket.id} or payload->>'messageId' = ${reply.id})`
+    expect(rows).toHaveLength(2)
+    const before = sink.messages.length
+    for (const row of rows) {
+      const job = { id: row.id, queue: 'email' as const, tenantId: acme.id }
+      expect((await runJob(deps, job)).outcome).toBe('succeeded')
+    }
+    // The reply to the requester, and the new ticket to each of the three agents.
+    const ticketMails = (await sink.waitFor(before + 4)).slice(before)
+    expect([...new Set(ticketMails.map((m) => m.subject))].sort()).toEqual(
+      [
+        `[${acme.slug} #${ticket.number}] New ticket: Printer`,
+        `Re: [${acme.slug} #${ticket.number}] Printer`,
+      ].sort(),
+    )
+    for (const mail of [invitationMail, ...ticketMails]) expect(mail.subject).not.toContain(name)
   })
 
   it('ticket-reply: an agent reply reaches the requester, threaded, with a working link', async () => {
@@ -190,13 +236,22 @@ describe('email jobs', () => {
       return { id: row!.id, queue: 'email' as const, tenantId: acme.id }
     }
     const job = await jobFor(ticket.id)
+    const before = sink.messages.length
     expect((await runJob(deps, job)).outcome).toBe('succeeded')
-    const all = await lastEmail()
-    expect(all.to.sort()).toEqual([acme.owner.email, acme.admin.email, acme.agent.email].sort())
-    expect(all.subject).toBe(`[${acme.slug} #${ticket.number}] New ticket: Refund`)
-    expect(all.text).toContain('I was charged twice.')
-    expect(all.headers.get('references')).toBe(`<ticket-${ticket.id}@deskpilot.local>`)
-    await followTicketLink(all.text, acme.agent, ticket.id)
+    const agents = [acme.owner.email, acme.admin.email, acme.agent.email]
+    // One message per agent, each naming only its own recipient.
+    const all = (await sink.waitFor(before + agents.length)).slice(before)
+    expect(all).toHaveLength(agents.length)
+    expect(all.map((m) => m.to).sort()).toEqual(agents.sort().map((a) => [a]))
+    for (const mail of all) {
+      expect(mail.headers.get('to')).toBe(mail.to[0])
+      expect(mail.headers.get('cc')).toBeUndefined()
+      expect(mail.subject).toBe(`[${acme.slug} #${ticket.number}] New ticket: Refund`)
+      expect(mail.text).toContain('I was charged twice.')
+      expect(mail.headers.get('references')).toBe(`<ticket-${ticket.id}@deskpilot.local>`)
+    }
+    expect(new Set(all.map((m) => m.headers.get('message-id'))).size).toBe(agents.length)
+    await followTicketLink(all[0]!.text, acme.agent, ticket.id)
 
     const second = await send(acme.customer, 'POST', '/v1/tickets', {
       subject: 'Again',
@@ -205,6 +260,42 @@ describe('email jobs', () => {
     await send(acme.admin, 'PATCH', `/v1/tickets/${second.id}`, { assigneeId: acme.agent.userId })
     await runJob(deps, await jobFor(second.id))
     expect((await lastEmail()).to).toEqual([acme.agent.email])
+  })
+
+  it('ticket-created: a retry after a failure part-way sends only to those not yet sent', async () => {
+    const acme = await createTestTenant(ctx)
+    const ticket = await send(acme.customer, 'POST', '/v1/tickets', {
+      subject: 'Broken',
+      body: 'It broke.',
+    })
+    const [row] = await ctx.sql<{ id: string }[]>`select id from jobs where type = 'email'
+      and payload->>'template' = 'ticket-created' and payload->>'ticketId' = ${ticket.id}`
+    const job = { id: row!.id, queue: 'email' as const, tenantId: acme.id }
+    // Recipients go in address order (the database's collation); the last one's mailbox refuses for now.
+    const agents = (
+      await ctx.sql<{ email: string }[]>`select email from users
+        where id in ${ctx.sql([acme.owner.userId, acme.admin.userId, acme.agent.userId])}
+        order by email`
+    ).map((u) => u.email)
+    const refused = agents.at(-1)!
+    sink.rejectRecipients.add(refused)
+    const before = sink.messages.length
+    try {
+      expect((await runJob(deps, job)).outcome).toBe('retry')
+    } finally {
+      sink.rejectRecipients.delete(refused)
+    }
+    const firstRun = sink.messages.slice(before)
+    expect(firstRun.map((m) => m.to)).toEqual(agents.slice(0, -1).map((a) => [a]))
+    expect((await jobRow(ctx.sql, job.id))?.state).toBe('queued')
+
+    expect((await runJob(deps, job)).outcome).toBe('succeeded')
+    const retried = (await sink.waitFor(before + agents.length)).slice(before + firstRun.length)
+    expect(retried.map((m) => m.to)).toEqual([[refused]])
+    const stored = await jobRow(ctx.sql, job.id)
+    expect(stored?.result).toMatchObject({ recipients: 3, sentNow: 1 })
+    // The row records who was sent to by hash only, never by address.
+    expect(JSON.stringify(stored?.result)).not.toContain('@')
   })
 
   it('a ticket email job of another tenant finds nothing: fails without retrying', async () => {

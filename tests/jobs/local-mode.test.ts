@@ -1,13 +1,13 @@
 // Local mode (no REDIS_URL): the api runs jobs in-process through the worker's
 // own runJob and processors, after the commit, with retries; without SMTP_URL
-// the email lands as an .eml file under DATA_DIR/mail/.
+// the email lands as an .eml file under DATA_DIR/mail/, its links logged as sent.
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { hashToken } from '../../src/lib/tokens.ts'
 import { createTestApp, useTestApp } from '../helpers/app.ts'
-import { type Actor, createTestTenant } from '../helpers/tenancy.ts'
+import { type Actor, createTestTenant, uniqueEmail } from '../helpers/tenancy.ts'
 import { queueJob, seedUser, tokenFrom, waitForJob } from './seed.ts'
 
 const dataDir = await mkdtemp(join(tmpdir(), 'deskpilot-jobs-'))
@@ -39,6 +39,41 @@ describe('local mode jobs', () => {
       ctx.logs.some((l) => l.msg === 'email written to file (no SMTP_URL)' && l.jobId === job.id),
     ).toBe(true)
     expect((row.result as { file: string }).file).toContain(file)
+  })
+
+  it('logs the links of each .eml decoded, and the invitation link from the log works', async () => {
+    const acme = await createTestTenant(ctx)
+    const email = uniqueEmail('local-invitee')
+    const created = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/invitations',
+      headers: acme.admin.headers,
+      payload: { email, roleId: acme.roles.agent },
+    })
+    expect(created.statusCode, created.body).toBe(201)
+    const [job] = await ctx.sql<{ id: string }[]>`select id from jobs
+      where type = 'email' and payload->>'invitationId' = ${created.json().id}`
+    expect(await waitForJob(ctx.sql, job!.id)).toMatchObject({ state: 'succeeded' })
+
+    const line = ctx.logs.find(
+      (l) => l.msg === 'email written to file (no SMTP_URL)' && l.jobId === job!.id,
+    )
+    expect(line).toMatchObject({ to: email, subject: "You're invited to join a team on Deskpilot" })
+    const links = line!.links as string[]
+    expect(links).toHaveLength(1)
+    const link = new URL(links[0]!)
+    expect(link.pathname).toBe('/accept-invitation')
+    // The very token of the .eml, whole: no soft line breaks, no =3D.
+    const token = link.searchParams.get('token')!
+    const [stored] = await ctx.sql`
+      select 1 from invitations where token_hash = ${hashToken(token)}`
+    expect(stored).toBeDefined()
+    const accepted = await ctx.app.inject({
+      method: 'POST',
+      url: '/v1/invitations/accept',
+      payload: { token, name: 'Local Invitee', password: 'correct horse battery staple 42' },
+    })
+    expect(accepted.statusCode, accepted.body).toBe(201)
   })
 
   it('runs an AI reply in-process, and then the email that reply queued', async () => {

@@ -14,6 +14,8 @@ export const HANDOFF_LINE =
 
 export const builtinProvider: AiProvider = {
   name: 'builtin',
+  // It cannot judge relevance, so it gets only what passed the threshold.
+  articles: 'vetted',
   async generateReply(input: ReplyInput) {
     const greeting = `Hello ${input.requesterName},`
     const quoted = input.articles.slice(0, MAX_QUOTED)

@@ -5,15 +5,25 @@
 // rarely contains every word of an article; ts_rank orders the matches, and
 // ts_headline cuts the passages around the matched terms for quoting.
 //
-// An OR query matches on one shared common word, so a match must also be good
-// enough: it shares at least two of the customer's distinct terms (or the only
-// one, for a one-term question), and at least one of them is in its title or
-// they are a third of the customer's terms. Anything weaker is no answer.
+// What a provider gets depends on who judges relevance (pickArticles):
+// - `vetted`, for the builtin provider, which quotes what it gets as the answer:
+//   an OR query matches on one shared common word, so a match must also be good
+//   enough: it shares at least two of the customer's distinct terms (or the only
+//   one, for a one-term question), and at least one of them is in its title or
+//   they are a third of the customer's terms. Anything weaker is no answer.
+// - `ranked`, for a model, which can judge relevance itself: the best
+//   candidates in rank order, up to MODEL_ARTICLES and MODEL_CONTEXT_CHARS, so a
+//   ticket that shares one word with the right article ("router") still shows
+//   it to the model. Each is marked `vetted` or not, for citing (openai-prompt.ts).
 import { type SQL, sql } from 'drizzle-orm'
 import type { RetrievedArticle } from './provider.ts'
 
 const CANDIDATES = 5
+/** articles the builtin provider may quote from */
 const KEEP = 3
+/** articles a model is shown, best first, while their bodies fit in MODEL_CONTEXT_CHARS */
+const MODEL_ARTICLES = CANDIDATES
+const MODEL_CONTEXT_CHARS = 9000
 const QUERY_CHARS = 4000
 const QUERY_TERMS = 64
 const ARTICLE_CHARS = 3000
@@ -50,16 +60,38 @@ export function articlesQuery(tenantId: string, text: SQL): SQL {
         limit ${CANDIDATES}`
 }
 
-export function pickArticles(rows: Record<string, unknown>[]): RetrievedArticle[] {
-  return (rows as Candidate[])
-    .filter(goodEnough)
-    .slice(0, KEEP)
-    .map(({ id, title, body, excerpt }) => ({
-      id,
-      title,
-      body,
-      excerpt,
-    }))
+/** Who judges which candidates answer the ticket: the threshold below, or the model. */
+export type ArticlePolicy = 'vetted' | 'ranked'
+
+export function pickArticles(
+  rows: Record<string, unknown>[],
+  policy: ArticlePolicy,
+): RetrievedArticle[] {
+  const candidates = (rows as Candidate[]).map((c) => ({ ...c, vetted: goodEnough(c) }))
+  const picked =
+    policy === 'vetted'
+      ? candidates.filter((c) => c.vetted).slice(0, KEEP)
+      : withinBudget(candidates.slice(0, MODEL_ARTICLES))
+  return picked.map(({ id, title, body, excerpt, vetted }) => ({
+    id,
+    title,
+    body,
+    excerpt,
+    vetted,
+  }))
+}
+
+/** The best-ranked candidates whose title and body fit the budget together (always the best one). */
+function withinBudget(ranked: (Candidate & { vetted: boolean })[]) {
+  const kept: typeof ranked = []
+  let used = 0
+  for (const article of ranked) {
+    const size = article.title.length + article.body.length
+    if (kept.length > 0 && used + size > MODEL_CONTEXT_CHARS) continue
+    kept.push(article)
+    used += size
+  }
+  return kept
 }
 
 function goodEnough(c: Candidate): boolean {

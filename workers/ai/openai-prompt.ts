@@ -2,7 +2,8 @@
 // the retrieved articles (numbered, so the reply can cite them as [n]), then
 // the ticket's public thread as turns, customer as `user`, agents and earlier
 // AI replies as `assistant`, newest last. The processor has already bounded
-// the thread and the articles in size.
+// the thread and the articles in size; the articles are the best-ranked
+// candidates, not only the close matches, so the model is told some may not apply.
 import type { MessageSource } from '../../src/db/schema/helpdesk.ts'
 import { articleSource, type ReplyInput, type RetrievedArticle } from './provider.ts'
 
@@ -14,7 +15,8 @@ export function buildChatMessages(input: ReplyInput): ChatMessage[] {
     `You are answering ticket #${input.ticket.number}, "${input.ticket.subject}", opened by ${input.requesterName}.`,
     "Reply to the customer's latest message, in the customer's language, in plain text.",
     'Use only the knowledge-base articles below, and cite each one you use as [n].',
-    'If they do not answer the question, do not guess: say that a human agent will follow up.',
+    'They are the closest matches found, best first; some may not apply: use only those that do.',
+    'If none answers the question, do not guess: say that a human agent will follow up.',
     'Never invent policies, prices, dates or steps.',
   ]
   const articles =
@@ -32,12 +34,15 @@ export function buildChatMessages(input: ReplyInput): ChatMessage[] {
 }
 
 /**
- * The articles the reply cites as [n]; a reply with no [n] at all is taken to
- * rest on every article it was given (small local models often drop the marks).
+ * The articles the reply cites as [n]. A reply with no [n] at all (small local
+ * models often drop the marks) is taken to rest on the vetted articles only,
+ * those the builtin provider would have cited too: the model was also shown
+ * weaker candidates, and a source it did not name must not be claimed for it.
  */
 export function citedArticles(reply: string, articles: RetrievedArticle[]): MessageSource[] {
   const cited = new Set<number>()
   for (const match of reply.matchAll(/\[(\d{1,2})\]/g)) cited.add(Number(match[1]) - 1)
-  const chosen = cited.size === 0 ? articles : articles.filter((_, i) => cited.has(i))
+  const chosen =
+    cited.size === 0 ? articles.filter((a) => a.vetted) : articles.filter((_, i) => cited.has(i))
   return chosen.map(articleSource)
 }

@@ -4,25 +4,21 @@
 // Retry-After says, up to AI_RETRY_MAX_WAIT_MS), timeouts and network errors,
 // AI_MAX_RETRIES times. Any other 4xx is our request's fault: no retry, at this
 // level or the job's (UnrecoverableError). An answer without a reply text is an
-// error the job may retry. The API key goes in a header only, never in an error.
+// error the job may retry. The API key goes in a header only, never in an error;
+// every error carries a stable code and a safe message for the tenant, and its
+// detail (status, body, address) for the log (provider-errors.ts).
 import { setTimeout as sleep } from 'node:timers/promises'
-import { UnrecoverableError } from 'bullmq'
 import type { Config } from '../../src/config.ts'
 import { buildChatMessages, citedArticles } from './openai-prompt.ts'
 import type { AiProvider, ReplyInput } from './provider.ts'
-
-class RetryableError extends Error {
-  readonly retryAfterMs: number | undefined
-  constructor(message: string, retryAfterMs?: number) {
-    super(message)
-    this.retryAfterMs = retryAfterMs
-  }
-}
+import { AiProviderError, AiProviderRejected } from './provider-errors.ts'
 
 export function openaiProvider(config: Config): AiProvider {
   const url = `${config.AI_BASE_URL.replace(/\/+$/, '')}/chat/completions`
   return {
     name: 'openai',
+    // A model judges relevance itself: it gets the best few candidates, not only the vetted.
+    articles: 'ranked',
     async generateReply(input: ReplyInput) {
       const body = JSON.stringify({
         model: config.AI_MODEL,
@@ -40,7 +36,9 @@ async function withRetries(config: Config, call: () => Promise<string>): Promise
     try {
       return await call()
     } catch (err) {
-      if (!(err instanceof RetryableError) || retry >= config.AI_MAX_RETRIES) throw err
+      if (!(err instanceof AiProviderError) || !err.retryable || retry >= config.AI_MAX_RETRIES) {
+        throw err
+      }
       const backoff = config.AI_RETRY_BASE_MS * 2 ** retry * (0.75 + Math.random() / 2)
       const wait = err.retryAfterMs ?? backoff
       // A longer wait than we will hold a worker slot for: the job's own backoff takes over.
@@ -66,34 +64,56 @@ async function complete(config: Config, url: string, body: string): Promise<stri
   } catch (err) {
     const e = err as Error
     if (e.name === 'TimeoutError') {
-      throw new RetryableError(`AI provider timed out after ${config.AI_TIMEOUT_MS} ms`)
+      throw new AiProviderError(
+        'ai_timeout',
+        `AI provider timed out after ${config.AI_TIMEOUT_MS} ms`,
+        {
+          retryable: true,
+        },
+      )
     }
-    throw new RetryableError(`AI provider unreachable: ${e.cause ?? e.message}`)
+    throw new AiProviderError(
+      'ai_provider_unreachable',
+      `AI provider unreachable: ${e.cause ?? e.message}`,
+      { retryable: true },
+    )
   }
   if (res.status === 429 || res.status >= 500) {
     await res.body?.cancel()
-    throw new RetryableError(
-      `AI provider answered ${res.status}`,
-      retryAfterMs(res.headers.get('retry-after')),
-    )
+    throw new AiProviderError('ai_provider_error', `AI provider answered ${res.status}`, {
+      retryable: true,
+      retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
+    })
   }
   if (!res.ok) {
     const detail = (await res.text().catch(() => '')).slice(0, 200)
-    throw new UnrecoverableError(`AI provider refused the request: ${res.status} ${detail}`.trim())
+    throw new AiProviderRejected(`AI provider refused the request: ${res.status} ${detail}`.trim())
   }
   let answer: unknown
   try {
     answer = await res.json()
   } catch (err) {
     if ((err as Error).name === 'TimeoutError') {
-      throw new RetryableError(`AI provider timed out after ${config.AI_TIMEOUT_MS} ms`)
+      throw new AiProviderError(
+        'ai_timeout',
+        `AI provider timed out after ${config.AI_TIMEOUT_MS} ms`,
+        {
+          retryable: true,
+        },
+      )
     }
-    throw new Error('malformed answer from the AI provider: not JSON')
+    throw new AiProviderError(
+      'ai_provider_error',
+      'malformed answer from the AI provider: not JSON',
+    )
   }
   const content = (answer as { choices?: { message?: { content?: unknown } }[] })?.choices?.[0]
     ?.message?.content
   if (typeof content !== 'string' || content.trim() === '') {
-    throw new Error('malformed answer from the AI provider: no choices[0].message.content')
+    throw new AiProviderError(
+      'ai_provider_error',
+      'malformed answer from the AI provider: no choices[0].message.content',
+    )
   }
   return content.trim()
 }

@@ -1,10 +1,11 @@
 // The AI reply provider interface and the choice of provider (AI_PROVIDER).
 // The processor gathers the context once (the public thread, newest last, and
-// the knowledge-base articles that matched well enough); a provider turns it
-// into a reply and names the articles it cites.
+// the knowledge-base articles its policy picks: kb-retrieval.ts); a provider
+// turns it into a reply and names the articles it cites.
 import type { Config } from '../../src/config.ts'
 import type { MessageSource } from '../../src/db/schema/helpdesk.ts'
 import { builtinProvider } from './builtin-provider.ts'
+import type { ArticlePolicy } from './kb-retrieval.ts'
 import { noopProvider } from './noop-provider.ts'
 import { openaiProvider } from './openai-provider.ts'
 
@@ -21,6 +22,8 @@ export type RetrievedArticle = {
   body: string
   /** the passages of the body around the customer's terms (ts_headline) */
   excerpt: string
+  /** passes the builtin provider's threshold: close enough to cite without a model's judgement */
+  vetted: boolean
 }
 
 export type ReplyInput = {
@@ -29,7 +32,7 @@ export type ReplyInput = {
   requesterName: string
   /** public customer, agent and AI messages, oldest first, bounded in count and size */
   thread: ThreadMessage[]
-  /** published articles that matched the customer's words well enough, best first */
+  /** published articles matching the customer's words, best first, as the provider's policy picks */
   articles: RetrievedArticle[]
 }
 
@@ -37,6 +40,8 @@ export type Reply = { body: string; sources: MessageSource[] }
 
 export type AiProvider = {
   name: string
+  /** `vetted`: only articles past the relevance threshold; `ranked`: the best few, for a model */
+  articles: ArticlePolicy
   generateReply(input: ReplyInput): Promise<Reply>
 }
 

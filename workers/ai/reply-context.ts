@@ -2,12 +2,12 @@
 // the tenant's name and current aiReplyMode), its public thread (customer,
 // agent and AI messages, no internal notes or status lines, newest last,
 // bounded in count and size so a prompt stays small), and the published
-// knowledge-base articles that match the customer's latest words. The worker
+// knowledge-base articles that match the customer's words (kb-retrieval.ts). The worker
 // keeps its own queries here rather than import the api's modules.
 import { type SQL, sql } from 'drizzle-orm'
 import type { TicketStatus } from '../../src/db/schema/helpdesk.ts'
 import { isoTime } from '../../src/db/sql-fragments.ts'
-import { articlesQuery, pickArticles } from './kb-retrieval.ts'
+import { type ArticlePolicy, articlesQuery, pickArticles } from './kb-retrieval.ts'
 import type { RetrievedArticle, ThreadMessage } from './provider.ts'
 
 const THREAD_MESSAGES = 20
@@ -59,15 +59,18 @@ export function replyContextQueries(tenantId: string, ticketId: string): [SQL, S
   ]
 }
 
-/** The context from replyContextQueries()'s rows; null when the ticket is gone. */
-export function replyContextFrom([tickets, newestFirst, candidates]: Record<
-  string,
-  unknown
->[][]): ReplyContext | null {
+/**
+ * The context from replyContextQueries()'s rows, with the articles the
+ * provider's policy picks from the candidates; null when the ticket is gone.
+ */
+export function replyContextFrom(
+  [tickets, newestFirst, candidates]: Record<string, unknown>[][],
+  policy: ArticlePolicy,
+): ReplyContext | null {
   const ticket = tickets?.[0] as ReplyTicket | undefined
   if (!ticket) return null
   const thread = boundThread(newestFirst as ReplyContext['thread']).reverse()
-  return { ticket, thread, articles: pickArticles(candidates ?? []) }
+  return { ticket, thread, articles: pickArticles(candidates ?? [], policy) }
 }
 
 /** Keeps the newest messages that fit in THREAD_CHARS (always at least the newest one). */

@@ -5,6 +5,7 @@ import { and, eq } from 'drizzle-orm'
 import { Type } from 'typebox'
 import { jobs } from '../../db/schema/jobs.ts'
 import { withTenant } from '../../db/tenant-transaction.ts'
+import { readStoredError } from '../../jobs/job-failure.ts'
 import type { Permission } from '../../lib/permissions.ts'
 import { routeProblems } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
@@ -24,7 +25,20 @@ const Job = Type.Object(
     attempts: Type.Integer(),
     maxAttempts: Type.Integer(),
     result: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    error: Type.Optional(Type.String()),
+    error: Type.Optional(
+      Type.String({
+        description: 'Why the last attempt failed, written for the tenant',
+        examples: ['The AI provider could not be reached.'],
+      }),
+    ),
+    errorCode: Type.Optional(
+      Type.String({
+        description:
+          'A stable code for the failure when it has one: ai_provider_unreachable, ' +
+          'ai_provider_rejected, ai_provider_error, ai_timeout',
+        examples: ['ai_provider_unreachable'],
+      }),
+    ),
     createdAt: Type.String({ format: 'date-time' }),
     startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
@@ -69,13 +83,18 @@ const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         attempts: row.attempts,
         maxAttempts: row.maxAttempts,
         ...(row.result ? { result: row.result } : {}),
-        ...(row.error ? { error: row.error } : {}),
+        ...(row.error ? presentError(row.error) : {}),
         createdAt: row.createdAt.toISOString(),
         startedAt: row.startedAt?.toISOString() ?? null,
         finishedAt: row.finishedAt?.toISOString() ?? null,
       }
     },
   )
+}
+
+function presentError(stored: string) {
+  const { code, message } = readStoredError(stored)
+  return { error: message, ...(code ? { errorCode: code } : {}) }
 }
 
 export default jobRoutes

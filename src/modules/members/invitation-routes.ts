@@ -26,6 +26,7 @@ import { publicUser } from '../auth/service.ts'
 import { startSession } from '../auth/sessions.ts'
 import { tokenIssuer } from '../auth/token-issuer.ts'
 import { assertCanAssignRole } from './guards.ts'
+import { assertInvitationMailAllowed } from './invitation-quotas.ts'
 import {
   acceptInvitation,
   createInvitation,
@@ -88,7 +89,13 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
           'Queues the invitation email. The role may only hold permissions the caller holds. ' +
           'A new invitation replaces a pending one for the same address.',
         body: CreateInvitationBody,
-        response: { 201: Invitation, 409: ProblemRef, 422: ProblemRef, ...routeProblems },
+        response: {
+          201: Invitation,
+          409: ProblemRef,
+          422: ProblemRef,
+          429: ProblemRef,
+          ...routeProblems,
+        },
       },
     },
     async (request, reply) => {
@@ -101,6 +108,7 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
         if (await isMember(tx, caller.id, email)) {
           throw new Conflict('That person is already a member.', 'already_member')
         }
+        await assertInvitationMailAllowed(tx, opts.config, caller.id, email)
         const id = await createInvitation(tx, caller.id, {
           email,
           roleId,

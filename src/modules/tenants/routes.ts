@@ -6,6 +6,7 @@ import { withScope, withTenant } from '../../db/tenant-transaction.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { ProblemRef, routeProblems } from '../../lib/problem-schema.ts'
 import { Forbidden, NotFound } from '../../lib/problems.ts'
+import { assertTenantNameAllowed } from '../../lib/tenant-names.ts'
 import { createTenantWithOwner } from '../../lib/tenant-provisioning.ts'
 import { listUserMemberships } from '../../lib/user-memberships.ts'
 import { CreateTenantBody, Tenant, TenantMembership, UpdateTenantBody } from './schemas.ts'
@@ -29,7 +30,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['tenants'],
         summary: 'Create a tenant; the caller becomes its owner',
         body: CreateTenantBody,
-        response: { 201: Tenant, 409: ProblemRef, ...routeProblems },
+        response: { 201: Tenant, 409: ProblemRef, 422: ProblemRef, ...routeProblems },
       },
     },
     async (request, reply) => {
@@ -138,11 +139,12 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['tenants'],
         summary: 'Change the name or settings of the current tenant',
         body: UpdateTenantBody,
-        response: { 200: Tenant, ...routeProblems },
+        response: { 200: Tenant, 422: ProblemRef, ...routeProblems },
       },
     },
     async (request) => {
       const tenantId = request.tenant!.id
+      if (request.body.name !== undefined) assertTenantNameAllowed(request.body.name, 'body/name')
       const result = await withTenant(app.db, tenantId, async (tx) => {
         const updated = await updateTenant(tx, tenantId, request.body)
         if (!updated) return null
