@@ -77,7 +77,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(accessPlugin)
   await app.register(dbPlugin, { config })
   await app.register(redisPlugin, { config })
-  await app.register(metricsPlugin)
+  await app.register(metricsPlugin, { config })
   await app.register(jobsPlugin, { config })
   await app.register(securityPlugin, { config })
   await app.register(authPlugin, { config })
