@@ -21,7 +21,7 @@ import accessPlugin from './plugins/access.ts'
 import authPlugin from './plugins/auth.ts'
 import dbPlugin from './plugins/db.ts'
 import docsPlugin from './plugins/docs.ts'
-import errorsPlugin from './plugins/errors.ts'
+import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.ts'
 import jobsPlugin from './plugins/jobs.ts'
 import metricsPlugin from './plugins/metrics.ts'
 import redisPlugin from './plugins/redis.ts'
@@ -47,6 +47,21 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     // A hop count is valid here although Fastify's types only name strings and booleans.
     trustProxy: config.TRUST_PROXY as FastifyServerOptions['trustProxy'],
     forceCloseConnections: 'idle',
+    // Slow clients must not hold sockets: the whole request, its headers, any
+    // silence and an idle keep-alive each have a deadline, or a trickle of bytes holds a socket for ever.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    maxRequestsPerSocket: config.MAX_REQUESTS_PER_SOCKET,
+    http: {
+      headersTimeout: config.HEADERS_TIMEOUT_MS,
+      // Node checks both deadlines on this interval (30 s by default), so a
+      // deadline is overrun by at most one interval.
+      connectionsCheckingInterval: Math.min(1000, config.HEADERS_TIMEOUT_MS),
+    },
+    // What Node's parser and the router refuse answers problem+json too.
+    clientErrorHandler,
+    frameworkErrors,
     ajv: {
       customOptions: {
         // Reject unknown properties (no mass assignment) instead of dropping them.

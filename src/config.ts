@@ -44,6 +44,16 @@ const EnvSchema = Type.Object({
   LOGIN_LOCK_MINUTES: Type.Integer({ minimum: 1, default: 15 }),
   PASSWORD_MIN_LENGTH: Type.Integer({ minimum: 8, maximum: 128, default: 12 }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+  /** longest a whole request (headers and body) may take to arrive; slower → 408 and closed */
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  /** longest the request line and headers may take to arrive (below REQUEST_TIMEOUT_MS) */
+  HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 15_000 }),
+  /** a socket silent this long is closed, whatever it is doing */
+  CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 60_000 }),
+  /** an idle keep-alive connection is closed after this; longer than a load balancer's idle timeout */
+  KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 72_000 }),
+  /** requests served on one keep-alive connection before it is closed (0: no cap) */
+  MAX_REQUESTS_PER_SOCKET: Type.Integer({ minimum: 0, default: 1000 }),
   DOCS_ENABLED: Type.Optional(Bool),
   /** bearer token for /metrics; unset → /metrics is open in development and test, 404 in production */
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
@@ -190,6 +200,12 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
   if ((config.ADMIN_EMAIL === undefined) !== (config.ADMIN_PASSWORD === undefined)) {
     throw new ConfigError(
       'Invalid configuration:\n  ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither',
+    )
+  }
+  // Node refuses a headers deadline later than the whole request's.
+  if (config.HEADERS_TIMEOUT_MS > config.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      'Invalid configuration:\n  HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS',
     )
   }
   return Object.freeze(config)

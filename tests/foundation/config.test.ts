@@ -70,6 +70,20 @@ describe('config', () => {
     expect(loadConfig({ DOCS_ENABLED: 'false' }).DOCS_ENABLED).toBe(false)
   })
 
+  it('has server timeouts by default and refuses a headers deadline past the request deadline', () => {
+    const config = loadConfig({})
+    expect(config).toMatchObject({
+      REQUEST_TIMEOUT_MS: 30_000,
+      HEADERS_TIMEOUT_MS: 15_000,
+      CONNECTION_TIMEOUT_MS: 60_000,
+      KEEP_ALIVE_TIMEOUT_MS: 72_000,
+      MAX_REQUESTS_PER_SOCKET: 1000,
+    })
+    expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '1000', HEADERS_TIMEOUT_MS: '2000' })).toThrow(
+      /HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS/,
+    )
+  })
+
   it('refuses a METRICS_TOKEN shorter than 16 characters', () => {
     expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/)
     expect(loadConfig({ METRICS_TOKEN: 'm'.repeat(32) }).METRICS_TOKEN).toBe('m'.repeat(32))
