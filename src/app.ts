@@ -1,6 +1,7 @@
 // buildApp(config): the whole api as a Fastify instance, infrastructure plugins
 // first, then the feature modules. It never listens: server.ts does, and tests
 // call app.inject() on the very same app.
+import { AjvCompiler } from '@fastify/ajv-compiler'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyServerOptions, LogController } from 'fastify'
 import type { Config } from './config.ts'
@@ -33,6 +34,28 @@ export type BuildOptions = {
   logStream?: NodeJS.WritableStream
 }
 
+/**
+ * Query strings, params and headers arrive as text, so their validator coerces
+ * (`limit=5` is the number 5). JSON bodies carry their own types: coercing them
+ * turned `subject: 123` into "123" and `internal: null` into false, so a body
+ * is validated as sent. One Ajv instance per side, built by Fastify's compiler.
+ */
+function validatorPerHttpPart(): NonNullable<
+  NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']
+>['buildValidator'] {
+  const coercing = AjvCompiler()
+  const exact = AjvCompiler()
+  return (externalSchemas, ajvOptions) => {
+    const options = ajvOptions as { customOptions: Record<string, unknown> }
+    const forText = coercing(externalSchemas, options)
+    const forBodies = exact(externalSchemas, {
+      ...options,
+      customOptions: { ...options.customOptions, coerceTypes: false },
+    })
+    return (route) => (route.httpPart === 'body' ? forBodies(route) : forText(route))
+  }
+}
+
 export async function buildApp(config: Config, options: BuildOptions = {}) {
   const logger: FastifyServerOptions['logger'] = {
     ...loggerOptions(config.LOG_LEVEL, 'deskpilot-api'),
@@ -62,6 +85,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     // What Node's parser and the router refuse answers problem+json too.
     clientErrorHandler,
     frameworkErrors,
+    schemaController: { compilersFactory: { buildValidator: validatorPerHttpPart() } },
     ajv: {
       customOptions: {
         // Reject unknown properties (no mass assignment) instead of dropping them.
@@ -69,6 +93,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
         coerceTypes: 'array',
         useDefaults: true,
         allErrors: true,
+        // Errors carry their schema, so a message can list the allowed values
+        // or say where an unknown property belongs. Costs nothing on valid input.
+        verbose: true,
       },
     },
   }).withTypeProvider<TypeBoxTypeProvider>()

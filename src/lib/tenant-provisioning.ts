@@ -55,11 +55,13 @@ export function slugProblem(slug: string): string | null {
 
 export type NewTenant = { name: string; slug: string; ownerUserId: string }
 
-/** `tx` must be a transaction with no tenant set yet; it is scoped to the new tenant. */
-export async function createTenantWithOwner(tx: Tx, input: NewTenant) {
+/**
+ * `tx` must be a transaction with no tenant set yet; it is scoped to the new tenant.
+ * `slugPath` is where the caller's request carried the slug, for the error.
+ */
+export async function createTenantWithOwner(tx: Tx, input: NewTenant, slugPath = 'body/slug') {
   const problem = slugProblem(input.slug)
-  if (problem)
-    throw new BadRequest('invalid_slug', problem, [{ path: 'body/slug', message: problem }])
+  if (problem) throw new BadRequest('invalid_slug', problem, [{ path: slugPath, message: problem }])
   const inserted = await tx
     .insert(tenants)
     .values({ name: input.name, slug: input.slug.toLowerCase() })

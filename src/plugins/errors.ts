@@ -11,7 +11,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin'
 import FindMyWay, { type HTTPMethod } from 'find-my-way'
 import { ProblemSchema } from '../lib/problem-schema.ts'
-import { type FieldError, Problem } from '../lib/problems.ts'
+import { Problem } from '../lib/problems.ts'
+import { validationDetail, validationErrors } from '../lib/validation-messages.ts'
 
 const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large'],
@@ -27,30 +28,18 @@ const DETAILS: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is larger than this server accepts.',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'This content type is not accepted here.',
   FST_ERR_CTP_INVALID_JSON_BODY: 'The request body is not valid JSON.',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'The request body is not valid JSON.',
+  FST_ERR_CTP_EMPTY_JSON_BODY:
+    'The request body is empty but Content-Type says JSON: send a JSON body, or no Content-Type.',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The Content-Length header does not match the body.',
   FST_ERR_BAD_URL: 'The URL is not valid percent-encoded UTF-8.',
   FST_ERR_MAX_PARAM_LENGTH: 'A path segment of the URL is too long.',
 }
 
-function fieldErrors(error: FastifyError): FieldError[] {
-  return (error.validation ?? []).map((v) => {
-    const params = v.params as Record<string, unknown>
-    const extra = (params.missingProperty ?? params.additionalProperty) as string | undefined
-    const path = `${v.instancePath}${extra ? `/${extra}` : ''}` || '/'
-    const where = error.validationContext ?? 'body'
-    const message =
-      params.additionalProperty !== undefined ? 'is not an allowed property' : (v.message ?? '')
-    return { path: `${where}${path}`, message }
-  })
-}
-
 function toProblem(error: FastifyError): Problem {
   if (error instanceof Problem) return error
   if (error.validation) {
-    return new Problem(400, 'validation_failed', 'The request is not valid.', {
-      errors: fieldErrors(error),
-    })
+    const errors = validationErrors(error.validation, error.validationContext ?? 'body')
+    return new Problem(400, 'validation_failed', validationDetail(errors), { errors })
   }
   const known = error.code ? FASTIFY_CODES[error.code] : undefined
   if (known) return new Problem(known[0], known[1], DETAILS[error.code] ?? error.message)

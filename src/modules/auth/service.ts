@@ -110,7 +110,11 @@ export async function signUp(
     )
     // Last: it scopes the transaction to the new tenant.
     if (input.tenant) {
-      const { tenant } = await createTenantWithOwner(tx, { ...input.tenant, ownerUserId: user.id })
+      const { tenant } = await createTenantWithOwner(
+        tx,
+        { ...input.tenant, ownerUserId: user.id },
+        'body/tenant/slug',
+      )
       await recordAudit(tx, {
         tenantId: tenant.id,
         action: 'tenant.created',
