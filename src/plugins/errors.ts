@@ -10,6 +10,7 @@ import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import FindMyWay, { type HTTPMethod } from 'find-my-way'
+import { databaseErrorOf } from '../lib/database-errors.ts'
 import { ProblemSchema } from '../lib/problem-schema.ts'
 import { Problem } from '../lib/problems.ts'
 import { validationDetail, validationErrors } from '../lib/validation-messages.ts'
@@ -35,6 +36,12 @@ const DETAILS: Record<string, string> = {
   FST_ERR_MAX_PARAM_LENGTH: 'A path segment of the URL is too long.',
 }
 
+/**
+ * PostgreSQL refusing text it cannot store (a NUL character, an untranslatable
+ * one) is the client's input, not our failure: 400, never 500.
+ */
+const UNSTORABLE_TEXT = new Set(['22021', '22P05'])
+
 function toProblem(error: FastifyError): Problem {
   if (error instanceof Problem) return error
   if (error.validation) {
@@ -43,6 +50,14 @@ function toProblem(error: FastifyError): Problem {
   }
   const known = error.code ? FASTIFY_CODES[error.code] : undefined
   if (known) return new Problem(known[0], known[1], DETAILS[error.code] ?? error.message)
+  const database = databaseErrorOf(error)
+  if (database && UNSTORABLE_TEXT.has(database.code)) {
+    return new Problem(
+      400,
+      'invalid_characters',
+      'The request holds characters that cannot be stored, such as NUL (\\u0000).',
+    )
+  }
   const status = error.statusCode ?? 500
   if (status >= 400 && status < 500) {
     const code = (error.code ?? '').toLowerCase().replace(/^fst_err_/, '') || 'bad_request'
