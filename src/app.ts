@@ -57,10 +57,12 @@ function validatorPerHttpPart(): NonNullable<
 }
 
 export async function buildApp(config: Config, options: BuildOptions = {}) {
-  const logger: FastifyServerOptions['logger'] = {
-    ...loggerOptions(config.LOG_LEVEL, 'deskpilot-api'),
-    ...(options.logStream ? { stream: options.logStream } : {}),
-  }
+  const logger: FastifyServerOptions['logger'] = options.logStream
+    ? { ...loggerOptions(config.LOG_LEVEL, 'deskpilot-api'), stream: options.logStream }
+    : loggerOptions(config.LOG_LEVEL, 'deskpilot-api', {
+        nodeEnv: config.NODE_ENV,
+        terminal: process.stdout.isTTY === true,
+      })
   const app = Fastify({
     logger,
     genReqId: requestIdFor,
