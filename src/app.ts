@@ -1,6 +1,7 @@
 // buildApp(config): the whole api as a Fastify instance, infrastructure plugins
 // first, then the feature modules. It never listens: server.ts does, and tests
 // call app.inject() on the very same app.
+import { AjvCompiler } from '@fastify/ajv-compiler'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyServerOptions, LogController } from 'fastify'
 import type { Config } from './config.ts'
@@ -21,7 +22,7 @@ import accessPlugin from './plugins/access.ts'
 import authPlugin from './plugins/auth.ts'
 import dbPlugin from './plugins/db.ts'
 import docsPlugin from './plugins/docs.ts'
-import errorsPlugin from './plugins/errors.ts'
+import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.ts'
 import jobsPlugin from './plugins/jobs.ts'
 import metricsPlugin from './plugins/metrics.ts'
 import redisPlugin from './plugins/redis.ts'
@@ -33,11 +34,35 @@ export type BuildOptions = {
   logStream?: NodeJS.WritableStream
 }
 
-export async function buildApp(config: Config, options: BuildOptions = {}) {
-  const logger: FastifyServerOptions['logger'] = {
-    ...loggerOptions(config.LOG_LEVEL, 'deskpilot-api'),
-    ...(options.logStream ? { stream: options.logStream } : {}),
+/**
+ * Query strings, params and headers arrive as text, so their validator coerces
+ * (`limit=5` is the number 5). JSON bodies carry their own types: coercing them
+ * turned `subject: 123` into "123" and `internal: null` into false, so a body
+ * is validated as sent. One Ajv instance per side, built by Fastify's compiler.
+ */
+function validatorPerHttpPart(): NonNullable<
+  NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']
+>['buildValidator'] {
+  const coercing = AjvCompiler()
+  const exact = AjvCompiler()
+  return (externalSchemas, ajvOptions) => {
+    const options = ajvOptions as { customOptions: Record<string, unknown> }
+    const forText = coercing(externalSchemas, options)
+    const forBodies = exact(externalSchemas, {
+      ...options,
+      customOptions: { ...options.customOptions, coerceTypes: false },
+    })
+    return (route) => (route.httpPart === 'body' ? forBodies(route) : forText(route))
   }
+}
+
+export async function buildApp(config: Config, options: BuildOptions = {}) {
+  const logger: FastifyServerOptions['logger'] = options.logStream
+    ? { ...loggerOptions(config.LOG_LEVEL, 'deskpilot-api'), stream: options.logStream }
+    : loggerOptions(config.LOG_LEVEL, 'deskpilot-api', {
+        nodeEnv: config.NODE_ENV,
+        terminal: process.stdout.isTTY === true,
+      })
   const app = Fastify({
     logger,
     genReqId: requestIdFor,
@@ -47,6 +72,22 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     // A hop count is valid here although Fastify's types only name strings and booleans.
     trustProxy: config.TRUST_PROXY as FastifyServerOptions['trustProxy'],
     forceCloseConnections: 'idle',
+    // Slow clients must not hold sockets: the whole request, its headers, any
+    // silence and an idle keep-alive each have a deadline, or a trickle of bytes holds a socket for ever.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.CONNECTION_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    maxRequestsPerSocket: config.MAX_REQUESTS_PER_SOCKET,
+    http: {
+      headersTimeout: config.HEADERS_TIMEOUT_MS,
+      // Node checks both deadlines on this interval (30 s by default), so a
+      // deadline is overrun by at most one interval.
+      connectionsCheckingInterval: Math.min(1000, config.HEADERS_TIMEOUT_MS),
+    },
+    // What Node's parser and the router refuse answers problem+json too.
+    clientErrorHandler,
+    frameworkErrors,
+    schemaController: { compilersFactory: { buildValidator: validatorPerHttpPart() } },
     ajv: {
       customOptions: {
         // Reject unknown properties (no mass assignment) instead of dropping them.
@@ -54,6 +95,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
         coerceTypes: 'array',
         useDefaults: true,
         allErrors: true,
+        // Errors carry their schema, so a message can list the allowed values
+        // or say where an unknown property belongs. Costs nothing on valid input.
+        verbose: true,
       },
     },
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -77,7 +121,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(accessPlugin)
   await app.register(dbPlugin, { config })
   await app.register(redisPlugin, { config })
-  await app.register(metricsPlugin)
+  await app.register(metricsPlugin, { config })
   await app.register(jobsPlugin, { config })
   await app.register(securityPlugin, { config })
   await app.register(authPlugin, { config })

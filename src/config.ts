@@ -44,7 +44,19 @@ const EnvSchema = Type.Object({
   LOGIN_LOCK_MINUTES: Type.Integer({ minimum: 1, default: 15 }),
   PASSWORD_MIN_LENGTH: Type.Integer({ minimum: 8, maximum: 128, default: 12 }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1_048_576 }),
-  DOCS_ENABLED: Bool,
+  /** longest a whole request (headers and body) may take to arrive; slower → 408 and closed */
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
+  /** longest the request line and headers may take to arrive (below REQUEST_TIMEOUT_MS) */
+  HEADERS_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 15_000 }),
+  /** a socket silent this long is closed, whatever it is doing */
+  CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 60_000 }),
+  /** an idle keep-alive connection is closed after this; longer than a load balancer's idle timeout */
+  KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 72_000 }),
+  /** requests served on one keep-alive connection before it is closed (0: no cap) */
+  MAX_REQUESTS_PER_SOCKET: Type.Integer({ minimum: 0, default: 1000 }),
+  DOCS_ENABLED: Type.Optional(Bool),
+  /** bearer token for /metrics; unset → /metrics is open in development and test, 404 in production */
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   SMTP_FROM: Type.String({ default: 'Deskpilot <no-reply@deskpilot.local>' }),
   /** invitation emails one tenant may cause per rolling hour and day (mail to addresses it names) */
@@ -147,7 +159,6 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     if (value !== undefined && value !== '') raw[key] = value
   }
   const isProduction = raw.NODE_ENV === 'production'
-  raw.DOCS_ENABLED ??= 'true'
   const withDefaults = Value.Default(EnvSchema, Value.Convert(EnvSchema, raw))
   if (!Value.Check(EnvSchema, withDefaults)) {
     const problems = new Map<string, string>()
@@ -167,7 +178,8 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     ...parsed,
     MIGRATE_ON_START: parsed.MIGRATE_ON_START ? parsed.MIGRATE_ON_START === 'true' : !isProduction,
     COOKIE_SECURE: parsed.COOKIE_SECURE ? parsed.COOKIE_SECURE === 'true' : isProduction,
-    DOCS_ENABLED: parsed.DOCS_ENABLED === 'true',
+    // Opt-in in production: the document maps every route for whoever asks.
+    DOCS_ENABLED: parsed.DOCS_ENABLED ? parsed.DOCS_ENABLED === 'true' : !isProduction,
     QUEUE_DASHBOARD: parsed.QUEUE_DASHBOARD === 'true',
     CORS_ORIGINS: Object.freeze(list(parsed.CORS_ORIGINS)),
     JWT_PREVIOUS_SECRETS: Object.freeze(list(parsed.JWT_PREVIOUS_SECRETS)),
@@ -186,6 +198,8 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     for (const [i, s] of config.JWT_PREVIOUS_SECRETS.entries()) {
       if (Buffer.byteLength(s) < 32) missing.push(`  JWT_PREVIOUS_SECRETS[${i}]: at least 32 bytes`)
     }
+    // Without it mail would go to .eml files no one reads: fail at start, not at the first email.
+    if (!config.SMTP_URL) missing.push('  SMTP_URL: required in production')
     if (config.ADMIN_PASSWORD !== undefined && config.ADMIN_PASSWORD.length < 12) {
       missing.push('  ADMIN_PASSWORD: at least 12 characters')
     }
@@ -196,6 +210,12 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
   if ((config.ADMIN_EMAIL === undefined) !== (config.ADMIN_PASSWORD === undefined)) {
     throw new ConfigError(
       'Invalid configuration:\n  ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither',
+    )
+  }
+  // Node refuses a headers deadline later than the whole request's.
+  if (config.HEADERS_TIMEOUT_MS > config.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      'Invalid configuration:\n  HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS',
     )
   }
   return Object.freeze(config)

@@ -39,7 +39,12 @@ function readConfig(): Config {
 
 async function main() {
   const config = readConfig()
-  const log = pino(loggerOptions(config.LOG_LEVEL, 'deskpilot-worker'))
+  const log = pino(
+    loggerOptions(config.LOG_LEVEL, 'deskpilot-worker', {
+      nodeEnv: config.NODE_ENV,
+      terminal: process.stdout.isTTY === true,
+    }),
+  )
   if (!config.REDIS_URL || !config.DATABASE_URL) {
     log.error(
       'the worker needs DATABASE_URL and REDIS_URL; in local mode the api runs jobs in-process',

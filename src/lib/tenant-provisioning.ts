@@ -58,16 +58,18 @@ export type NewTenant = {
   name: string
   slug: string
   ownerUserId: string
-  /** where the name sits in the request, for the error (default `body/name`) */
-  namePath?: string
+  /** where the tenant's fields sit in the request, for errors (default `body`) */
+  at?: string
 }
 
 /** `tx` must be a transaction with no tenant set yet; it is scoped to the new tenant. */
 export async function createTenantWithOwner(tx: Tx, input: NewTenant) {
+  const at = input.at ?? 'body'
   const problem = slugProblem(input.slug)
-  if (problem)
-    throw new BadRequest('invalid_slug', problem, [{ path: 'body/slug', message: problem }])
-  assertTenantNameAllowed(input.name, input.namePath ?? 'body/name')
+  if (problem) {
+    throw new BadRequest('invalid_slug', problem, [{ path: `${at}/slug`, message: problem }])
+  }
+  assertTenantNameAllowed(input.name, `${at}/name`)
   const inserted = await tx
     .insert(tenants)
     .values({ name: input.name, slug: input.slug.toLowerCase() })

@@ -1,5 +1,5 @@
 // The OpenAPI document (built from the routes' TypeBox schemas) at
-// /openapi.json and Swagger UI at /docs. Off with DOCS_ENABLED=false.
+// /openapi.json and Swagger UI at /docs. Off with DOCS_ENABLED=false, and by default in production.
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'

@@ -1,12 +1,19 @@
 // One error shape for everything: typed Problems, validation errors, Fastify's
-// own errors (bad JSON, 413, 415), rate limits, unknown routes (404) and known
-// paths with the wrong method (405). 5xx bodies say nothing internal; the log
-// line, which carries the request id, has the detail.
+// own errors (bad JSON, 413, 415), rate limits, unknown routes (404), known
+// paths with the wrong method (405), and what is refused before any route runs:
+// URLs the router cannot decode (frameworkErrors) and requests Node's parser
+// rejects or that time out (clientErrorHandler). 5xx bodies say nothing
+// internal; the log line, which carries the request id, has the detail.
+import { randomUUID } from 'node:crypto'
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import FindMyWay, { type HTTPMethod } from 'find-my-way'
+import { databaseErrorOf } from '../lib/database-errors.ts'
 import { ProblemSchema } from '../lib/problem-schema.ts'
-import { type FieldError, Problem } from '../lib/problems.ts'
+import { Problem } from '../lib/problems.ts'
+import { validationDetail, validationErrors } from '../lib/validation-messages.ts'
 
 const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large'],
@@ -14,37 +21,44 @@ const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_json'],
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_json'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_content_length'],
+  FST_ERR_BAD_URL: [400, 'invalid_url'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'uri_too_long'],
 }
 
 const DETAILS: Record<string, string> = {
-  payload_too_large: 'The request body is larger than this server accepts.',
-  unsupported_media_type: 'This content type is not accepted here.',
-  invalid_json: 'The request body is not valid JSON.',
-  invalid_content_length: 'The Content-Length header does not match the body.',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is larger than this server accepts.',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'This content type is not accepted here.',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'The request body is not valid JSON.',
+  FST_ERR_CTP_EMPTY_JSON_BODY:
+    'The request body is empty but Content-Type says JSON: send a JSON body, or no Content-Type.',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The Content-Length header does not match the body.',
+  FST_ERR_BAD_URL: 'The URL is not valid percent-encoded UTF-8.',
+  FST_ERR_MAX_PARAM_LENGTH: 'A path segment of the URL is too long.',
 }
 
-function fieldErrors(error: FastifyError): FieldError[] {
-  return (error.validation ?? []).map((v) => {
-    const params = v.params as Record<string, unknown>
-    const extra = (params.missingProperty ?? params.additionalProperty) as string | undefined
-    const path = `${v.instancePath}${extra ? `/${extra}` : ''}` || '/'
-    const where = error.validationContext ?? 'body'
-    const message =
-      params.additionalProperty !== undefined ? 'is not an allowed property' : (v.message ?? '')
-    return { path: `${where}${path}`, message }
-  })
-}
+/**
+ * PostgreSQL refusing text it cannot store (a NUL character, an untranslatable
+ * one) is the client's input, not our failure: 400, never 500.
+ */
+const UNSTORABLE_TEXT = new Set(['22021', '22P05'])
 
 /** Any error as the Problem it answers as (also read by the OAuth2 token endpoint). */
 export function toProblem(error: FastifyError): Problem {
   if (error instanceof Problem) return error
   if (error.validation) {
-    return new Problem(400, 'validation_failed', 'The request is not valid.', {
-      errors: fieldErrors(error),
-    })
+    const errors = validationErrors(error.validation, error.validationContext ?? 'body')
+    return new Problem(400, 'validation_failed', validationDetail(errors), { errors })
   }
   const known = error.code ? FASTIFY_CODES[error.code] : undefined
-  if (known) return new Problem(known[0], known[1], DETAILS[known[1]] ?? error.message)
+  if (known) return new Problem(known[0], known[1], DETAILS[error.code] ?? error.message)
+  const database = databaseErrorOf(error)
+  if (database && UNSTORABLE_TEXT.has(database.code)) {
+    return new Problem(
+      400,
+      'invalid_characters',
+      'The request holds characters that cannot be stored, such as NUL (\\u0000).',
+    )
+  }
   const status = error.statusCode ?? 500
   if (status >= 400 && status < 500) {
     const code = (error.code ?? '').toLowerCase().replace(/^fst_err_/, '') || 'bad_request'
@@ -53,21 +67,81 @@ export function toProblem(error: FastifyError): Problem {
   return new Problem(500, 'internal_error', 'An unexpected error occurred.')
 }
 
+function problemBody(problem: Problem, instance: string | undefined, requestId: string) {
+  return {
+    type: `urn:deskpilot:problem:${problem.code}`,
+    title: problem.title,
+    status: problem.statusCode,
+    detail: problem.message,
+    ...(instance !== undefined ? { instance } : {}),
+    code: problem.code,
+    requestId,
+    ...(problem.errors ? { errors: problem.errors } : {}),
+  }
+}
+
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem) {
   if (problem.headers) reply.headers(problem.headers)
   return reply
     .code(problem.statusCode)
     .type('application/problem+json; charset=utf-8')
-    .send({
-      type: `urn:deskpilot:problem:${problem.code}`,
-      title: problem.title,
-      status: problem.statusCode,
-      detail: problem.message,
-      instance: request.url.split('?')[0],
-      code: problem.code,
-      requestId: String(request.id),
-      ...(problem.errors ? { errors: problem.errors } : {}),
-    })
+    .send(problemBody(problem, request.url.split('?')[0], String(request.id)))
+}
+
+/**
+ * Fastify's `frameworkErrors`: the router could not decode the URL (invalid
+ * percent-encoding, a lone surrogate) or a path segment is too long. No route
+ * and no hook has run; the answer is the same problem+json as any other.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const problem = toProblem(error)
+  request.log.info({ code: problem.code, status: problem.statusCode }, problem.message)
+  reply.header('x-request-id', request.id)
+  return sendProblem(request, reply, problem)
+}
+
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request_timeout', 'The request took too long to arrive.'],
+  HPE_HEADER_OVERFLOW: [
+    431,
+    'headers_too_large',
+    'The request line and headers are larger than this server accepts.',
+  ],
+}
+const MALFORMED: [number, string, string] = [400, 'malformed_request', 'The request is not HTTP.']
+
+/**
+ * Fastify's `clientErrorHandler`: Node's HTTP parser refused the bytes (an
+ * oversized URL or header, a malformed request line) or the request missed
+ * its deadline. There is no request object, so the problem is written to the
+ * socket by hand, and the connection is closed: what follows cannot be framed.
+ */
+export function clientErrorHandler(
+  this: FastifyInstance,
+  error: Error & { code?: string },
+  socket: Socket,
+) {
+  // A reset or already closed socket has no one left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, code, detail] = CLIENT_ERRORS[error.code ?? ''] ?? MALFORMED
+  const requestId = randomUUID()
+  // Debug, not info: a flood of bad sockets must not become a flood of log lines.
+  this.log.debug({ reqId: requestId, code, parserCode: error.code }, detail)
+  // A response already under way cannot be followed by another status line.
+  const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage
+  if (socket.writable && !current?.headersSent) {
+    const body = JSON.stringify(
+      problemBody(new Problem(status, code, detail), undefined, requestId),
+    )
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+        'Content-Type: application/problem+json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${requestId}\r\n` +
+        `Connection: close\r\n\r\n${body}`,
+    )
+  }
+  socket.destroy(error)
 }
 
 async function errorsPlugin(app: FastifyInstance) {

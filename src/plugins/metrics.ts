@@ -1,11 +1,16 @@
 // Prometheus metrics at /metrics: request count and latency by route and
 // status, Node's defaults (event-loop lag, heap, GC) and database pool usage.
 // Each app gets its own registry, so several apps in one process (tests) never
-// clash.
+// clash. The numbers tell an outsider the routes, the load and the pool size,
+// so /metrics wants METRICS_TOKEN as a bearer token; without one it is open in
+// development and test only, and in production not served at all.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import type { Config } from '../config.ts'
 import { activeTransactions } from '../db/tenant-transaction.ts'
+import { Unauthorized } from '../lib/problems.ts'
+import { hashToken, sameDigest } from '../lib/tokens.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,7 +18,8 @@ declare module 'fastify' {
   }
 }
 
-async function metricsPlugin(app: FastifyInstance) {
+async function metricsPlugin(app: FastifyInstance, opts: { config: Config }) {
+  const { METRICS_TOKEN, NODE_ENV } = opts.config
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 })
   app.decorate('metrics', registry)
@@ -52,6 +58,10 @@ async function metricsPlugin(app: FastifyInstance) {
     )
   })
 
+  if (!METRICS_TOKEN && NODE_ENV === 'production') return
+  // Digests of equal length, so the comparison takes the same time whatever was sent.
+  const expected = METRICS_TOKEN ? hashToken(METRICS_TOKEN) : undefined
+
   app.get(
     '/metrics',
     {
@@ -59,7 +69,14 @@ async function metricsPlugin(app: FastifyInstance) {
       config: { access: 'public', rateLimit: false },
       logLevel: 'warn',
     },
-    async (_request, reply) => {
+    async (request, reply) => {
+      if (expected) {
+        const header = request.headers.authorization ?? ''
+        const sent = header.startsWith('Bearer ') ? header.slice(7) : ''
+        if (!sameDigest(hashToken(sent), expected)) {
+          throw new Unauthorized('metrics_token_required', 'Send METRICS_TOKEN as a bearer token.')
+        }
+      }
       reply.type(registry.contentType)
       return registry.metrics()
     },

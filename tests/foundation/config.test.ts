@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../../src/config.ts'
 
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://db/app',
+  REDIS_URL: 'redis://cache',
+  JWT_SECRET: 'x'.repeat(48),
+  SMTP_URL: 'smtp://mail.internal:587',
+}
+
 describe('config', () => {
   it('applies defaults and converts types', () => {
     const config = loadConfig({})
@@ -40,14 +48,45 @@ describe('config', () => {
         JWT_SECRET: 'short',
       }),
     ).toThrow(/JWT_SECRET/)
-    const config = loadConfig({
-      NODE_ENV: 'production',
-      DATABASE_URL: 'postgres://db/app',
-      REDIS_URL: 'redis://cache',
-      JWT_SECRET: 'x'.repeat(48),
-    })
+    const config = loadConfig(PRODUCTION)
     expect(config.COOKIE_SECURE).toBe(true)
     expect(config.MIGRATE_ON_START).toBe(false)
+  })
+
+  it('refuses production without SMTP_URL, naming it', () => {
+    const { SMTP_URL: _, ...withoutSmtp } = PRODUCTION
+    expect(() => loadConfig(withoutSmtp)).toThrow(
+      /Refusing to start in production:\n {2}SMTP_URL: required in production/,
+    )
+    // Development and test keep writing .eml files without it.
+    expect(loadConfig({ NODE_ENV: 'development' }).SMTP_URL).toBeUndefined()
+  })
+
+  it('serves /docs by default in development and test, only on request in production', () => {
+    expect(loadConfig({}).DOCS_ENABLED).toBe(true)
+    expect(loadConfig({ NODE_ENV: 'test' }).DOCS_ENABLED).toBe(true)
+    expect(loadConfig(PRODUCTION).DOCS_ENABLED).toBe(false)
+    expect(loadConfig({ ...PRODUCTION, DOCS_ENABLED: 'true' }).DOCS_ENABLED).toBe(true)
+    expect(loadConfig({ DOCS_ENABLED: 'false' }).DOCS_ENABLED).toBe(false)
+  })
+
+  it('has server timeouts by default and refuses a headers deadline past the request deadline', () => {
+    const config = loadConfig({})
+    expect(config).toMatchObject({
+      REQUEST_TIMEOUT_MS: 30_000,
+      HEADERS_TIMEOUT_MS: 15_000,
+      CONNECTION_TIMEOUT_MS: 60_000,
+      KEEP_ALIVE_TIMEOUT_MS: 72_000,
+      MAX_REQUESTS_PER_SOCKET: 1000,
+    })
+    expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '1000', HEADERS_TIMEOUT_MS: '2000' })).toThrow(
+      /HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS/,
+    )
+  })
+
+  it('refuses a METRICS_TOKEN shorter than 16 characters', () => {
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/)
+    expect(loadConfig({ METRICS_TOKEN: 'm'.repeat(32) }).METRICS_TOKEN).toBe('m'.repeat(32))
   })
 
   it('wants ADMIN_EMAIL and ADMIN_PASSWORD together', () => {

@@ -1,8 +1,8 @@
 // The operational surface of the api on real PostgreSQL and Redis: liveness,
 // readiness, Prometheus metrics, the OpenAPI document and Swagger UI (and the
 // CSP that must let it run), CORS for the SPA origins and helmet's headers.
-import { describe, expect, it } from 'vitest'
-import { createTestApp, useTestApp } from '../helpers/app.ts'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { createTestApp, type TestContext, useTestApp } from '../helpers/app.ts'
 
 const ctx = await useTestApp({
   extend(app) {
@@ -173,6 +173,98 @@ describe('CORS and security headers', () => {
       // No HSTS over plain HTTP in development and tests (COOKIE_SECURE=false).
       expect(res.headers['strict-transport-security'], url).toBeUndefined()
       expect(res.headers['x-powered-by'], url).toBeUndefined()
+    }
+  })
+})
+
+describe('operational routes under load and in production', () => {
+  const METRICS_TOKEN = 'metrics-token-for-tests-0123456789'
+
+  async function probesRun(target: TestContext): Promise<number> {
+    const res = await target.app.inject({
+      url: '/metrics',
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    })
+    expect(res.statusCode).toBe(200)
+    return Number(/^readiness_probes_total (\d+)$/m.exec(res.body)?.[1])
+  }
+
+  let limited: TestContext
+  beforeAll(async () => {
+    limited = await createTestApp({ env: { RATE_LIMIT_MAX: '5', METRICS_TOKEN } })
+  })
+  afterAll(() => limited.close())
+
+  it('40 concurrent GET /ready run one database and Redis probe, and share its answer', async () => {
+    expect(await probesRun(limited)).toBe(0)
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        limited.app.inject({ url: '/ready', remoteAddress: `198.51.100.${i + 1}` }),
+      ),
+    )
+    expect(answers.map((a) => a.statusCode)).toEqual(Array(40).fill(200))
+    expect(new Set(answers.map((a) => a.body)).size).toBe(1)
+    expect(await probesRun(limited)).toBe(1)
+    // A second later the answer is fresh again: one more probe.
+    await vi.waitFor(
+      async () => {
+        await limited.app.inject({ url: '/ready', remoteAddress: '198.51.100.200' })
+        expect(await probesRun(limited)).toBe(2)
+      },
+      { timeout: 5000, interval: 250 },
+    )
+  })
+
+  it('GET /ready counts against the rate limit like any public route; /health does not', async () => {
+    const statuses: number[] = []
+    for (let i = 0; i < 7; i++) {
+      const res = await limited.app.inject({ url: '/ready', remoteAddress: '203.0.113.50' })
+      statuses.push(res.statusCode)
+      if (res.statusCode === 429) {
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
+        expect(res.json().code).toBe('rate_limited')
+      }
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429])
+    for (let i = 0; i < 7; i++) {
+      const res = await limited.app.inject({ url: '/health', remoteAddress: '203.0.113.51' })
+      expect(res.statusCode).toBe(200)
+    }
+  })
+
+  it('with METRICS_TOKEN set, /metrics wants it as a bearer token', async () => {
+    for (const headers of [
+      {},
+      { authorization: 'Bearer wrong' },
+      { authorization: METRICS_TOKEN },
+    ]) {
+      const res = await limited.app.inject({ url: '/metrics', headers })
+      expect(res.statusCode).toBe(401)
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
+      expect(res.json().code).toBe('metrics_token_required')
+      expect(res.body).not.toContain('http_request_duration_seconds')
+    }
+    const granted = await limited.app.inject({
+      url: '/metrics',
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    })
+    expect(granted.statusCode).toBe(200)
+    expect(granted.body).toContain('http_request_duration_seconds')
+  })
+
+  it('in production, without METRICS_TOKEN and DOCS_ENABLED, /metrics and /docs answer 404', async () => {
+    const production = await createTestApp({
+      env: { NODE_ENV: 'production', SMTP_URL: 'smtp://127.0.0.1:2525' },
+    })
+    try {
+      for (const url of ['/metrics', '/docs', '/openapi.json']) {
+        const res = await production.app.inject({ url })
+        expect(res.statusCode, url).toBe(404)
+        expect(res.headers['content-type'], url).toMatch(/^application\/problem\+json/)
+      }
+      expect((await production.app.inject({ url: '/health' })).statusCode).toBe(200)
+    } finally {
+      await production.close()
     }
   })
 })

@@ -3,7 +3,7 @@
 // code's newest migration. Each case is a real app against a real failure.
 import { randomBytes } from 'node:crypto'
 import postgres from 'postgres'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { freePort } from '../fixtures/processes.ts'
 import { createTestApp, type TestContext } from '../helpers/app.ts'
 import { databaseUrl, TEST_DATABASE_URL } from '../helpers/services.ts'
@@ -72,7 +72,15 @@ describe('GET /ready when something is down', () => {
       await ctx.sql`
         delete from drizzle.__drizzle_migrations
         where created_at = (select max(created_at) from drizzle.__drizzle_migrations)`
-      const { status, body } = await readiness(ctx)
+      // /ready reuses an answer for a second: the next probe after that sees the change.
+      const { status, body } = await vi.waitFor(
+        async () => {
+          const now = await readiness(ctx)
+          if (now.status !== 503) throw new Error('still the cached answer')
+          return now
+        },
+        { timeout: 5000, interval: 200 },
+      )
       expect(status).toBe(503)
       expect(body.checks).toEqual({ database: 'ok', migrations: 'down', redis: 'ok' })
     })

@@ -114,7 +114,7 @@ export async function signUp(
       const { tenant } = await createTenantWithOwner(tx, {
         ...input.tenant,
         ownerUserId: user.id,
-        namePath: 'body/tenant/name',
+        at: 'body/tenant',
       })
       await recordAudit(tx, {
         tenantId: tenant.id,
