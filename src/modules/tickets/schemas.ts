@@ -74,7 +74,6 @@ export const IdempotencyHeaders = Type.Object({
       description: 'A retry with the same key and body within 24 h returns the first response',
     }),
   ),
-  'x-tenant-id': Type.Optional(Type.String({ description: 'The tenant (id or slug)' })),
 })
 
 export const CreateTicketBody = Type.Object(
@@ -105,7 +104,6 @@ export const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(
     Type.String({ description: 'The ETag of the ticket as read; a stale one answers 412' }),
   ),
-  'x-tenant-id': Type.Optional(Type.String({ description: 'The tenant (id or slug)' })),
 })
 
 export const sorts = ['-updatedAt', 'createdAt', '-priority'] as const
