@@ -17,7 +17,7 @@ const DETAILS = {
   invalid_slug: 'That slug is reserved.',
   requester_required: 'Name the requesterId: an API key is no user.',
   account_details_required: 'Sign in first, or send name and password to create your account.',
-  invalid_or_expired_token: 'The token is not valid or has expired.',
+  invalid_or_expired_token: 'The token is not valid, was used already, or has expired.',
   unauthorized: 'Authentication is required.',
   invalid_token: 'The access token is not valid or has expired.',
   invalid_credentials: 'The email or password is not correct.',

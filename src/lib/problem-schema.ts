@@ -54,3 +54,10 @@ export const tenantRouteProblems = problemResponses({
   403: ['forbidden', 'csrf_failed'],
   404: ['not_found'],
 })
+
+/** What a route for any signed-in user (not tenant-scoped) can answer besides its own problems. */
+export const userRouteProblems = problemResponses({
+  400: ['validation_failed'],
+  401: ['unauthorized', 'invalid_token'],
+  403: ['user_required', 'csrf_failed'],
+})

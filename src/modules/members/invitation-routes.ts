@@ -10,8 +10,11 @@ import { withScope, withTenant } from '../../db/tenant-transaction.ts'
 import { insertJob } from '../../jobs/outbox.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { PageQuery } from '../../lib/cursor.ts'
+import { EXAMPLE_IDS } from '../../lib/examples.ts'
+import { Page, ref } from '../../lib/page.ts'
 import { hashPassword, normaliseEmail, passwordProblem } from '../../lib/passwords.ts'
-import { ProblemRef, routeProblems } from '../../lib/problem-schema.ts'
+import { problemResponse, problemResponses } from '../../lib/problem-responses.ts'
+import { routeProblems, tenantRouteProblems } from '../../lib/problem-schema.ts'
 import { BadRequest, Conflict, Forbidden, NotFound } from '../../lib/problems.ts'
 import { assertCanAssignRole } from './guards.ts'
 import {
@@ -43,7 +46,14 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
           'Queues the invitation email. The role may only hold permissions the caller holds. ' +
           'A new invitation replaces a pending one for the same address.',
         body: CreateInvitationBody,
-        response: { 201: Invitation, 409: ProblemRef, ...routeProblems },
+        response: {
+          201: ref(Invitation, { description: 'The invitation; its email is queued' }),
+          ...tenantRouteProblems,
+          ...problemResponses({
+            403: ['forbidden', 'permission_escalation', 'owner_required', 'csrf_failed'],
+            409: ['already_member'],
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -87,13 +97,13 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
         operationId: 'listInvitations',
         tags: ['members'],
         summary: 'Invitations of the tenant, newest first',
+        description:
+          'Needs members:read. Pending, accepted, revoked and expired ones, with their status.',
         querystring: Type.Object(PageQuery, { additionalProperties: false }),
         response: {
-          200: Type.Object({
-            data: Type.Array(Invitation),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
-          ...routeProblems,
+          200: Page(Invitation, { description: 'A page of invitations' }),
+          ...tenantRouteProblems,
+          ...problemResponses({ 400: ['validation_failed', 'tenant_required', 'invalid_cursor'] }),
         },
       },
     },
@@ -114,8 +124,9 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
         operationId: 'revokeInvitation',
         tags: ['members'],
         summary: 'Revoke a pending invitation',
+        description: 'Needs members:manage. Its link stops working at once.',
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-        response: { 204: Type.Null(), ...routeProblems },
+        response: { 204: Type.Null({ description: 'Revoked' }), ...tenantRouteProblems },
       },
     },
     async (request, reply) => {
@@ -151,10 +162,17 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
         security: [{}, { bearerAuth: [] }, { cookieAuth: [] }],
         body: AcceptInvitationBody,
         response: {
-          200: AcceptedInvitation,
-          201: AcceptedInvitation,
-          409: ProblemRef,
+          200: acceptedInvitation('Accepted by the signed-in user'),
+          201: acceptedInvitation('Accepted, with a new account'),
           ...routeProblems,
+          ...problemResponses({
+            400: ['validation_failed', 'account_details_required', 'weak_password'],
+            403: ['invitation_email_mismatch', 'csrf_failed'],
+            409: ['account_exists'],
+          }),
+          404: problemResponse(404, ['not_found'], {
+            not_found: 'The invitation was not found.',
+          }),
         },
       },
     },
@@ -204,11 +222,24 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
   )
 }
 
-const AcceptedInvitation = Type.Object({
-  tenant: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-  roleId: Type.String({ format: 'uuid' }),
-  userId: Type.String({ format: 'uuid' }),
-})
+const acceptedInvitation = (description: string) =>
+  Type.Object(
+    {
+      tenant: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+      roleId: Type.String({ format: 'uuid' }),
+      userId: Type.String({ format: 'uuid' }),
+    },
+    {
+      description,
+      examples: [
+        {
+          tenant: { id: EXAMPLE_IDS.tenant },
+          roleId: EXAMPLE_IDS.role,
+          userId: EXAMPLE_IDS.agent,
+        },
+      ],
+    },
+  )
 
 function hasSessionCookie(cookie: string | undefined) {
   return cookie !== undefined && /(?:^|;\s*)(?:__Host-)?dp_access=/.test(cookie)

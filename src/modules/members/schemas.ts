@@ -1,6 +1,7 @@
 // TypeBox schemas of the member and invitation routes.
 import { Type } from 'typebox'
 import { PageQuery } from '../../lib/cursor.ts'
+import { EXAMPLE_IDS, EXAMPLE_TIMES, EXAMPLE_USER } from '../../lib/examples.ts'
 
 const RoleRef = Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String() })
 
@@ -13,7 +14,19 @@ export const Member = Type.Object(
     active: Type.Boolean({ description: 'false: deactivated, cannot act in the tenant' }),
     joinedAt: Type.String({ format: 'date-time' }),
   },
-  { $id: 'Member' },
+  {
+    $id: 'Member',
+    examples: [
+      {
+        userId: EXAMPLE_IDS.user,
+        email: EXAMPLE_USER.email,
+        name: EXAMPLE_USER.name,
+        role: { id: EXAMPLE_IDS.role, name: 'owner' },
+        active: true,
+        joinedAt: EXAMPLE_TIMES.signup,
+      },
+    ],
+  },
 )
 
 export const MemberParams = Type.Object({ userId: Type.String({ format: 'uuid' }) })
@@ -31,7 +44,7 @@ export const UpdateMemberBody = Type.Object(
     roleId: Type.Optional(Type.String({ format: 'uuid' })),
     active: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [{ active: false }] },
 )
 
 export const Invitation = Type.Object(
@@ -49,15 +62,34 @@ export const Invitation = Type.Object(
     expiresAt: Type.String({ format: 'date-time' }),
     createdAt: Type.String({ format: 'date-time' }),
   },
-  { $id: 'Invitation' },
+  {
+    $id: 'Invitation',
+    examples: [
+      {
+        id: EXAMPLE_IDS.invitation,
+        email: 'grace@example.com',
+        role: { id: EXAMPLE_IDS.role, name: 'agent' },
+        status: 'pending',
+        invitedBy: EXAMPLE_IDS.user,
+        expiresAt: EXAMPLE_TIMES.expiry,
+        createdAt: EXAMPLE_TIMES.ticket,
+      },
+    ],
+  },
 )
 
 export const CreateInvitationBody = Type.Object(
   {
     email: Type.String({ format: 'email', maxLength: 254, examples: ['grace@example.com'] }),
-    roleId: Type.String({ format: 'uuid' }),
+    roleId: Type.String({
+      format: 'uuid',
+      description: 'A role of the tenant, from GET /v1/roles',
+    }),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ email: 'grace@example.com', roleId: EXAMPLE_IDS.role }],
+  },
 )
 
 export const AcceptInvitationBody = Type.Object(
@@ -66,5 +98,14 @@ export const AcceptInvitationBody = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     password: Type.Optional(Type.String({ maxLength: 1024 })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        token: 'inv_Qm9vdHN0cmFwIGludml0YXRpb24gdG9rZW4',
+        name: 'Grace Hopper',
+        password: 'a long and unusual passphrase',
+      },
+    ],
+  },
 )
