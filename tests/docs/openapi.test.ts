@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import addFormats from 'ajv-formats'
 import { describe, expect, it } from 'vitest'
 import { useTestApp } from '../helpers/app.ts'
 
@@ -225,5 +227,65 @@ describe('the document', () => {
     for (const { op } of lists) {
       expect(op.parameters?.find((p) => p.name === 'limit')?.required).toBe(false)
     }
+  })
+
+  it('has only examples that are valid against their own schemas', () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true })
+    addFormats.default(ajv)
+    ajv.addSchema({ ...doc, $id: 'openapi' })
+    const pointer = (...segments: string[]) =>
+      `openapi#/${segments
+        .map((s) => encodeURIComponent(s.replace(/~/g, '~0').replace(/\//g, '~1')))
+        .join('/')}`
+    const invalid: string[] = []
+    const check = (where: string, schemaAt: string, value: unknown) => {
+      const validate = ajv.compile({ $ref: schemaAt })
+      if (!validate(value)) invalid.push(`${where}: ${ajv.errorsText(validate.errors)}`)
+    }
+    const checkMedia = (where: string, media: Media, at: string[]) => {
+      if (media.example !== undefined) check(where, pointer(...at, 'schema'), media.example)
+      for (const [name, { value }] of Object.entries(media.examples ?? {})) {
+        check(`${where} (${name})`, pointer(...at, 'schema'), value)
+      }
+    }
+    let checked = 0
+    for (const [name, schema] of Object.entries(doc.components.schemas)) {
+      for (const example of schema.examples ?? []) {
+        check(`component ${name}`, pointer('components', 'schemas', name), example)
+        checked++
+      }
+    }
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const at = ['paths', path, method]
+        for (const [type, media] of Object.entries(op.requestBody?.content ?? {})) {
+          checkMedia(`${method} ${path} body`, media, [...at, 'requestBody', 'content', type])
+          checked++
+        }
+        for (const [status, response] of Object.entries(op.responses)) {
+          for (const [type, media] of Object.entries(response.content ?? {})) {
+            checkMedia(`${method} ${path} ${status}`, media, [
+              ...at,
+              'responses',
+              status,
+              'content',
+              type,
+            ])
+            checked++
+          }
+        }
+        for (const [i, parameter] of (op.parameters ?? []).entries()) {
+          if (parameter.example !== undefined) {
+            check(
+              `${method} ${path} ${parameter.name}`,
+              pointer(...at, 'parameters', String(i), 'schema'),
+              parameter.example,
+            )
+          }
+        }
+      }
+    }
+    expect(invalid).toEqual([])
+    expect(checked).toBeGreaterThan(100)
   })
 })
