@@ -31,7 +31,7 @@ const DESCRIPTION = `Multi-tenant, AI-assisted customer support. Errors are RFC 
 ## Getting started
 
 1. **Sign up**: open \`POST /v1/auth/signup\`, choose *Try it out* and *Execute*. The example body creates an account and its first tenant (slug \`${EXAMPLE_TENANT_SLUG}\`); change the email and slug if they are taken.
-2. **Authorize**: copy \`accessToken\` from the answer, press **Authorize**, paste it into **bearerAuth** and press *Authorize*. Authorization is kept across reloads of this page. An access token lives 15 minutes: \`POST /v1/auth/refresh\` or a new login gives another.
+2. **Authorize**: copy \`accessToken\` from the answer, press **Authorize**, paste it into **bearerAuth** and press *Authorize*. Authorization is kept across reloads of this page. An access token lives 15 minutes by default: \`POST /v1/auth/refresh\` or a new login gives another.
 3. **Name the tenant**: every tenant-scoped route needs the \`X-Tenant-ID\` header, the tenant's id or slug (here \`${EXAMPLE_TENANT_SLUG}\`); it is a field of each such operation, filled in with the example.
 4. **Open a ticket** with \`POST /v1/tickets\`, then list it with \`GET /v1/tickets\`.
 
@@ -85,8 +85,11 @@ function documentTenantHeader(config: Config): FastifyDynamicSwaggerOptions['tra
   const header = tenantHeader(config)
   return ({ schema, url, route }) => {
     if (route.config?.access !== 'tenant' || !schema) return { schema, url }
-    const own = (schema as RouteSchema).headers
-    const headers = Type.Object({ 'X-Tenant-ID': header, ...own?.properties })
+    // A route's own spelling of the header, if any, gives way to this one.
+    const own = Object.entries((schema as RouteSchema).headers?.properties ?? {}).filter(
+      ([name]) => name.toLowerCase() !== 'x-tenant-id',
+    )
+    const headers = Type.Object({ 'X-Tenant-ID': header, ...Object.fromEntries(own) })
     return { schema: { ...schema, headers } as typeof schema, url }
   }
 }

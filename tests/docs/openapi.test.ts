@@ -10,6 +10,8 @@ import { join } from 'node:path'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
 import { describe, expect, it } from 'vitest'
+import type { Config } from '../../src/config.ts'
+import { securitySchemes } from '../../src/plugins/docs.ts'
 import { useTestApp } from '../helpers/app.ts'
 
 type Media = {
@@ -113,6 +115,11 @@ describe('the document', () => {
       name: 'dp_access',
     })
     expect(doc.info.description).toContain('Getting started')
+  })
+
+  it('names the __Host- cookie when COOKIE_SECURE is on', () => {
+    const secure = securitySchemes({ COOKIE_SECURE: true } as Config)
+    expect(secure.cookieAuth.name).toBe('__Host-dp_access')
   })
 
   it('names its components after their schemas, never def-N', () => {
