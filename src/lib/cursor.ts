@@ -1,7 +1,7 @@
 // Opaque keyset-pagination cursors: the sort key of the last row of a page,
 // base64url-encoded JSON. Clients must treat them as opaque strings; a cursor
 // that does not decode answers 400 invalid_cursor.
-import { Type } from 'typebox'
+import { type TInteger, Type } from 'typebox'
 import { BadRequest } from './problems.ts'
 
 export type CursorKey = (string | number | null)[]
@@ -21,11 +21,20 @@ export function decodeCursor(cursor: string | undefined, length: number): Cursor
   throw new BadRequest('invalid_cursor', 'The cursor is not valid for this list.')
 }
 
-/** `limit` and `cursor`, the pagination every list accepts. */
+/**
+ * `limit` and `cursor`, the pagination every list accepts. `limit` is
+ * optional for the client, and always there for the handler: validation fills
+ * in its default (ajv's useDefaults) before the handler runs, hence its type.
+ */
 export const PageQuery = {
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Rows per page' }),
+  ) as unknown as TInteger,
   cursor: Type.Optional(
-    Type.String({ maxLength: 512, description: 'nextCursor of the previous page' }),
+    Type.String({
+      maxLength: 512,
+      description: 'nextCursor of the previous page; omit for the first page',
+    }),
   ),
 }
 

@@ -1,28 +1,63 @@
 // The problem+json body (RFC 9457) as a shared schema: routes reference it for
-// their error responses, so the OpenAPI document shows what errors look like.
+// their error responses (through lib/problem-responses.ts), so the OpenAPI
+// document shows what errors look like.
 import { type Static, Type } from 'typebox'
+import { problemResponses } from './problem-responses.ts'
 
 export const ProblemSchema = Type.Object(
   {
-    type: Type.String({ examples: ['urn:deskpilot:problem:not_found'] }),
-    title: Type.String({ examples: ['Not Found'] }),
-    status: Type.Integer({ examples: [404] }),
-    detail: Type.String({ examples: ['The ticket was not found.'] }),
-    instance: Type.Optional(Type.String({ examples: ['/v1/tickets/0190c3c4-...'] })),
-    code: Type.String({ examples: ['not_found'] }),
-    requestId: Type.Optional(Type.String()),
-    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    type: Type.String({ description: 'urn:deskpilot:problem:<code>' }),
+    title: Type.String({ description: 'The HTTP status text' }),
+    status: Type.Integer(),
+    detail: Type.String({ description: 'For humans; branch on code, not on this' }),
+    instance: Type.Optional(Type.String({ description: 'The path of the request' })),
+    code: Type.String({ description: 'The stable machine string clients branch on' }),
+    requestId: Type.Optional(Type.String({ description: 'The X-Request-ID of the request' })),
+    errors: Type.Optional(
+      Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), {
+        description: 'validation_failed: each field that failed, as body/..., query/...',
+      }),
+    ),
   },
-  { $id: 'Problem', description: 'RFC 9457 problem details' },
+  {
+    $id: 'Problem',
+    description: 'RFC 9457 problem details',
+    examples: [
+      {
+        type: 'urn:deskpilot:problem:not_found',
+        title: 'Not Found',
+        status: 404,
+        detail: 'The ticket was not found.',
+        instance: '/v1/tickets/0193a0c5-1a2b-7e6f-9a7b-8c9d0e1f2a3b',
+        code: 'not_found',
+        requestId: '0193a0c5-1a2b-7e6f-9a7b-8c9d0e1f2a3b',
+      },
+    ],
+  },
 )
 
-/** `Type.Ref('Problem')` for a route's error responses. */
+/** `Type.Ref('Problem')`: prefer problemResponse(), which also says the media type and codes. */
 export const ProblemRef = Type.Unsafe<Static<typeof ProblemSchema>>(Type.Ref('Problem'))
 
 /** The error answers most routes can give: bad input, no or bad credential, not allowed, not found. */
-export const routeProblems = {
-  400: ProblemRef,
-  401: ProblemRef,
-  403: ProblemRef,
-  404: ProblemRef,
-}
+export const routeProblems = problemResponses({
+  400: ['validation_failed'],
+  401: ['unauthorized', 'invalid_token'],
+  403: ['forbidden', 'csrf_failed'],
+  404: ['not_found'],
+})
+
+/** What a tenant-scoped route can answer besides its own problems: also tenant_required. */
+export const tenantRouteProblems = problemResponses({
+  400: ['validation_failed', 'tenant_required'],
+  401: ['unauthorized', 'invalid_token'],
+  403: ['forbidden', 'csrf_failed'],
+  404: ['not_found'],
+})
+
+/** What a route for any signed-in user (not tenant-scoped) can answer besides its own problems. */
+export const userRouteProblems = problemResponses({
+  400: ['validation_failed'],
+  401: ['unauthorized', 'invalid_token'],
+  403: ['user_required', 'csrf_failed'],
+})

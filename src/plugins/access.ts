@@ -16,7 +16,6 @@ import type {
   RouteOptions,
 } from 'fastify'
 import fp from 'fastify-plugin'
-import { Type } from 'typebox'
 import type { Permission } from '../lib/permissions.ts'
 import { Forbidden } from '../lib/problems.ts'
 
@@ -98,15 +97,6 @@ const SECURITY = {
   tenant: [{ bearerAuth: [] }, { oauth2: [] }, { apiKey: [] }, { cookieAuth: [] }],
 }
 
-const TenantHeader = Type.Object({
-  'x-tenant-id': Type.Optional(
-    Type.String({
-      description: 'The tenant (id or slug); or use the subdomain under BASE_DOMAIN',
-      examples: ['acme'],
-    }),
-  ),
-})
-
 /** The OpenAPI security of a route follows from its access, unless it says otherwise. */
 function documentAccess(route: RouteOptions, access: Access) {
   if (!route.schema) return
@@ -115,7 +105,7 @@ function documentAccess(route: RouteOptions, access: Access) {
   // Clients (and the permission-matrix test) read the guard from the document.
   schema['x-access'] = access
   if (route.config?.permission) schema['x-permission'] = route.config.permission
-  if (access === 'tenant' && !schema.headers) schema.headers = TenantHeader
+  // The X-Tenant-ID header of tenant routes is documented by plugins/docs.ts.
 }
 
 async function accessPlugin(app: FastifyInstance) {

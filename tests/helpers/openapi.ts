@@ -55,7 +55,9 @@ export async function listOperations(app: App): Promise<Operation[]> {
         method: method.toUpperCase(),
         path,
         operationId: op.operationId,
-        tenantScoped: params.some((p) => p.in === 'header' && p.name === 'x-tenant-id'),
+        tenantScoped: params.some(
+          (p) => p.in === 'header' && p.name.toLowerCase() === 'x-tenant-id',
+        ),
         pathParams: params.filter((p) => p.in === 'path').map((p) => p.name),
         bodySchema: op.requestBody?.content['application/json']?.schema,
         key: `${method.toUpperCase()} ${path}`,

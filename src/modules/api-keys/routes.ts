@@ -7,9 +7,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { withTenant } from '../../db/tenant-transaction.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
+import { EXAMPLE_IDS, EXAMPLE_TIMES } from '../../lib/examples.ts'
+import { Page } from '../../lib/page.ts'
 import { assertHoldsAll, PermissionSchema } from '../../lib/permissions.ts'
-import { routeProblems } from '../../lib/problem-schema.ts'
-import { BadRequest, NotFound } from '../../lib/problems.ts'
+import { problemResponses } from '../../lib/problem-responses.ts'
+import { routeProblems, tenantRouteProblems } from '../../lib/problem-schema.ts'
+import { BadRequest, Forbidden, NotFound } from '../../lib/problems.ts'
 import { personBehind } from '../../plugins/access.ts'
 import { createApiKey, listApiKeys, presentApiKey, revokeApiKey } from './service.ts'
 
@@ -27,18 +30,39 @@ const ApiKey = Type.Object(
     createdBy: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
     createdAt: Type.String({ format: 'date-time' }),
   },
-  { $id: 'ApiKey' },
+  { $id: 'ApiKey', examples: [apiKeyExample()] },
 )
 
-const CreatedApiKey = Type.Intersect([
-  Type.Ref('ApiKey'),
-  Type.Object({
-    key: Type.String({
-      description: 'The full key. Shown only in this response: store it now.',
-      examples: ['dp_k3j9x0a1b2c3_Qm9vdHN0cmFwIHRva2VuIGV4YW1wbGUgZm9yIGRvY3M'],
+function apiKeyExample() {
+  return {
+    id: EXAMPLE_IDS.apiKey,
+    name: 'Zapier integration',
+    prefix: 'dp_k3j9x0a1b2c3',
+    permissions: ['tickets:read_all', 'tickets:write'],
+    expiresAt: null,
+    lastUsedAt: null,
+    createdBy: EXAMPLE_IDS.user,
+    createdAt: EXAMPLE_TIMES.reply,
+  }
+}
+
+const CreatedApiKey = Type.Intersect(
+  [
+    Type.Ref('ApiKey'),
+    Type.Object({
+      key: Type.String({
+        description: 'The full key. Shown only in this response: store it now.',
+        examples: ['dp_k3j9x0a1b2c3_Qm9vdHN0cmFwIHRva2VuIGV4YW1wbGUgZm9yIGRvY3M'],
+      }),
     }),
-  }),
-])
+  ],
+  {
+    description: 'The key, with its secret (shown this once)',
+    examples: [
+      { ...apiKeyExample(), key: 'dp_k3j9x0a1b2c3_Qm9vdHN0cmFwIHRva2VuIGV4YW1wbGUgZm9yIGRvY3M' },
+    ],
+  },
+)
 
 const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(ApiKey)
@@ -52,7 +76,8 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['api-keys'],
         summary: 'Create an API key (the secret is returned once)',
         description:
-          'The key may hold only permissions the caller holds. It acts for the person behind ' +
+          'Needs api_keys:manage. The key may hold only permissions the caller holds and acts in ' +
+          'this tenant only; send it as `Authorization: Bearer dp_...`. It acts for the person behind ' +
           "the request (a key's creator when a key makes it): at each request with no more " +
           'than that person holds then, and not at all once they are no longer an active member.',
         body: Type.Object(
@@ -65,9 +90,18 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
             }),
             expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
           },
-          { additionalProperties: false },
+          {
+            additionalProperties: false,
+            examples: [
+              { name: 'Zapier integration', permissions: ['tickets:read_all', 'tickets:write'] },
+            ],
+          },
         ),
-        response: { 201: CreatedApiKey, ...routeProblems },
+        response: {
+          201: CreatedApiKey,
+          ...tenantRouteProblems,
+          ...problemResponses({ 403: ['forbidden', 'permission_escalation', 'csrf_failed'] }),
+        },
       },
     },
     async (request, reply) => {
@@ -108,9 +142,10 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listApiKeys',
         tags: ['api-keys'],
         summary: 'Active API keys of the tenant (never their secrets)',
+        description: 'Needs api_keys:manage. Revoked and expired keys are not listed.',
         response: {
-          200: Type.Object({ data: Type.Array(ApiKey), nextCursor: Type.Null() }),
-          ...routeProblems,
+          200: Page(ApiKey, { description: 'Every active key, in one page' }),
+          ...tenantRouteProblems,
         },
       },
     },
@@ -129,8 +164,9 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'revokeApiKey',
         tags: ['api-keys'],
         summary: 'Revoke an API key; it stops working at once',
+        description: 'Needs api_keys:manage. The revocation is audited.',
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-        response: { 204: Type.Null(), ...routeProblems },
+        response: { 204: Type.Null({ description: 'Revoked' }), ...tenantRouteProblems },
       },
     },
     async (request, reply) => {

@@ -7,7 +7,10 @@ import { auditEvents } from '../../db/schema/audit.ts'
 import { isoTime } from '../../db/sql-fragments.ts'
 import { withTenant } from '../../db/tenant-transaction.ts'
 import { type CursorKey, decodeCursor, PageQuery, toPage } from '../../lib/cursor.ts'
-import { routeProblems } from '../../lib/problem-schema.ts'
+import { EXAMPLE_IDS, EXAMPLE_TIMES } from '../../lib/examples.ts'
+import { Page } from '../../lib/page.ts'
+import { problemResponses } from '../../lib/problem-responses.ts'
+import { tenantRouteProblems } from '../../lib/problem-schema.ts'
 
 const AuditEvent = Type.Object(
   {
@@ -22,7 +25,23 @@ const AuditEvent = Type.Object(
     data: Type.Record(Type.String(), Type.Unknown()),
     createdAt: Type.String({ format: 'date-time' }),
   },
-  { $id: 'AuditEvent' },
+  {
+    $id: 'AuditEvent',
+    examples: [
+      {
+        id: EXAMPLE_IDS.auditEvent,
+        action: 'member.role_changed',
+        actorUserId: EXAMPLE_IDS.user,
+        actorApiKeyId: null,
+        targetType: 'user',
+        targetId: EXAMPLE_IDS.agent,
+        ip: '203.0.113.7',
+        userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0',
+        data: { before: { roleId: EXAMPLE_IDS.role }, after: { roleId: EXAMPLE_IDS.role } },
+        createdAt: EXAMPLE_TIMES.reply,
+      },
+    ],
+  },
 )
 
 const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -36,6 +55,9 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listAuditEvents',
         tags: ['audit'],
         summary: 'Security and admin events of the tenant, newest first',
+        description:
+          'Needs audit:read. Logins, failed logins, token reuse, role, member, invitation and ' +
+          'API key changes; filter by actor, action and a time range.',
         querystring: Type.Object(
           {
             actorId: Type.Optional(
@@ -49,11 +71,9 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({
-            data: Type.Array(AuditEvent),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
-          ...routeProblems,
+          200: Page(AuditEvent, { description: 'A page of audit events' }),
+          ...tenantRouteProblems,
+          ...problemResponses({ 400: ['validation_failed', 'tenant_required', 'invalid_cursor'] }),
         },
       },
     },

@@ -51,7 +51,12 @@ const TokenBody = Type.Object(
     client_id: Type.Optional(Type.String({ maxLength: 200 })),
     client_secret: Type.Optional(Type.String({ maxLength: 200 })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      { grant_type: 'password', username: 'ada@example.com', password: 'correct horse battery' },
+    ],
+  },
 )
 
 const TokenResponse = Type.Object(
@@ -61,7 +66,18 @@ const TokenResponse = Type.Object(
     expires_in: Type.Integer({ description: 'access token lifetime in seconds', examples: [900] }),
     refresh_token: Type.String({ examples: ['q8V0c4W6nH...'] }),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description: 'Signed in: the Bearer access token and the refresh token',
+    examples: [
+      {
+        access_token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9...',
+        token_type: 'Bearer',
+        expires_in: 900,
+        refresh_token: 'q8V0c4W6nH...',
+      },
+    ],
+  },
 )
 
 const OAuthErrorCode = Type.Union(
@@ -78,7 +94,13 @@ const OAuthErrorCode = Type.Union(
 
 const OAuthErrorBody = Type.Object(
   { error: OAuthErrorCode, error_description: Type.String() },
-  { additionalProperties: false, description: 'An RFC 6749 error response (not problem+json)' },
+  {
+    additionalProperties: false,
+    description: 'An RFC 6749 error response (not problem+json)',
+    examples: [
+      { error: 'invalid_grant', error_description: 'The email or password is not correct.' },
+    ],
+  },
 )
 
 type ErrorCode = (typeof OAuthErrorCode)['anyOf'][number]['const']

@@ -6,7 +6,7 @@
 // is mailed when an account locks (lockout.ts); a reset also unlocks.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../config.ts'
-import { ProblemRef } from '../../lib/problem-schema.ts'
+import { problemResponses } from '../../lib/problem-responses.ts'
 import { requestPasswordReset, resetPassword, unlockAccount, verifyEmail } from './mailed-tokens.ts'
 import { emailRateLimit, ipRateLimit } from './rate-limits.ts'
 import { Accepted, ForgotBody, NoContent, ResetBody, UnlockBody, VerifyBody } from './schemas.ts'
@@ -32,8 +32,14 @@ const passwordRoutes: FastifyPluginAsyncTypebox<{ config: Config; issuer: TokenI
         operationId: 'forgotPassword',
         tags: TAGS,
         summary: 'Email a password reset link (always 202)',
+        description:
+          'Answers 202 after the same time whether or not the address has an account, so ' +
+          'neither the answer nor its timing tells. The link holds a single-use token.',
         body: ForgotBody,
-        response: { 202: Accepted, 400: ProblemRef, 429: ProblemRef },
+        response: {
+          202: Accepted,
+          ...problemResponses({ 400: ['validation_failed'], 429: ['rate_limited'] }),
+        },
       },
     },
     async (request, reply) => {
@@ -55,8 +61,18 @@ const passwordRoutes: FastifyPluginAsyncTypebox<{ config: Config; issuer: TokenI
         operationId: 'resetPassword',
         tags: TAGS,
         summary: 'Set a new password with a reset token; revokes every session, lifts a lock',
+        description:
+          'The token comes from the reset email; it works once and expires. Every session ' +
+          'of the user ends, so sign in again with the new password. A sign-in lock on the ' +
+          'address is lifted.',
         body: ResetBody,
-        response: { 204: NoContent, 400: ProblemRef, 429: ProblemRef },
+        response: {
+          204: NoContent,
+          ...problemResponses({
+            400: ['validation_failed', 'invalid_or_expired_token', 'weak_password'],
+            429: ['rate_limited'],
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -78,8 +94,15 @@ const passwordRoutes: FastifyPluginAsyncTypebox<{ config: Config; issuer: TokenI
         operationId: 'verifyEmail',
         tags: TAGS,
         summary: 'Confirm the email address with the mailed token',
+        description: 'The token comes from the verification email sent at signup; it works once.',
         body: VerifyBody,
-        response: { 204: NoContent, 400: ProblemRef, 429: ProblemRef },
+        response: {
+          204: NoContent,
+          ...problemResponses({
+            400: ['validation_failed', 'invalid_or_expired_token'],
+            429: ['rate_limited'],
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -103,7 +126,13 @@ const passwordRoutes: FastifyPluginAsyncTypebox<{ config: Config; issuer: TokenI
           'The token is single-use and lives as long as the lock (LOGIN_LOCK_MINUTES). ' +
           'It also forgets the failed attempts counted so far.',
         body: UnlockBody,
-        response: { 204: NoContent, 400: ProblemRef, 429: ProblemRef },
+        response: {
+          204: NoContent,
+          ...problemResponses({
+            400: ['validation_failed', 'invalid_or_expired_token'],
+            429: ['rate_limited'],
+          }),
+        },
       },
     },
     async (request, reply) => {

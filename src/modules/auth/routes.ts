@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Static } from 'typebox'
 import type { Config } from '../../config.ts'
 import { recordAudit } from '../../lib/audit.ts'
-import { ProblemRef } from '../../lib/problem-schema.ts'
+import { problemResponses } from '../../lib/problem-responses.ts'
 import { Forbidden, Problem, Unauthorized } from '../../lib/problems.ts'
 import { checkRequestSource, originPolicy } from '../../plugins/auth-csrf.ts'
 import { ensureBootstrapAdmin } from './bootstrap-admin.ts'
@@ -65,14 +65,20 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, op
         operationId: 'signUp',
         tags: TAGS,
         summary: 'Create an account (optionally with a first tenant) and sign in',
+        description:
+          'Answers the tokens and sets the session cookies, as login does, and queues the ' +
+          'verification email. With `tenant`, the tenant is created with you as its owner. ' +
+          'The password needs PASSWORD_MIN_LENGTH characters and must not be a common one.',
         body: SignupBody,
         response: {
           201: SignedInResponse,
-          400: ProblemRef,
-          403: ProblemRef,
-          409: ProblemRef,
-          415: ProblemRef,
-          429: ProblemRef,
+          ...problemResponses({
+            400: ['validation_failed', 'weak_password', 'invalid_slug'],
+            403: ['csrf_failed'],
+            409: ['email_taken', 'slug_taken'],
+            415: ['unsupported_media_type'],
+            429: ['rate_limited'],
+          }),
         },
       },
     },
@@ -113,12 +119,14 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, op
         body: LoginBody,
         response: {
           200: SignedInResponse,
-          400: ProblemRef,
-          401: ProblemRef,
-          403: ProblemRef,
-          415: ProblemRef,
-          423: ProblemRef,
-          429: ProblemRef,
+          ...problemResponses({
+            400: ['validation_failed'],
+            401: ['invalid_credentials'],
+            403: ['csrf_failed'],
+            415: ['unsupported_media_type'],
+            423: ['account_locked'],
+            429: ['rate_limited'],
+          }),
         },
       },
     },
@@ -156,11 +164,13 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, op
         body: RefreshBody,
         response: {
           200: RefreshResponse,
-          400: ProblemRef,
-          401: ProblemRef,
-          403: ProblemRef,
-          415: ProblemRef,
-          429: ProblemRef,
+          ...problemResponses({
+            400: ['validation_failed'],
+            401: ['invalid_token', 'token_reused'],
+            403: ['csrf_failed'],
+            415: ['unsupported_media_type'],
+            429: ['rate_limited'],
+          }),
         },
       },
     },
@@ -209,10 +219,12 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, op
         body: RefreshBody,
         response: {
           204: NoContent,
-          400: ProblemRef,
-          401: ProblemRef,
-          403: ProblemRef,
-          415: ProblemRef,
+          ...problemResponses({
+            400: ['validation_failed'],
+            401: ['invalid_token'],
+            403: ['csrf_failed', 'user_required'],
+            415: ['unsupported_media_type'],
+          }),
         },
       },
     },
@@ -302,7 +314,17 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, op
         operationId: 'getCsrfToken',
         tags: TAGS,
         summary: "The current session's CSRF token (also set as a script-readable cookie)",
-        response: { 200: CsrfResponse, 401: ProblemRef, 403: ProblemRef },
+        description:
+          'A cookie-authenticated POST, PUT, PATCH or DELETE sends this token as X-CSRF-Token. ' +
+          'An SPA on another origin cannot read the cookie, so it takes the token from here ' +
+          '(or from the signup, login and refresh answers).',
+        response: {
+          200: CsrfResponse,
+          ...problemResponses({
+            401: ['unauthorized', 'invalid_token'],
+            403: ['user_required'],
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -320,7 +342,16 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, op
         operationId: 'getMe',
         tags: TAGS,
         summary: 'The signed-in user and their memberships',
-        response: { 200: MeResponse, 401: ProblemRef, 403: ProblemRef },
+        description:
+          'Each membership names the tenant (its id or slug is the X-Tenant-ID of tenant ' +
+          'routes), the role and the permissions it grants.',
+        response: {
+          200: MeResponse,
+          ...problemResponses({
+            401: ['unauthorized', 'invalid_token'],
+            403: ['user_required'],
+          }),
+        },
       },
     },
     async (request) => {

@@ -1,7 +1,34 @@
 // TypeBox schemas of the auth routes: request bodies (closed: unknown fields
 // are a 400) and responses (serialized from these, so nothing else can leak).
 import { Type } from 'typebox'
+import { PageQuery } from '../../lib/cursor.ts'
+import {
+  EXAMPLE_IDS,
+  EXAMPLE_TENANT_SLUG,
+  EXAMPLE_TIMES,
+  EXAMPLE_USER,
+} from '../../lib/examples.ts'
+import { Page } from '../../lib/page.ts'
 import { PASSWORD_MAX_LENGTH } from '../../lib/passwords.ts'
+
+const userExample = {
+  id: EXAMPLE_IDS.user,
+  email: EXAMPLE_USER.email,
+  name: EXAMPLE_USER.name,
+  emailVerified: false,
+  isPlatformAdmin: false,
+  createdAt: EXAMPLE_TIMES.signup,
+}
+const tokensExample = {
+  accessToken: 'eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiIwMTkzYTBjNCJ9.c2lnbmF0dXJl',
+  refreshToken: 'q8V0c4W6nHk2b1ZxR7tLmP3sYwE9aUfJ',
+  expiresIn: 900,
+  tokenType: 'Bearer',
+  csrfToken: 'mJ3dQ1x9ZkTq7PzVh2LwYc',
+}
+
+/** What a sign-in answers, as the document's example. */
+export const signedInExample = { user: userExample, ...tokensExample }
 
 const Email = Type.String({ format: 'email', maxLength: 254, examples: ['ada@example.com'] })
 const Password = Type.String({
@@ -22,7 +49,7 @@ export const User = Type.Object(
     isPlatformAdmin: Type.Boolean(),
     createdAt: Time,
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [userExample] },
 )
 
 export const SignupBody = Type.Object(
@@ -36,21 +63,36 @@ export const SignupBody = Type.Object(
           name: Type.String({ minLength: 1, maxLength: 200, examples: ['Acme Support'] }),
           slug: Type.String({ minLength: 3, maxLength: 40, examples: ['acme'] }),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, description: 'Creates a tenant with you as its owner' },
       ),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        ...EXAMPLE_USER,
+        tenant: { name: 'Acme Support', slug: EXAMPLE_TENANT_SLUG },
+      },
+    ],
+  },
 )
 
 export const LoginBody = Type.Object(
   { email: Email, password: Password },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ email: EXAMPLE_USER.email, password: EXAMPLE_USER.password }],
+  },
 )
 
 export const RefreshBody = Type.Object(
   { refreshToken: Type.Optional(OpaqueToken) },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description: 'Omit the body, or refreshToken, to use the refresh cookie',
+    examples: [{ refreshToken: tokensExample.refreshToken }],
+  },
 )
 
 /** signup and login answer tokens in the body and set cookies too */
@@ -63,7 +105,11 @@ export const SignedInResponse = Type.Object(
     tokenType: Type.Literal('Bearer'),
     csrfToken: Type.String({ examples: ['mJ3d...'] }),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description: 'Signed in: the tokens, and the same as cookies',
+    examples: [signedInExample],
+  },
 )
 
 /** a refresh by cookie is answered by cookie only: no tokens in the body then */
@@ -75,12 +121,20 @@ export const RefreshResponse = Type.Object(
     tokenType: Type.Literal('Bearer'),
     csrfToken: Type.String(),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description: 'The new tokens (by cookie only when the refresh token came by cookie)',
+    examples: [tokensExample],
+  },
 )
 
 export const CsrfResponse = Type.Object(
   { csrfToken: Type.String({ examples: ['mJ3d...'] }) },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description: "The session's CSRF token",
+    examples: [{ csrfToken: tokensExample.csrfToken }],
+  },
 )
 
 export const MeResponse = Type.Object(
@@ -101,7 +155,22 @@ export const MeResponse = Type.Object(
       ),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description: 'The user and their memberships',
+    examples: [
+      {
+        user: userExample,
+        memberships: [
+          {
+            tenant: { id: EXAMPLE_IDS.tenant, name: 'Acme Support', slug: EXAMPLE_TENANT_SLUG },
+            role: { id: EXAMPLE_IDS.role, name: 'owner' },
+            permissions: ['tickets:read', 'tickets:read_all', 'tickets:write', 'members:manage'],
+          },
+        ],
+      },
+    ],
+  },
 )
 
 export const SessionItem = Type.Object(
@@ -117,40 +186,69 @@ export const SessionItem = Type.Object(
   { additionalProperties: false },
 )
 
-export const SessionList = Type.Object(
-  { data: Type.Array(SessionItem), nextCursor: Type.Union([Type.String(), Type.Null()]) },
-  { additionalProperties: false },
+export const SessionList = Page(
+  Type.Object(SessionItem.properties, {
+    additionalProperties: false,
+    examples: [
+      {
+        id: EXAMPLE_IDS.session,
+        createdAt: EXAMPLE_TIMES.signup,
+        lastUsedAt: EXAMPLE_TIMES.reply,
+        expiresAt: EXAMPLE_TIMES.expiry,
+        userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0',
+        ip: '203.0.113.7',
+        current: true,
+      },
+    ],
+  }),
+  { description: "A page of the caller's sessions" },
 )
 
-export const SessionListQuery = Type.Object(
-  {
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-    cursor: Type.Optional(Type.String({ maxLength: 100 })),
-  },
-  { additionalProperties: false },
-)
+export const SessionListQuery = Type.Object({ ...PageQuery }, { additionalProperties: false })
 
 export const SessionParams = Type.Object({ id: Uuid }, { additionalProperties: false })
 
 export const RevokedCount = Type.Object(
   { revoked: Type.Integer({ examples: [2] }) },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description: 'How many sessions were revoked',
+    examples: [{ revoked: 2 }],
+  },
 )
 
-export const ForgotBody = Type.Object({ email: Email }, { additionalProperties: false })
+export const ForgotBody = Type.Object(
+  { email: Email },
+  { additionalProperties: false, examples: [{ email: EXAMPLE_USER.email }] },
+)
+
+const MAILED_TOKEN_EXAMPLE = 'Yx3kQ0m8Vb2nR5tZ7wLc9pFh4jD6sGa1'
 
 export const ResetBody = Type.Object(
   { token: OpaqueToken, password: Password },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ token: MAILED_TOKEN_EXAMPLE, password: 'a new and longer passphrase' }],
+  },
 )
 
-export const VerifyBody = Type.Object({ token: OpaqueToken }, { additionalProperties: false })
+export const VerifyBody = Type.Object(
+  { token: OpaqueToken },
+  { additionalProperties: false, examples: [{ token: MAILED_TOKEN_EXAMPLE }] },
+)
 
-export const UnlockBody = Type.Object({ token: OpaqueToken }, { additionalProperties: false })
+export const UnlockBody = Type.Object(
+  { token: OpaqueToken },
+  { additionalProperties: false, examples: [{ token: 'Yk3vQ9mT2wLx8pR4sZ1nB6cH0dJ5fG7a' }] },
+)
 
 export const Accepted = Type.Object(
   { status: Type.Literal('accepted') },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description: 'Accepted: an email is on its way if the address has an account',
+    examples: [{ status: 'accepted' }],
+  },
 )
 
 export const NoContent = Type.Null({ description: 'No content' })

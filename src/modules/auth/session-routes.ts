@@ -2,14 +2,17 @@
 // Another user's session id answers 404, the same as one that does not exist.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { recordAudit } from '../../lib/audit.ts'
-import { ProblemRef } from '../../lib/problem-schema.ts'
+import { problemResponse, problemResponses } from '../../lib/problem-responses.ts'
 import { BadRequest, NotFound } from '../../lib/problems.ts'
 import { NoContent, RevokedCount, SessionList, SessionListQuery, SessionParams } from './schemas.ts'
 import { listSessions, revokeSessions } from './sessions.ts'
 import type { TokenIssuer } from './token-issuer.ts'
 
 const TAGS = ['auth']
-const errors = { 401: ProblemRef, 403: ProblemRef }
+const errors = problemResponses({
+  401: ['unauthorized', 'invalid_token'],
+  403: ['user_required', 'csrf_failed'],
+})
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 function decodeCursor(cursor: string | undefined): string | undefined {
@@ -30,8 +33,15 @@ const sessionRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer }> = async 
         operationId: 'listSessions',
         tags: TAGS,
         summary: "The caller's active sessions, newest first",
+        description:
+          'Every signed-in device or browser of the caller; `current` marks the one of this ' +
+          'request. Revoke one you do not recognise.',
         querystring: SessionListQuery,
-        response: { 200: SessionList, 400: ProblemRef, ...errors },
+        response: {
+          200: SessionList,
+          400: problemResponse(400, ['validation_failed', 'invalid_cursor']),
+          ...errors,
+        },
       },
     },
     async (request) => {
@@ -67,8 +77,15 @@ const sessionRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer }> = async 
         operationId: 'revokeSession',
         tags: TAGS,
         summary: 'Revoke one of the caller’s sessions',
+        description:
+          'Its access and refresh tokens stop working at once, on every api copy. Another ' +
+          "user's session answers 404, like one that does not exist.",
         params: SessionParams,
-        response: { 204: NoContent, 404: ProblemRef, ...errors },
+        response: {
+          204: NoContent,
+          404: problemResponse(404, ['not_found'], { not_found: 'The session was not found.' }),
+          ...errors,
+        },
       },
     },
     async (request, reply) => {
@@ -104,6 +121,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer }> = async 
         operationId: 'revokeOtherSessions',
         tags: TAGS,
         summary: 'Revoke every session of the caller but the current one',
+        description: 'Signs out every other device; this session stays signed in.',
         response: { 200: RevokedCount, ...errors },
       },
     },

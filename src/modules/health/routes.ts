@@ -13,14 +13,36 @@ import { migrationsApplied } from '../../db/migrate.ts'
 
 const Check = Type.Union([Type.Literal('ok'), Type.Literal('down'), Type.Literal('disabled')])
 
-const ReadySchema = Type.Object({
+const readyProperties = {
   status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
   checks: Type.Object({
     database: Check,
     migrations: Check,
     redis: Check,
   }),
-  mode: Type.Union([Type.Literal('local'), Type.Literal('services')]),
+  mode: Type.Union([Type.Literal('local'), Type.Literal('services')], {
+    description: 'local: embedded PostgreSQL or no Redis; services: both configured',
+  }),
+}
+const ReadySchema = Type.Object(readyProperties, {
+  description: 'Ready: every check passed',
+  examples: [
+    {
+      status: 'ready',
+      checks: { database: 'ok', migrations: 'ok', redis: 'ok' },
+      mode: 'services',
+    },
+  ],
+})
+const NotReadySchema = Type.Object(readyProperties, {
+  description: 'Not ready: the failing checks say why; take this copy out of the pool',
+  examples: [
+    {
+      status: 'not_ready',
+      checks: { database: 'ok', migrations: 'ok', redis: 'down' },
+      mode: 'services',
+    },
+  ],
 })
 
 const CHECK_TIMEOUT_MS = 2000
@@ -111,8 +133,16 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getHealth',
         tags: ['operations'],
         summary: 'Liveness: the process is up',
+        description:
+          'Answers 200 while the process runs, whatever the database and Redis do: restart ' +
+          'the process when this fails; use /ready to decide whether to send it traffic.',
         security: [],
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        response: {
+          200: Type.Object(
+            { status: Type.Literal('ok') },
+            { description: 'The process is up', examples: [{ status: 'ok' }] },
+          ),
+        },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -128,7 +158,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Readiness: database, migrations and Redis',
         description: 'Answers 503 with the failing checks when the api cannot serve.',
         security: [],
-        response: { 200: ReadySchema, 503: ReadySchema },
+        response: { 200: ReadySchema, 503: NotReadySchema },
       },
     },
     async (_request, reply) => {

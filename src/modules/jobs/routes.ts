@@ -6,8 +6,10 @@ import { Type } from 'typebox'
 import { jobs } from '../../db/schema/jobs.ts'
 import { withTenant } from '../../db/tenant-transaction.ts'
 import { readStoredError } from '../../jobs/job-failure.ts'
+import { EXAMPLE_IDS, EXAMPLE_TIMES } from '../../lib/examples.ts'
+import { ref } from '../../lib/page.ts'
 import type { Permission } from '../../lib/permissions.ts'
-import { routeProblems } from '../../lib/problem-schema.ts'
+import { tenantRouteProblems } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
 
 const READERS: Permission[] = ['ai:use', 'members:manage', 'tickets:read_all']
@@ -43,7 +45,22 @@ const Job = Type.Object(
     startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   },
-  { $id: 'Job' },
+  {
+    $id: 'Job',
+    examples: [
+      {
+        id: EXAMPLE_IDS.job,
+        type: 'ai-reply',
+        state: 'succeeded',
+        attempts: 1,
+        maxAttempts: 5,
+        result: { messageId: EXAMPLE_IDS.reply },
+        createdAt: EXAMPLE_TIMES.ticket,
+        startedAt: EXAMPLE_TIMES.ticket,
+        finishedAt: EXAMPLE_TIMES.reply,
+      },
+    ],
+  },
 )
 
 const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -60,8 +77,8 @@ const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: `Needs one of: ${READERS.join(', ')}. Another tenant's job answers 404.`,
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
         response: {
-          200: Job,
-          ...routeProblems,
+          200: ref(Job, { description: 'The job' }),
+          ...tenantRouteProblems,
         },
       },
     },

@@ -6,7 +6,9 @@ import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { readInTenant } from '../../db/tenant-read.ts'
 import { withTenant } from '../../db/tenant-transaction.ts'
-import { routeProblems } from '../../lib/problem-schema.ts'
+import { ref } from '../../lib/page.ts'
+import { problemResponses } from '../../lib/problem-responses.ts'
+import { tenantRouteProblems } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
 import {
   Article,
@@ -44,8 +46,15 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listKbArticles',
         tags,
         summary: 'Knowledge-base articles, recently updated first, or ranked by q',
+        description:
+          'Needs kb:read; callers without kb:write (customers) see published articles only. ' +
+          '`q` is full-text over title and body, a title match ranked first.',
         querystring: ListArticlesQuery,
-        response: { 200: ArticlePage, ...routeProblems },
+        response: {
+          200: ArticlePage,
+          ...tenantRouteProblems,
+          ...problemResponses({ 400: ['validation_failed', 'tenant_required', 'invalid_cursor'] }),
+        },
       },
     },
     async (request) => {
@@ -64,8 +73,13 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'createKbArticle',
         tags,
         summary: 'Write an article (a draft unless published)',
+        description:
+          'Needs kb:write. Published articles are what AI replies cite and customers read.',
         body: CreateArticleBody,
-        response: { 201: Article, ...routeProblems },
+        response: {
+          201: ref(Article, { description: 'The new article' }),
+          ...tenantRouteProblems,
+        },
       },
     },
     async (request, reply) => {
@@ -85,8 +99,9 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getKbArticle',
         tags,
         summary: 'One article',
+        description: 'Needs kb:read; a draft answers 404 to callers without kb:write.',
         params: ArticleParams,
-        response: { 200: Article, ...routeProblems },
+        response: { 200: ref(Article, { description: 'The article' }), ...tenantRouteProblems },
       },
     },
     async (request) => {
@@ -107,9 +122,13 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'updateKbArticle',
         tags,
         summary: 'Change an article, or publish or unpublish it',
+        description: 'Needs kb:write. Only the fields sent change.',
         params: ArticleParams,
         body: UpdateArticleBody,
-        response: { 200: Article, ...routeProblems },
+        response: {
+          200: ref(Article, { description: 'The changed article' }),
+          ...tenantRouteProblems,
+        },
       },
     },
     async (request) => {
@@ -130,8 +149,9 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'deleteKbArticle',
         tags,
         summary: 'Delete an article',
+        description: 'Needs kb:write. AI replies stop citing it at once.',
         params: ArticleParams,
-        response: { 204: Type.Null(), ...routeProblems },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...tenantRouteProblems },
       },
     },
     async (request, reply) => {

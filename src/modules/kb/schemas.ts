@@ -1,6 +1,8 @@
 // TypeBox schemas of the knowledge-base routes.
 import { type Static, Type } from 'typebox'
 import { PageQuery } from '../../lib/cursor.ts'
+import { EXAMPLE_IDS, EXAMPLE_TIMES } from '../../lib/examples.ts'
+import { Page } from '../../lib/page.ts'
 
 const Tag = Type.String({ minLength: 1, maxLength: 50, pattern: '^\\s*[^\\s,][^,]*$' })
 const Title = Type.String({ minLength: 1, maxLength: 250, pattern: '\\S' })
@@ -17,7 +19,21 @@ export const Article = Type.Object(
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
   },
-  { $id: 'KbArticle' },
+  {
+    $id: 'KbArticle',
+    examples: [
+      {
+        id: EXAMPLE_IDS.article,
+        title: 'Resetting your password',
+        body: 'Open the sign-in page, choose "Forgot password" and follow the link we email you.',
+        tags: ['login', 'password'],
+        published: true,
+        authorId: EXAMPLE_IDS.user,
+        createdAt: EXAMPLE_TIMES.signup,
+        updatedAt: EXAMPLE_TIMES.signup,
+      },
+    ],
+  },
 )
 export type ArticleView = Static<typeof Article>
 
@@ -46,7 +62,17 @@ export const CreateArticleBody = Type.Object(
     tags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
     published: Type.Optional(Type.Boolean({ default: false })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        title: 'Resetting your password',
+        body: 'Open the sign-in page, choose "Forgot password" and follow the link we email you.',
+        tags: ['login', 'password'],
+        published: true,
+      },
+    ],
+  },
 )
 
 export const UpdateArticleBody = Type.Object(
@@ -56,10 +82,7 @@ export const UpdateArticleBody = Type.Object(
     tags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
     published: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [{ published: false }] },
 )
 
-export const ArticlePage = Type.Object({
-  data: Type.Array(Type.Unsafe<ArticleView>(Type.Ref('KbArticle'))),
-  nextCursor: Type.Union([Type.String(), Type.Null()]),
-})
+export const ArticlePage = Page(Article, { description: 'A page of articles' })

@@ -16,12 +16,15 @@ import { withScope, withTenant } from '../../db/tenant-transaction.ts'
 import { insertJob } from '../../jobs/outbox.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { PageQuery } from '../../lib/cursor.ts'
+import { EXAMPLE_IDS } from '../../lib/examples.ts'
+import { Page, ref } from '../../lib/page.ts'
 import { hashPassword, normaliseEmail, passwordProblem } from '../../lib/passwords.ts'
-import { ProblemRef, routeProblems } from '../../lib/problem-schema.ts'
+import { problemResponse, problemResponses } from '../../lib/problem-responses.ts'
+import { routeProblems, tenantRouteProblems } from '../../lib/problem-schema.ts'
 import { BadRequest, Conflict, Forbidden, NotFound, Problem } from '../../lib/problems.ts'
 import { personBehind } from '../../plugins/access.ts'
 import { checkRequestSource, originPolicy } from '../../plugins/auth-csrf.ts'
-import { SignedInResponse } from '../auth/schemas.ts'
+import { SignedInResponse, signedInExample } from '../auth/schemas.ts'
 import { publicUser } from '../auth/service.ts'
 import { startSession } from '../auth/sessions.ts'
 import { tokenIssuer } from '../auth/token-issuer.ts'
@@ -90,11 +93,14 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
           'A new invitation replaces a pending one for the same address.',
         body: CreateInvitationBody,
         response: {
-          201: Invitation,
-          409: ProblemRef,
-          422: ProblemRef,
-          429: ProblemRef,
-          ...routeProblems,
+          201: ref(Invitation, { description: 'The invitation; its email is queued' }),
+          ...tenantRouteProblems,
+          ...problemResponses({
+            403: ['forbidden', 'permission_escalation', 'owner_required', 'csrf_failed'],
+            409: ['already_member'],
+            422: ['unknown_role'],
+            429: ['mail_quota_exceeded', 'invitation_cooldown', 'rate_limited'],
+          }),
         },
       },
     },
@@ -142,13 +148,13 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
         operationId: 'listInvitations',
         tags: ['members'],
         summary: 'Invitations of the tenant, newest first',
+        description:
+          'Needs members:read. Pending, accepted, revoked and expired ones, with their status.',
         querystring: Type.Object(PageQuery, { additionalProperties: false }),
         response: {
-          200: Type.Object({
-            data: Type.Array(Invitation),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
-          ...routeProblems,
+          200: Page(Invitation, { description: 'A page of invitations' }),
+          ...tenantRouteProblems,
+          ...problemResponses({ 400: ['validation_failed', 'tenant_required', 'invalid_cursor'] }),
         },
       },
     },
@@ -169,8 +175,9 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
         operationId: 'revokeInvitation',
         tags: ['members'],
         summary: 'Revoke a pending invitation',
+        description: 'Needs members:manage. Its link stops working at once.',
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-        response: { 204: Type.Null(), ...routeProblems },
+        response: { 204: Type.Null({ description: 'Revoked' }), ...tenantRouteProblems },
       },
     },
     async (request, reply) => {
@@ -210,8 +217,15 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
         response: {
           200: AcceptedInvitation,
           201: AcceptedWithAccount,
-          409: ProblemRef,
           ...routeProblems,
+          ...problemResponses({
+            400: ['validation_failed', 'account_details_required', 'weak_password'],
+            403: ['invitation_email_mismatch', 'csrf_failed'],
+            409: ['account_exists'],
+          }),
+          404: problemResponse(404, ['not_found'], {
+            not_found: 'The invitation was not found.',
+          }),
         },
       },
     },
@@ -296,17 +310,29 @@ function mayStillGrant(
   }
 }
 
-const AcceptedInvitation = Type.Object({
+const AcceptedInvitationFields = {
   tenant: Type.Object({ id: Type.String({ format: 'uuid' }) }),
   roleId: Type.String({ format: 'uuid' }),
   userId: Type.String({ format: 'uuid' }),
+}
+const acceptedExample = {
+  tenant: { id: EXAMPLE_IDS.tenant },
+  roleId: EXAMPLE_IDS.role,
+  userId: EXAMPLE_IDS.agent,
+}
+const AcceptedInvitation = Type.Object(AcceptedInvitationFields, {
+  description: 'Accepted by the signed-in user',
+  examples: [acceptedExample],
 })
 
 /** A new account: signup's answer (tokens, cookies set) with what was accepted. */
-const AcceptedWithAccount = Type.Object({
-  ...SignedInResponse.properties,
-  ...AcceptedInvitation.properties,
-})
+const AcceptedWithAccount = Type.Object(
+  { ...SignedInResponse.properties, ...AcceptedInvitationFields },
+  {
+    description: 'Accepted with a new account, signed in as signup does',
+    examples: [{ ...signedInExample, ...acceptedExample }],
+  },
+)
 
 function hasSessionCookie(cookie: string | undefined) {
   return cookie !== undefined && /(?:^|;\s*)(?:__Host-)?dp_access=/.test(cookie)

@@ -4,7 +4,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { withTenant } from '../../db/tenant-transaction.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
-import { ProblemRef, routeProblems } from '../../lib/problem-schema.ts'
+import { Page, ref } from '../../lib/page.ts'
+import { problemResponses } from '../../lib/problem-responses.ts'
+import { tenantRouteProblems } from '../../lib/problem-schema.ts'
 import { Forbidden, NotFound } from '../../lib/problems.ts'
 import { assertCanAssignRole, assertCanManageMember, isOwnerRole } from './guards.ts'
 import { ListMembersQuery, Member, MemberParams, UpdateMemberBody } from './schemas.ts'
@@ -29,13 +31,13 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listMembers',
         tags: ['members'],
         summary: 'Members of the tenant, oldest first',
+        description:
+          'Needs members:read. `q` searches names and emails; deactivated members are listed too.',
         querystring: ListMembersQuery,
         response: {
-          200: Type.Object({
-            data: Type.Array(Member),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
-          ...routeProblems,
+          200: Page(Member, { description: 'A page of members' }),
+          ...tenantRouteProblems,
+          ...problemResponses({ 400: ['validation_failed', 'tenant_required', 'invalid_cursor'] }),
         },
       },
     },
@@ -54,8 +56,9 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getMember',
         tags: ['members'],
         summary: 'One member',
+        description: 'Needs members:read. A user who is not a member of this tenant answers 404.',
         params: MemberParams,
-        response: { 200: Member, ...routeProblems },
+        response: { 200: ref(Member, { description: 'The member' }), ...tenantRouteProblems },
       },
     },
     async (request) => {
@@ -82,7 +85,21 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'unmake owners; the last active owner cannot be demoted or deactivated (409).',
         params: MemberParams,
         body: UpdateMemberBody,
-        response: { 200: Member, 409: ProblemRef, ...routeProblems },
+        response: {
+          200: ref(Member, { description: 'The changed member' }),
+          ...tenantRouteProblems,
+          ...problemResponses({
+            403: [
+              'forbidden',
+              'member_outranks_you',
+              'permission_escalation',
+              'owner_required',
+              'cannot_change_own_role',
+              'csrf_failed',
+            ],
+            409: ['last_owner'],
+          }),
+        },
       },
     },
     async (request) => {
@@ -138,7 +155,14 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'Removing others needs members:manage and every permission of their role (owners ' +
           'only for an owner); anyone may leave, except the last owner (409).',
         params: MemberParams,
-        response: { 204: Type.Null(), 409: ProblemRef, ...routeProblems },
+        response: {
+          204: Type.Null({ description: 'Removed' }),
+          ...tenantRouteProblems,
+          ...problemResponses({
+            403: ['forbidden', 'member_outranks_you', 'owner_required', 'csrf_failed'],
+            409: ['last_owner'],
+          }),
+        },
       },
     },
     async (request, reply) => {

@@ -1,6 +1,7 @@
 // TypeBox schemas of the member and invitation routes.
 import { Type } from 'typebox'
 import { PageQuery } from '../../lib/cursor.ts'
+import { EXAMPLE_IDS, EXAMPLE_TIMES, EXAMPLE_USER } from '../../lib/examples.ts'
 
 const RoleRef = Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String() })
 
@@ -13,7 +14,19 @@ export const Member = Type.Object(
     active: Type.Boolean({ description: 'false: deactivated, cannot act in the tenant' }),
     joinedAt: Type.String({ format: 'date-time' }),
   },
-  { $id: 'Member' },
+  {
+    $id: 'Member',
+    examples: [
+      {
+        userId: EXAMPLE_IDS.user,
+        email: EXAMPLE_USER.email,
+        name: EXAMPLE_USER.name,
+        role: { id: EXAMPLE_IDS.role, name: 'owner' },
+        active: true,
+        joinedAt: EXAMPLE_TIMES.signup,
+      },
+    ],
+  },
 )
 
 export const MemberParams = Type.Object({ userId: Type.String({ format: 'uuid' }) })
@@ -31,7 +44,7 @@ export const UpdateMemberBody = Type.Object(
     roleId: Type.Optional(Type.String({ format: 'uuid' })),
     active: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [{ active: false }] },
 )
 
 export const Invitation = Type.Object(
@@ -49,7 +62,20 @@ export const Invitation = Type.Object(
     expiresAt: Type.String({ format: 'date-time' }),
     createdAt: Type.String({ format: 'date-time' }),
   },
-  { $id: 'Invitation' },
+  {
+    $id: 'Invitation',
+    examples: [
+      {
+        id: EXAMPLE_IDS.invitation,
+        email: 'grace@example.com',
+        role: { id: EXAMPLE_IDS.role, name: 'agent' },
+        status: 'pending',
+        invitedBy: EXAMPLE_IDS.user,
+        expiresAt: EXAMPLE_TIMES.expiry,
+        createdAt: EXAMPLE_TIMES.ticket,
+      },
+    ],
+  },
 )
 
 export const CreateInvitationBody = Type.Object(
@@ -69,7 +95,10 @@ export const CreateInvitationBody = Type.Object(
       Type.String({ format: 'uuid', description: 'The role by id; send this or role' }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ email: 'grace@example.com', role: 'customer' }],
+  },
 )
 
 export const AcceptInvitationBody = Type.Object(
@@ -78,5 +107,14 @@ export const AcceptInvitationBody = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     password: Type.Optional(Type.String({ maxLength: 1024 })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        token: 'inv_Qm9vdHN0cmFwIGludml0YXRpb24gdG9rZW4',
+        name: 'Grace Hopper',
+        password: 'a long and unusual passphrase',
+      },
+    ],
+  },
 )

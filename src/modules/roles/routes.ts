@@ -3,6 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { withTenant } from '../../db/tenant-transaction.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
+import { EXAMPLE_IDS, EXAMPLE_TIMES } from '../../lib/examples.ts'
+import { Page, ref } from '../../lib/page.ts'
 import {
   ALL_PERMISSIONS,
   assertHoldsAll,
@@ -12,7 +14,8 @@ import {
   type Permission,
   PermissionSchema,
 } from '../../lib/permissions.ts'
-import { ProblemRef, routeProblems } from '../../lib/problem-schema.ts'
+import { problemResponses } from '../../lib/problem-responses.ts'
+import { tenantRouteProblems, userRouteProblems } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
 import { createRole, deleteRole, getRole, listRoles, presentRole, updateRole } from './service.ts'
 
@@ -28,8 +31,23 @@ const Role = Type.Object(
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
   },
-  { $id: 'Role' },
+  {
+    $id: 'Role',
+    examples: [
+      {
+        id: EXAMPLE_IDS.role,
+        name: 'Tier 2 agent',
+        description: 'Agents who also assign tickets and edit the knowledge base',
+        permissions: ['tickets:read_all', 'tickets:write', 'tickets:assign', 'kb:write'],
+        builtin: false,
+        createdAt: EXAMPLE_TIMES.ticket,
+        updatedAt: EXAMPLE_TIMES.ticket,
+      },
+    ],
+  },
 )
+
+const RoleRef = ref(Role)
 
 const RoleName = Type.String({ minLength: 1, maxLength: 60, pattern: '\\S' })
 const RoleParams = Type.Object({ id: Type.String({ format: 'uuid' }) })
@@ -45,20 +63,44 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listPermissions',
         tags: ['members'],
         summary: 'The permission catalogue',
+        description:
+          'Every permission a role or an API key can hold, with what it allows; a larger ' +
+          'one (tickets:read_all) includes the smaller (tickets:read).',
         response: {
-          200: Type.Object({
-            data: Type.Array(
-              Type.Object({
-                name: PermissionName,
-                description: Type.String(),
-                includes: Type.Array(PermissionName, {
-                  description:
-                    'Permissions that holding this one grants too, on routes and when granting',
+          200: Type.Object(
+            {
+              data: Type.Array(
+                Type.Object({
+                  name: PermissionName,
+                  description: Type.String(),
+                  includes: Type.Array(PermissionName, {
+                    description:
+                      'Permissions that holding this one grants too, on routes and when granting',
+                  }),
                 }),
-              }),
-            ),
-          }),
-          401: ProblemRef,
+              ),
+            },
+            {
+              description: 'The whole catalogue, in one answer',
+              examples: [
+                {
+                  data: [
+                    {
+                      name: 'tickets:read',
+                      description: 'Read the tickets you requested',
+                      includes: [],
+                    },
+                    {
+                      name: 'tickets:read_all',
+                      description: 'Read every ticket of the tenant',
+                      includes: ['tickets:read'],
+                    },
+                  ],
+                },
+              ],
+            },
+          ),
+          ...userRouteProblems,
         },
       },
     },
@@ -79,9 +121,12 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listRoles',
         tags: ['members'],
         summary: 'Built-in and custom roles of the tenant',
+        description:
+          'Needs members:read. owner, admin, agent and customer are built in and read-only; ' +
+          'their ids are what invitations and member changes take as roleId.',
         response: {
-          200: Type.Object({ data: Type.Array(Role), nextCursor: Type.Null() }),
-          ...routeProblems,
+          200: Page(RoleRef, { description: 'Every role of the tenant, in one page' }),
+          ...tenantRouteProblems,
         },
       },
     },
@@ -107,9 +152,25 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
             description: Type.Optional(Type.String({ maxLength: 500 })),
             permissions: Type.Array(PermissionName, { maxItems: 64, uniqueItems: true }),
           },
-          { additionalProperties: false },
+          {
+            additionalProperties: false,
+            examples: [
+              {
+                name: 'Tier 2 agent',
+                description: 'Agents who also assign tickets',
+                permissions: ['tickets:read_all', 'tickets:write', 'tickets:assign'],
+              },
+            ],
+          },
         ),
-        response: { 201: Role, 409: ProblemRef, ...routeProblems },
+        response: {
+          201: ref(Role, { description: 'The new role' }),
+          ...tenantRouteProblems,
+          ...problemResponses({
+            403: ['forbidden', 'permission_escalation', 'csrf_failed'],
+            409: ['role_name_taken'],
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -140,7 +201,8 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['members'],
         summary: 'Change a custom role (built-in roles are read-only)',
         description:
-          'The caller must hold every permission the role holds now and every one it is given.',
+          'Needs roles:manage, every permission the role holds now and every one it is ' +
+          'given. Members holding the role get the new permissions on their next request.',
         params: RoleParams,
         body: Type.Object(
           {
@@ -150,9 +212,20 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
               Type.Array(PermissionName, { maxItems: 64, uniqueItems: true }),
             ),
           },
-          { additionalProperties: false, minProperties: 1 },
+          {
+            additionalProperties: false,
+            minProperties: 1,
+            examples: [{ permissions: ['tickets:read_all', 'tickets:write', 'kb:write'] }],
+          },
         ),
-        response: { 200: Role, 409: ProblemRef, ...routeProblems },
+        response: {
+          200: ref(Role, { description: 'The changed role' }),
+          ...tenantRouteProblems,
+          ...problemResponses({
+            403: ['forbidden', 'permission_escalation', 'role_outranks_you', 'csrf_failed'],
+            409: ['builtin_role', 'role_name_taken'],
+          }),
+        },
       },
     },
     async (request) => {
@@ -194,8 +267,15 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'deleteRole',
         tags: ['members'],
         summary: 'Delete a custom role that nobody holds',
+        description:
+          'Needs roles:manage. A role still held by a member or named by a pending ' +
+          'invitation answers 409 role_in_use; built-in roles answer 409 builtin_role.',
         params: RoleParams,
-        response: { 204: Type.Null(), 409: ProblemRef, ...routeProblems },
+        response: {
+          204: Type.Null({ description: 'Deleted' }),
+          ...tenantRouteProblems,
+          ...problemResponses({ 409: ['role_in_use', 'builtin_role'] }),
+        },
       },
     },
     async (request, reply) => {

@@ -4,7 +4,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { withScope, withTenant } from '../../db/tenant-transaction.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
-import { ProblemRef, routeProblems } from '../../lib/problem-schema.ts'
+import { Page, ref } from '../../lib/page.ts'
+import { problemResponse, problemResponses } from '../../lib/problem-responses.ts'
+import { tenantRouteProblems, userRouteProblems } from '../../lib/problem-schema.ts'
 import { Forbidden, NotFound } from '../../lib/problems.ts'
 import { assertTenantNameAllowed } from '../../lib/tenant-names.ts'
 import { createTenantWithOwner } from '../../lib/tenant-provisioning.ts'
@@ -29,8 +31,20 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'createTenant',
         tags: ['tenants'],
         summary: 'Create a tenant; the caller becomes its owner',
+        description:
+          'The slug is lowercase letters, digits and dashes, 3 to 40, unique and not reserved ' +
+          '(check it with /v1/tenants/slug-availability). Name the new tenant in X-Tenant-ID ' +
+          'by its id or slug from then on.',
         body: CreateTenantBody,
-        response: { 201: Tenant, 409: ProblemRef, 422: ProblemRef, ...routeProblems },
+        response: {
+          201: ref(Tenant, { description: 'The new tenant' }),
+          ...userRouteProblems,
+          ...problemResponses({
+            400: ['validation_failed', 'invalid_slug'],
+            409: ['slug_taken'],
+            422: ['tenant_name_not_allowed'],
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -60,9 +74,10 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'listMyTenants',
         tags: ['tenants'],
         summary: "The caller's tenants, with the caller's role in each",
+        description: 'Every tenant the caller is an active member of, in one page.',
         response: {
-          200: Type.Object({ data: Type.Array(TenantMembership), nextCursor: Type.Null() }),
-          ...routeProblems,
+          200: Page(TenantMembership, { description: "The caller's tenants" }),
+          ...userRouteProblems,
         },
       },
     },
@@ -88,23 +103,32 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'checkSlugAvailability',
         tags: ['tenants'],
         summary: 'Whether a slug can be taken by a new tenant',
+        description:
+          'Needs no sign-in. `reason` says why a slug is not available: taken, reserved ' +
+          '(www, api, admin, ...) or invalid.',
         querystring: Type.Object(
           { slug: Type.String({ minLength: 1, maxLength: 64 }) },
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({
-            slug: Type.String(),
-            available: Type.Boolean(),
-            reason: Type.Optional(
-              Type.Union([
-                Type.Literal('taken'),
-                Type.Literal('reserved'),
-                Type.Literal('invalid'),
-              ]),
-            ),
-          }),
-          400: ProblemRef,
+          200: Type.Object(
+            {
+              slug: Type.String(),
+              available: Type.Boolean(),
+              reason: Type.Optional(
+                Type.Union([
+                  Type.Literal('taken'),
+                  Type.Literal('reserved'),
+                  Type.Literal('invalid'),
+                ]),
+              ),
+            },
+            {
+              description: 'Whether the slug is free',
+              examples: [{ slug: 'globex', available: true }],
+            },
+          ),
+          400: problemResponse(400, ['validation_failed']),
         },
       },
     },
@@ -119,7 +143,8 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getCurrentTenant',
         tags: ['tenants'],
         summary: 'The current tenant and its settings',
-        response: { 200: Tenant, ...routeProblems },
+        description: 'The tenant named by X-Tenant-ID (or the subdomain), as any member sees it.',
+        response: { 200: ref(Tenant, { description: 'The tenant' }), ...tenantRouteProblems },
       },
     },
     async (request) => {
@@ -138,8 +163,15 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'updateCurrentTenant',
         tags: ['tenants'],
         summary: 'Change the name or settings of the current tenant',
+        description:
+          'Needs tenant:manage. `settings` changes only the keys it names: ' +
+          '`{"settings": {"aiReplyMode": "auto"}}` turns AI replies on and leaves the rest.',
         body: UpdateTenantBody,
-        response: { 200: Tenant, 422: ProblemRef, ...routeProblems },
+        response: {
+          200: ref(Tenant, { description: 'The changed tenant' }),
+          ...tenantRouteProblems,
+          ...problemResponses({ 422: ['tenant_name_not_allowed'] }),
+        },
       },
     },
     async (request) => {
@@ -176,7 +208,11 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Marks the tenant deleted: it is gone from every route at once, its slug stays taken, ' +
           'and its data is kept until purged.',
-        response: { 204: Type.Null(), ...routeProblems },
+        response: {
+          204: Type.Null({ description: 'Deleted' }),
+          ...tenantRouteProblems,
+          ...problemResponses({ 403: ['forbidden', 'owner_required', 'csrf_failed'] }),
+        },
       },
     },
     async (request, reply) => {

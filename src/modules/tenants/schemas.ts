@@ -1,6 +1,7 @@
 // TypeBox schemas of the tenant routes: the contract for validation,
 // serialization and the OpenAPI document.
 import { Type } from 'typebox'
+import { EXAMPLE_IDS, EXAMPLE_TENANT_SLUG, EXAMPLE_TIMES } from '../../lib/examples.ts'
 import { SLUG_PATTERN } from '../../lib/tenant-provisioning.ts'
 
 export const AiReplyMode = Type.Union(
@@ -29,22 +30,46 @@ export const Tenant = Type.Object(
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
   },
-  { $id: 'Tenant' },
+  {
+    $id: 'Tenant',
+    examples: [
+      {
+        id: EXAMPLE_IDS.tenant,
+        name: 'Acme Support',
+        slug: EXAMPLE_TENANT_SLUG,
+        settings: { aiReplyMode: 'off' },
+        createdAt: EXAMPLE_TIMES.signup,
+        updatedAt: EXAMPLE_TIMES.signup,
+      },
+    ],
+  },
 )
 
-export const TenantMembership = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  name: Type.String(),
-  slug: Type.String(),
-  role: Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String() }),
-})
+export const TenantMembership = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    name: Type.String(),
+    slug: Type.String(),
+    role: Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String() }),
+  },
+  {
+    examples: [
+      {
+        id: EXAMPLE_IDS.tenant,
+        name: 'Acme Support',
+        slug: EXAMPLE_TENANT_SLUG,
+        role: { id: EXAMPLE_IDS.role, name: 'owner' },
+      },
+    ],
+  },
+)
 
 export const CreateTenantBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100, examples: ['Acme Inc.'] }),
     slug: Slug,
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: 'Globex Helpdesk', slug: 'globex' }] },
 )
 
 export const UpdateTenantBody = Type.Object(
@@ -52,5 +77,9 @@ export const UpdateTenantBody = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     settings: Type.Optional(Type.Partial(TenantSettings, { additionalProperties: false })),
   },
-  { additionalProperties: false, minProperties: 1 },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    examples: [{ settings: { aiReplyMode: 'draft' } }],
+  },
 )

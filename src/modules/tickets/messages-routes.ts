@@ -5,7 +5,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { withTenant } from '../../db/tenant-transaction.ts'
 import { insertJob } from '../../jobs/outbox.ts'
-import { ProblemRef, routeProblems } from '../../lib/problem-schema.ts'
+import { EXAMPLE_IDS } from '../../lib/examples.ts'
+import { problemResponses } from '../../lib/problem-responses.ts'
+import { tenantRouteProblems } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
 import { callerOf } from './caller.ts'
 import { createOnce } from './idempotency.ts'
@@ -21,7 +23,9 @@ import {
 import { assertAcceptsMessages } from './status-rules.ts'
 
 const tags = ['tickets']
-const MessageRef = Type.Unsafe<MessageView>(Type.Ref('Message'))
+const MessageRef = Type.Unsafe<MessageView>(
+  Type.Ref('Message', { description: 'The message as stored' }),
+)
 
 const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -35,7 +39,11 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'Internal notes are included only for callers with messages:internal.',
         params: TicketParams,
         querystring: ListMessagesQuery,
-        response: { 200: MessagePage, ...routeProblems },
+        response: {
+          200: MessagePage,
+          ...tenantRouteProblems,
+          ...problemResponses({ 400: ['validation_failed', 'tenant_required', 'invalid_cursor'] }),
+        },
       },
     },
     async (request) => {
@@ -62,7 +70,14 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         headers: IdempotencyHeaders,
         params: TicketParams,
         body: CreateMessageBody,
-        response: { 201: MessageRef, 409: ProblemRef, 422: ProblemRef, ...routeProblems },
+        response: {
+          201: MessageRef,
+          ...tenantRouteProblems,
+          ...problemResponses({
+            409: ['ticket_closed'],
+            422: ['idempotency_key_reused'],
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -88,9 +103,12 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: "The reply follows the tenant's aiReplyMode: internal in draft mode.",
         params: TicketParams,
         response: {
-          202: Type.Object({ jobId: Type.String({ format: 'uuid' }) }),
-          409: ProblemRef,
-          ...routeProblems,
+          202: Type.Object(
+            { jobId: Type.String({ format: 'uuid', description: 'Poll it at /v1/jobs/{id}' }) },
+            { description: 'The AI reply is queued', examples: [{ jobId: EXAMPLE_IDS.job }] },
+          ),
+          ...tenantRouteProblems,
+          ...problemResponses({ 409: ['ticket_closed'] }),
         },
       },
     },

@@ -11,7 +11,9 @@ import { readInTenant } from '../../db/tenant-read.ts'
 import { withTenant } from '../../db/tenant-transaction.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { toPage } from '../../lib/cursor.ts'
-import { ProblemRef, routeProblems } from '../../lib/problem-schema.ts'
+import { ref } from '../../lib/page.ts'
+import { problemResponses } from '../../lib/problem-responses.ts'
+import { tenantRouteProblems } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
 import { callerOf } from './caller.ts'
 import { createOnce } from './idempotency.ts'
@@ -52,7 +54,14 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'Idempotency-Key, a retry with the same body within 24 h returns the first response.',
         headers: IdempotencyHeaders,
         body: CreateTicketBody,
-        response: { 201: TicketWithMessage, 409: ProblemRef, 422: ProblemRef, ...routeProblems },
+        response: {
+          201: ref(TicketWithMessage, { description: 'The ticket, with its first message' }),
+          ...tenantRouteProblems,
+          ...problemResponses({
+            400: ['validation_failed', 'tenant_required', 'requester_required'],
+            422: ['invalid_requester', 'idempotency_key_reused'],
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -85,7 +94,11 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'results are ranked (a subject match above a message match) unless sort is given; ' +
           'internal notes are searched only with messages:internal.',
         querystring: ListTicketsQuery,
-        response: { 200: TicketPage, ...routeProblems },
+        response: {
+          200: TicketPage,
+          ...tenantRouteProblems,
+          ...problemResponses({ 400: ['validation_failed', 'tenant_required', 'invalid_cursor'] }),
+        },
       },
     },
     async (request) => {
@@ -104,8 +117,16 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getTicket',
         tags,
         summary: 'One ticket, with its ETag',
+        description:
+          'The ETag header is the version to send back as If-Match with a PATCH; ' +
+          'If-None-Match with the current ETag answers 304. A ticket the caller may not ' +
+          'see answers 404, like one that does not exist.',
         params: TicketParams,
-        response: { 200: Ticket, 304: Type.Null(), ...routeProblems },
+        response: {
+          200: ref(Ticket, { description: 'The ticket' }),
+          304: Type.Null({ description: 'Not modified: the If-None-Match ETag is current' }),
+          ...tenantRouteProblems,
+        },
       },
     },
     async (request, reply) => {
@@ -140,11 +161,13 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         params: TicketParams,
         body: UpdateTicketBody,
         response: {
-          200: Ticket,
-          409: ProblemRef,
-          412: ProblemRef,
-          422: ProblemRef,
-          ...routeProblems,
+          200: ref(Ticket, { description: 'The changed ticket' }),
+          ...tenantRouteProblems,
+          ...problemResponses({
+            409: ['ticket_closed', 'invalid_status_transition'],
+            412: ['precondition_failed'],
+            422: ['invalid_assignee'],
+          }),
         },
       },
     },
@@ -165,8 +188,11 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'deleteTicket',
         tags,
         summary: 'Delete a ticket (soft: it disappears from every list and read)',
+        description:
+          'Needs tickets:delete. The ticket and its messages are kept in the database but ' +
+          'answer 404 from then on; the deletion is audited.',
         params: TicketParams,
-        response: { 204: Type.Null(), ...routeProblems },
+        response: { 204: Type.Null({ description: 'Deleted' }), ...tenantRouteProblems },
       },
     },
     async (request, reply) => {

@@ -3,6 +3,8 @@
 import { type Static, Type } from 'typebox'
 import { ticketPriorities, ticketStatuses } from '../../db/schema/helpdesk.ts'
 import { PageQuery } from '../../lib/cursor.ts'
+import { EXAMPLE_IDS, EXAMPLE_TIMES } from '../../lib/examples.ts'
+import { Page } from '../../lib/page.ts'
 
 const Id = Type.String({ format: 'uuid' })
 const Time = Type.String({ format: 'date-time' })
@@ -32,8 +34,34 @@ export const Ticket = Type.Object(
     updatedAt: Time,
     lastMessageAt: Time,
   },
-  { $id: 'Ticket' },
+  { $id: 'Ticket', examples: [ticketExample()] },
 )
+
+function ticketExample() {
+  return {
+    id: EXAMPLE_IDS.ticket,
+    number: 1,
+    subject: 'Cannot sign in to the dashboard',
+    status: 'new',
+    priority: 'high',
+    requesterId: EXAMPLE_IDS.user,
+    assigneeId: null,
+    tags: ['login'],
+    createdAt: EXAMPLE_TIMES.ticket,
+    updatedAt: EXAMPLE_TIMES.ticket,
+    lastMessageAt: EXAMPLE_TIMES.ticket,
+  }
+}
+
+const messageExample = {
+  id: EXAMPLE_IDS.message,
+  ticketId: EXAMPLE_IDS.ticket,
+  authorId: EXAMPLE_IDS.user,
+  authorType: 'agent',
+  body: 'Since this morning the login page says my password is wrong, although I reset it.',
+  internal: false,
+  createdAt: EXAMPLE_TIMES.ticket,
+}
 
 const Source = Type.Object({ kind: Type.String(), id: Type.String(), title: Type.String() })
 
@@ -53,7 +81,7 @@ export const Message = Type.Object(
     sources: Type.Optional(Type.Array(Source, { description: 'AI messages: what they cite' })),
     createdAt: Time,
   },
-  { $id: 'Message' },
+  { $id: 'Message', examples: [messageExample] },
 )
 
 export const TicketWithMessage = Type.Object(
@@ -61,7 +89,11 @@ export const TicketWithMessage = Type.Object(
     ...Ticket.properties,
     firstMessage: Type.Unsafe<Static<typeof Message>>(Type.Ref('Message')),
   },
-  { $id: 'TicketWithMessage' },
+  {
+    $id: 'TicketWithMessage',
+    description: 'A ticket and the message that opened it',
+    examples: [{ ...ticketExample(), firstMessage: messageExample }],
+  },
 )
 
 export const TicketParams = Type.Object({ id: Id }, { additionalProperties: false })
@@ -74,7 +106,6 @@ export const IdempotencyHeaders = Type.Object({
       description: 'A retry with the same key and body within 24 h returns the first response',
     }),
   ),
-  'x-tenant-id': Type.Optional(Type.String({ description: 'The tenant (id or slug)' })),
 })
 
 export const CreateTicketBody = Type.Object(
@@ -87,7 +118,17 @@ export const CreateTicketBody = Type.Object(
       Type.String({ format: 'uuid', description: 'Agents only; a customer is its own requester' }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        subject: 'Cannot sign in to the dashboard',
+        body: 'Since this morning the login page says my password is wrong, although I reset it.',
+        priority: 'high',
+        tags: ['login'],
+      },
+    ],
+  },
 )
 
 export const UpdateTicketBody = Type.Object(
@@ -98,14 +139,17 @@ export const UpdateTicketBody = Type.Object(
     assigneeId: Type.Optional(NullableId),
     tags: Type.Optional(Tags),
   },
-  { additionalProperties: false, minProperties: 1 },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    examples: [{ status: 'open', priority: 'urgent', tags: ['login', 'sso'] }],
+  },
 )
 
 export const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(
     Type.String({ description: 'The ETag of the ticket as read; a stale one answers 412' }),
   ),
-  'x-tenant-id': Type.Optional(Type.String({ description: 'The tenant (id or slug)' })),
 })
 
 export const sorts = ['-updatedAt', 'createdAt', '-priority'] as const
@@ -146,18 +190,20 @@ export const CreateMessageBody = Type.Object(
     body: Body,
     internal: Type.Optional(Type.Boolean({ description: 'An internal note (messages:internal)' })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        body: 'Thanks, Ada. I have unlocked your account: please try signing in again.',
+        internal: false,
+      },
+    ],
+  },
 )
 
-export const TicketPage = Type.Object({
-  data: Type.Array(Type.Unsafe<Static<typeof Ticket>>(Type.Ref('Ticket'))),
-  nextCursor: Type.Union([Type.String(), Type.Null()]),
-})
+export const TicketPage = Page(Ticket, { description: 'A page of tickets' })
 
-export const MessagePage = Type.Object({
-  data: Type.Array(Type.Unsafe<Static<typeof Message>>(Type.Ref('Message'))),
-  nextCursor: Type.Union([Type.String(), Type.Null()]),
-})
+export const MessagePage = Page(Message, { description: 'A page of the thread' })
 
 export type TicketView = Static<typeof Ticket>
 export type MessageView = Static<typeof Message>
