@@ -72,6 +72,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     // A hop count is valid here although Fastify's types only name strings and booleans.
     trustProxy: config.TRUST_PROXY as FastifyServerOptions['trustProxy'],
     forceCloseConnections: 'idle',
+    // Local mode opens PGlite and migrates it inside the db plugin: WebAssembly on
+    // one thread, which takes longer than Fastify's 10 s plugin limit on a slow or
+    // busy machine. A real database connects (or fails) within its own timeouts.
+    pluginTimeout: config.localDatabase ? 120_000 : 10_000,
     // Slow clients must not hold sockets: the whole request, its headers, any
     // silence and an idle keep-alive each have a deadline, or a trickle of bytes holds a socket for ever.
     requestTimeout: config.REQUEST_TIMEOUT_MS,
