@@ -18,15 +18,26 @@ export function textArray(values: readonly string[]): SQL {
 }
 
 /**
+ * What a ticket's search vectors hold at most (drizzle/0011, which these
+ * figures mirror): each message's first `messageChars` characters, appended
+ * only while a vector has fewer than `ticketLexemes` lexemes. So a post never
+ * rewrites more than ticketLexemes + messageChars / 2 lexemes, and a vector
+ * stays far below PostgreSQL's 1 MB per tsvector.
+ */
+export const SEARCH_BOUNDS = { messageChars: 10_000, ticketLexemes: 5_000 } as const
+
+/**
  * The SET item of a ticket UPDATE that appends a message's words to the
- * ticket's search vectors (drizzle/0009): an internal note to the agents'
- * vector only, a public message to both, its words analysed once.
+ * ticket's search vectors (drizzle/0009, bounded by 0011's
+ * ticket_search_append): an internal note to the agents' vector only, a public
+ * message to both.
  */
 export function appendToSearch(message: { body: string; internal: boolean }): SQL {
   return message.internal
-    ? sql`search_all = search_all || message_search_vector(${message.body})`
+    ? sql`search_all = ticket_search_append(search_all, ${message.body})`
     : sql`(search_all, search_public) = (
-        select search_all || v, search_public || v from message_search_vector(${message.body}) v)`
+        select ticket_search_append(search_all, b), ticket_search_append(search_public, b)
+        from (select ${message.body}::text as b) m)`
 }
 
 /**
