@@ -53,3 +53,20 @@ export function messageStamp(message: { body: string; internal: boolean; status?
     : sql`, last_message_at = now()${message.status ? sql`, status = ${message.status}` : sql``}`
   return sql`version = version + 1, updated_at = now()${publicChange}, ${appendToSearch(message)}`
 }
+
+/**
+ * A user's search text as a tsquery, built so that no input makes PostgreSQL
+ * fail. websearch_to_tsquery() takes quotes, `or` and `-word` and ignores other
+ * punctuation, but a run of 33 or more `-` (even spaced out) nests that many
+ * NOTs and overflows its stack ("tsquery stack too small"), and a NUL is not
+ * valid text. So control characters become spaces and a run of minus signs
+ * one minus; the routes' schemas bound the length (200 characters).
+ */
+export function searchQuery(text: string): SQL {
+  return sql`websearch_to_tsquery('english', ${searchText(text)})`
+}
+
+export function searchText(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
+  return text.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/-(?:[\s-]*-)+/g, '-')
+}

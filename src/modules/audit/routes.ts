@@ -6,7 +6,7 @@ import { Type } from 'typebox'
 import { auditEvents } from '../../db/schema/audit.ts'
 import { isoTime } from '../../db/sql-fragments.ts'
 import { withTenant } from '../../db/tenant-transaction.ts'
-import { type CursorKey, decodeCursor, PageQuery, toPage } from '../../lib/cursor.ts'
+import { type CursorKey, decodeCursor, PageQuery, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { routeProblems } from '../../lib/problem-schema.ts'
 
 const AuditEvent = Type.Object(
@@ -60,7 +60,7 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const tenantId = request.tenant!.id
       const q = request.query
-      const after = decodeCursor(q.cursor, 2)
+      const after = decodeCursor(q.cursor, TimeIdCursor)
       const rows = await withTenant(app.db, tenantId, (tx) =>
         tx
           .select({ event: auditEvents, cursorAt: isoTime(auditEvents.createdAt) })
@@ -75,7 +75,7 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
               q.from ? gte(auditEvents.createdAt, new Date(q.from)) : undefined,
               q.to ? lt(auditEvents.createdAt, new Date(q.to)) : undefined,
               after
-                ? sql`(${auditEvents.createdAt}, ${auditEvents.id}) < (${String(after[0])}::timestamptz, ${String(after[1])}::uuid)`
+                ? sql`(${auditEvents.createdAt}, ${auditEvents.id}) < (${after[0]}::timestamptz, ${after[1]}::uuid)`
                 : undefined,
             ),
           )

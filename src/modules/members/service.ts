@@ -6,7 +6,7 @@ import { membershipRole, memberships, roles } from '../../db/schema/access.ts'
 import { users } from '../../db/schema/users.ts'
 import { isoTime } from '../../db/sql-fragments.ts'
 import { readInTenant } from '../../db/tenant-read.ts'
-import { type CursorKey, decodeCursor, toPage } from '../../lib/cursor.ts'
+import { type CursorKey, decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { Conflict } from '../../lib/problems.ts'
 
 const memberColumns = {
@@ -59,7 +59,7 @@ export async function listMembers(
   tenantId: string,
   query: { q?: string; limit: number; cursor?: string },
 ) {
-  const after = decodeCursor(query.cursor, 2)
+  const after = decodeCursor(query.cursor, TimeIdCursor)
   const search = query.q?.trim()
   const pattern = search ? `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null
   const filters = [sql`${memberships.tenantId} = ${tenantId}`]
@@ -67,7 +67,7 @@ export async function listMembers(
     filters.push(sql`(${users.email} ilike ${pattern} or ${users.name} ilike ${pattern})`)
   if (after) {
     filters.push(
-      sql`(${memberships.createdAt}, ${memberships.userId}) > (${String(after[0])}::timestamptz, ${String(after[1])}::uuid)`,
+      sql`(${memberships.createdAt}, ${memberships.userId}) > (${after[0]}::timestamptz, ${after[1]}::uuid)`,
     )
   }
   const rows = await readInTenant<MemberRow & { joinedAt: string }>(

@@ -8,10 +8,11 @@
 // -priority a row updated between pages moves before the cursor: it is never
 // returned twice, and shows up again on a fresh first page.
 import { type SQL, sql } from 'drizzle-orm'
+import { Type } from 'typebox'
 import type { TicketPriority } from '../../db/schema/helpdesk.ts'
 import { tickets } from '../../db/schema/helpdesk.ts'
-import { type CursorKey, decodeCursor } from '../../lib/cursor.ts'
-import { BadRequest } from '../../lib/problems.ts'
+import { searchQuery } from '../../db/sql-fragments.ts'
+import { CursorId, type CursorKey, CursorRank, CursorTime, decodeCursor } from '../../lib/cursor.ts'
 import { normaliseTags } from '../../lib/tags.ts'
 import type { Caller } from './caller.ts'
 import type { ListTicketsQuery, Sort } from './schemas.ts'
@@ -43,11 +44,20 @@ function keyOf(order: Order, row: ListedRow): CursorKey {
   }
 }
 
+/** What a cursor of each order holds: its name, then its sort values, typed. */
+const CURSOR: Record<Order, ReturnType<typeof Type.Tuple>> = {
+  '-updatedAt': Type.Tuple([Type.Literal('-updatedAt'), CursorTime, CursorId]),
+  createdAt: Type.Tuple([Type.Literal('createdAt'), CursorTime, CursorId]),
+  '-priority': Type.Tuple([
+    Type.Literal('-priority'),
+    Type.Integer({ minimum: 1, maximum: 4 }),
+    CursorId,
+  ]),
+  relevance: Type.Tuple([Type.Literal('relevance'), CursorRank, CursorId]),
+}
+
 function after(order: Order, key: CursorKey, rank: SQL): SQL {
   const [, value, id] = key
-  if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id) || value === null) {
-    throw new BadRequest('invalid_cursor', 'The cursor is not valid for this list.')
-  }
   switch (order) {
     case '-updatedAt':
       return sql`(${tickets.updatedAt}, ${tickets.id}) < (${String(value)}::timestamptz, ${id}::uuid)`
@@ -82,17 +92,13 @@ export function buildListQuery(caller: Caller, query: ListTicketsQuery) {
   }
   // Customers search the public vector only, so an internal note never matches.
   const vector = caller.seesInternal ? tickets.searchAll : tickets.searchPublic
-  const tsquery = sql`websearch_to_tsquery('english', ${query.q ?? ''})`
+  const tsquery = searchQuery(query.q ?? '')
   const rank = sql`ts_rank(${vector}, ${tsquery})`
   if (query.q) filters.push(sql`${vector} @@ ${tsquery}`)
 
-  const key = decodeCursor(query.cursor, 3)
-  if (key) {
-    if (key[0] !== order) {
-      throw new BadRequest('invalid_cursor', 'The cursor belongs to another sort order.')
-    }
-    filters.push(after(order, key, rank))
-  }
+  // A cursor of another sort order fails its order's schema: the same 400.
+  const key = decodeCursor(query.cursor, CURSOR[order]) as CursorKey | null
+  if (key) filters.push(after(order, key, rank))
   const rankColumn = query.q ? sql`, ${rank} as "rank"` : sql``
   const statement = sql`select ${ticketColumns}${rankColumn} from ${tickets}
     where ${sql.join(filters, sql` and `)}

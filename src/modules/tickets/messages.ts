@@ -11,8 +11,8 @@ import { type AuthorType, messages, type TicketStatus, tickets } from '../../db/
 import { tenants } from '../../db/schema/tenants.ts'
 import { isoTime, messageStamp } from '../../db/sql-fragments.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
-import { decodeCursor, toPage } from '../../lib/cursor.ts'
-import { BadRequest, Forbidden, NotFound } from '../../lib/problems.ts'
+import { decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
+import { Forbidden, NotFound } from '../../lib/problems.ts'
 import type { Caller } from './caller.ts'
 import type { MessageView } from './schemas.ts'
 import { assertAcceptsMessages, statusAfterMessage } from './status-rules.ts'
@@ -87,16 +87,13 @@ export async function listMessages(
   page: { limit: number; cursor?: string },
 ) {
   if (!(await findTicket(tx, caller, ticketId))) throw new NotFound('ticket')
-  const key = decodeCursor(page.cursor, 2)
+  const key = decodeCursor(page.cursor, TimeIdCursor)
   const filters: SQL[] = [
     sql`${messages.tenantId} = ${caller.tenantId}`,
     sql`${messages.ticketId} = ${ticketId}`,
   ]
   if (!caller.seesInternal) filters.push(sql`not ${messages.internal}`)
   if (key) {
-    if (typeof key[0] !== 'string' || typeof key[1] !== 'string') {
-      throw new BadRequest('invalid_cursor', 'The cursor is not valid for this list.')
-    }
     filters.push(
       sql`(${messages.createdAt}, ${messages.id}) > (${key[0]}::timestamptz, ${key[1]}::uuid)`,
     )
