@@ -5,10 +5,19 @@ import { type SQL, sql } from 'drizzle-orm'
 import type { PgColumn } from 'drizzle-orm/pg-core'
 
 /**
- * A timestamp as RFC 3339 UTC with microseconds. Keyset cursors carry it as
- * is: a JavaScript Date would cut it to milliseconds and make keysets skip rows.
+ * A timestamp as every response shows it: RFC 3339 UTC with milliseconds,
+ * what Date#toISOString() writes (the routes that read Dates answer the same).
  */
 export function isoTime(column: PgColumn | SQL): SQL<string> {
+  return sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+}
+
+/**
+ * A timestamp with microseconds, for keyset cursors only (never a response
+ * field): PostgreSQL keeps microseconds, and a cursor cut to milliseconds
+ * would skip or repeat the rows written within one millisecond.
+ */
+export function cursorTime(column: PgColumn | SQL): SQL<string> {
   return sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
 }
 

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { and, desc, eq, gte, lt, sql } from 'drizzle-orm'
 import { Type } from 'typebox'
 import { auditEvents } from '../../db/schema/audit.ts'
-import { isoTime } from '../../db/sql-fragments.ts'
+import { cursorTime } from '../../db/sql-fragments.ts'
 import { withTenant } from '../../db/tenant-transaction.ts'
 import { type CursorKey, decodeCursor, PageQuery, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { routeProblems } from '../../lib/problem-schema.ts'
@@ -63,7 +63,7 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const after = decodeCursor(q.cursor, TimeIdCursor)
       const rows = await withTenant(app.db, tenantId, (tx) =>
         tx
-          .select({ event: auditEvents, cursorAt: isoTime(auditEvents.createdAt) })
+          .select({ event: auditEvents, cursorAt: cursorTime(auditEvents.createdAt) })
           .from(auditEvents)
           .where(
             and(

@@ -8,7 +8,7 @@ import { uuidv7 } from 'uuidv7'
 import type { DbOrTx } from '../../db/client.ts'
 import { selectRows } from '../../db/raw-query.ts'
 import { kbArticles } from '../../db/schema/helpdesk.ts'
-import { isoTime, searchQuery, textArray } from '../../db/sql-fragments.ts'
+import { cursorTime, isoTime, searchQuery, textArray } from '../../db/sql-fragments.ts'
 import { CursorId, CursorRank, decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { normaliseTags } from '../../lib/tags.ts'
 import type { ArticleView, ListArticlesQuery } from './schemas.ts'
@@ -49,13 +49,16 @@ export function listArticlesQuery(reader: Reader, query: ListArticlesQuery) {
   const order = ranked
     ? sql`"rank" desc, ${a.id} desc`
     : sql`${a.updatedAt} desc nulls last, ${a.id} desc nulls last`
-  const statement = sql`select ${columns}${ranked ? sql`, ${rank} as "rank"` : sql``}
+  const sortColumn = ranked
+    ? sql`, ${rank} as "rank"`
+    : sql`, ${cursorTime(a.updatedAt)} as "cursorAt"`
+  const statement = sql`select ${columns}${sortColumn}
     from ${a} where ${sql.join(filters, sql` and `)} order by ${order} limit ${query.limit + 1}`
-  type Row = ArticleView & { rank?: number }
+  type Row = ArticleView & { rank?: number; cursorAt?: string }
   return {
     statement,
     toPage: (rows: Row[]) =>
-      toPage(rows, query.limit, (r) => [ranked ? (r.rank ?? 0) : r.updatedAt, r.id]),
+      toPage(rows, query.limit, (r) => [ranked ? (r.rank ?? 0) : (r.cursorAt ?? ''), r.id]),
   }
 }
 

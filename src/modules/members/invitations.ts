@@ -5,7 +5,7 @@ import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import type { Db, DbOrTx } from '../../db/client.ts'
 import { invitations, memberships, roles } from '../../db/schema/access.ts'
 import { users } from '../../db/schema/users.ts'
-import { isoTime } from '../../db/sql-fragments.ts'
+import { cursorTime } from '../../db/sql-fragments.ts'
 import { withScope } from '../../db/tenant-transaction.ts'
 import { type CursorKey, decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { hashToken } from '../../lib/tokens.ts'
@@ -22,7 +22,7 @@ const columns = {
   acceptedAt: invitations.acceptedAt,
   revokedAt: invitations.revokedAt,
   createdAt: invitations.createdAt,
-  cursorAt: isoTime(invitations.createdAt),
+  cursorAt: cursorTime(invitations.createdAt),
 }
 
 type InvitationRow = {

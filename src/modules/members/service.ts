@@ -4,7 +4,7 @@ import { and, eq, sql } from 'drizzle-orm'
 import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
 import { membershipRole, memberships, roles } from '../../db/schema/access.ts'
 import { users } from '../../db/schema/users.ts'
-import { isoTime } from '../../db/sql-fragments.ts'
+import { cursorTime, isoTime } from '../../db/sql-fragments.ts'
 import { readInTenant } from '../../db/tenant-read.ts'
 import { type CursorKey, decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { Conflict } from '../../lib/problems.ts'
@@ -70,12 +70,13 @@ export async function listMembers(
       sql`(${memberships.createdAt}, ${memberships.userId}) > (${after[0]}::timestamptz, ${after[1]}::uuid)`,
     )
   }
-  const rows = await readInTenant<MemberRow & { joinedAt: string }>(
+  const rows = await readInTenant<MemberRow & { joinedAt: string; cursorAt: string }>(
     database,
     tenantId,
     sql`select ${memberships.userId} as "userId", ${users.email} as "email", ${users.name} as "name",
           ${roles.id} as "roleId", ${roles.name} as "roleName", ${memberships.active} as "active",
-          ${isoTime(memberships.createdAt)} as "joinedAt"
+          ${isoTime(memberships.createdAt)} as "joinedAt",
+          ${cursorTime(memberships.createdAt)} as "cursorAt"
         from ${memberships}
         join ${users} on ${users.id} = ${memberships.userId}
         join ${roles} on ${roles.tenantId} = ${memberships.tenantId} and ${roles.id} = ${memberships.roleId}
@@ -83,7 +84,7 @@ export async function listMembers(
         order by ${memberships.createdAt}, ${memberships.userId}
         limit ${query.limit + 1}`,
   )
-  return toPage(rows, query.limit, (r): CursorKey => [r.joinedAt, r.userId])
+  return toPage(rows, query.limit, (r): CursorKey => [r.cursorAt, r.userId])
 }
 
 export async function getMember(tx: DbOrTx, tenantId: string, userId: string) {

@@ -11,7 +11,7 @@ import { type SQL, sql } from 'drizzle-orm'
 import { Type } from 'typebox'
 import type { TicketPriority } from '../../db/schema/helpdesk.ts'
 import { tickets } from '../../db/schema/helpdesk.ts'
-import { searchQuery } from '../../db/sql-fragments.ts'
+import { cursorTime, searchQuery } from '../../db/sql-fragments.ts'
 import { CursorId, type CursorKey, CursorRank, CursorTime, decodeCursor } from '../../lib/cursor.ts'
 import { normaliseTags } from '../../lib/tags.ts'
 import type { Caller } from './caller.ts'
@@ -19,7 +19,7 @@ import type { ListTicketsQuery, Sort } from './schemas.ts'
 import { type TicketRow, ticketColumns, visibleTickets } from './ticket-sql.ts'
 
 type Order = Sort | 'relevance'
-export type ListedRow = TicketRow & { rank?: number }
+export type ListedRow = TicketRow & { rank?: number; cursorAt?: string }
 
 const PRIORITY_RANK: Record<TicketPriority, number> = { urgent: 4, high: 3, normal: 2, low: 1 }
 
@@ -34,9 +34,8 @@ const ORDER_BY: Record<Order, SQL> = {
 function keyOf(order: Order, row: ListedRow): CursorKey {
   switch (order) {
     case '-updatedAt':
-      return [order, row.updatedAt, row.id]
     case 'createdAt':
-      return [order, row.createdAt, row.id]
+      return [order, row.cursorAt ?? '', row.id]
     case '-priority':
       return [order, PRIORITY_RANK[row.priority], row.id]
     case 'relevance':
@@ -100,7 +99,14 @@ export function buildListQuery(caller: Caller, query: ListTicketsQuery) {
   const key = decodeCursor(query.cursor, CURSOR[order]) as CursorKey | null
   if (key) filters.push(after(order, key, rank))
   const rankColumn = query.q ? sql`, ${rank} as "rank"` : sql``
-  const statement = sql`select ${ticketColumns}${rankColumn} from ${tickets}
+  // The time sorts page by the microsecond time, not the millisecond one shown.
+  const cursorColumn =
+    order === '-updatedAt'
+      ? sql`, ${cursorTime(tickets.updatedAt)} as "cursorAt"`
+      : order === 'createdAt'
+        ? sql`, ${cursorTime(tickets.createdAt)} as "cursorAt"`
+        : sql``
+  const statement = sql`select ${ticketColumns}${rankColumn}${cursorColumn} from ${tickets}
     where ${sql.join(filters, sql` and `)}
     order by ${ORDER_BY[order]} limit ${query.limit + 1}`
   return { statement, keyOf: (row: ListedRow) => keyOf(order, row) }

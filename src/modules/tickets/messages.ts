@@ -9,7 +9,7 @@ import type { DbOrTx, Tx } from '../../db/client.ts'
 import { selectRows } from '../../db/raw-query.ts'
 import { type AuthorType, messages, type TicketStatus, tickets } from '../../db/schema/helpdesk.ts'
 import { tenants } from '../../db/schema/tenants.ts'
-import { isoTime, messageStamp } from '../../db/sql-fragments.ts'
+import { cursorTime, isoTime, messageStamp } from '../../db/sql-fragments.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
 import { decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { Forbidden, NotFound } from '../../lib/problems.ts'
@@ -98,12 +98,13 @@ export async function listMessages(
       sql`(${messages.createdAt}, ${messages.id}) > (${key[0]}::timestamptz, ${key[1]}::uuid)`,
     )
   }
-  const rows = await selectRows<MessageView>(
+  const rows = await selectRows<MessageView & { cursorAt: string }>(
     tx,
-    sql`select ${messageColumns} from ${messages} where ${sql.join(filters, sql` and `)}
+    sql`select ${messageColumns}, ${cursorTime(messages.createdAt)} as "cursorAt" from ${messages}
+        where ${sql.join(filters, sql` and `)}
         order by ${messages.createdAt}, ${messages.id} limit ${page.limit + 1}`,
   )
-  return toPage(rows, page.limit, (r) => [r.createdAt, r.id])
+  return toPage(rows, page.limit, (r) => [r.cursorAt, r.id])
 }
 
 /** Jobs a new message causes; written in its transaction, dispatched after commit. */
