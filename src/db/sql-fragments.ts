@@ -53,13 +53,17 @@ export function appendToSearch(message: { body: string; internal: boolean }): SQ
  * The SET list of the UPDATE that stamps a ticket for a new message, the one
  * rule the api's posts and the worker's AI replies share: any message bumps the
  * version and updatedAt and adds its words to the search vectors; a public one
- * also stamps lastMessageAt, and sets `status` when one is given (the status
- * the message leads to; an AI reply leaves it alone).
+ * also stamps lastMessageAt and the customer's version and updatedAt
+ * (public_version, public_updated_at), and sets `status` when one is given (the
+ * status the message leads to; an AI reply leaves it alone).
  */
 export function messageStamp(message: { body: string; internal: boolean; status?: string }): SQL {
+  // A public message is a change the customer sees: its version and time move too.
   const publicChange = message.internal
     ? sql``
-    : sql`, last_message_at = now()${message.status ? sql`, status = ${message.status}` : sql``}`
+    : sql`, last_message_at = now(), public_version = public_version + 1, public_updated_at = now()${
+        message.status ? sql`, status = ${message.status}` : sql``
+      }`
   return sql`version = version + 1, updated_at = now()${publicChange}, ${appendToSearch(message)}`
 }
 

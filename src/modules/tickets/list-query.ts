@@ -8,26 +8,41 @@
 // -priority a row updated between pages moves before the cursor: it is never
 // returned twice, and shows up again on a fresh first page.
 import { type SQL, sql } from 'drizzle-orm'
+import type { PgColumn } from 'drizzle-orm/pg-core'
 import { Type } from 'typebox'
 import type { TicketPriority } from '../../db/schema/helpdesk.ts'
 import { tickets } from '../../db/schema/helpdesk.ts'
 import { cursorTime, searchQuery } from '../../db/sql-fragments.ts'
 import { CursorId, type CursorKey, CursorRank, CursorTime, decodeCursor } from '../../lib/cursor.ts'
+import { BadRequest } from '../../lib/problems.ts'
 import { normaliseTags } from '../../lib/tags.ts'
 import type { Caller } from './caller.ts'
 import type { ListTicketsQuery, Sort } from './schemas.ts'
-import { type TicketRow, ticketColumns, visibleTickets } from './ticket-sql.ts'
+import {
+  seesCustomerView,
+  type TicketRow,
+  ticketColumnsFor,
+  updatedAtColumnFor,
+  visibleTickets,
+} from './ticket-sql.ts'
 
 type Order = Sort | 'relevance'
 export type ListedRow = TicketRow & { rank?: number; cursorAt?: string }
 
 const PRIORITY_RANK: Record<TicketPriority, number> = { urgent: 4, high: 3, normal: 2, low: 1 }
 
-const ORDER_BY: Record<Order, SQL> = {
-  '-updatedAt': sql`${tickets.updatedAt} desc nulls last, ${tickets.id} desc nulls last`,
-  createdAt: sql`${tickets.createdAt}, ${tickets.id}`,
-  '-priority': sql`${tickets.priorityRank} desc nulls last, ${tickets.id} desc nulls last`,
-  relevance: sql`"rank" desc, ${tickets.id} desc`,
+/** `updated` is the caller's updatedAt column (a customer's is the public time). */
+function orderBy(order: Order, updated: PgColumn): SQL {
+  switch (order) {
+    case '-updatedAt':
+      return sql`${updated} desc nulls last, ${tickets.id} desc nulls last`
+    case 'createdAt':
+      return sql`${tickets.createdAt}, ${tickets.id}`
+    case '-priority':
+      return sql`${tickets.priorityRank} desc nulls last, ${tickets.id} desc nulls last`
+    case 'relevance':
+      return sql`"rank" desc, ${tickets.id} desc`
+  }
 }
 
 /** The cursor's key for a row: the sort name, then the sort columns. */
@@ -55,11 +70,11 @@ const CURSOR: Record<Order, ReturnType<typeof Type.Tuple>> = {
   relevance: Type.Tuple([Type.Literal('relevance'), CursorRank, CursorId]),
 }
 
-function after(order: Order, key: CursorKey, rank: SQL): SQL {
+function after(order: Order, key: CursorKey, rank: SQL, updated: PgColumn): SQL {
   const [, value, id] = key
   switch (order) {
     case '-updatedAt':
-      return sql`(${tickets.updatedAt}, ${tickets.id}) < (${String(value)}::timestamptz, ${id}::uuid)`
+      return sql`(${updated}, ${tickets.id}) < (${String(value)}::timestamptz, ${id}::uuid)`
     case 'createdAt':
       return sql`(${tickets.createdAt}, ${tickets.id}) > (${String(value)}::timestamptz, ${id}::uuid)`
     case '-priority':
@@ -69,8 +84,28 @@ function after(order: Order, key: CursorKey, rank: SQL): SQL {
   }
 }
 
+/**
+ * A customer sees no tags, assignee or priority (ticket-sql.ts), so it may not
+ * filter or sort by them either: the answer would tell what it cannot see.
+ */
+function assertCustomerQuery(query: ListTicketsQuery) {
+  const hidden: string[] = (['tag', 'assigneeId', 'priority'] as const).filter(
+    (f) => query[f] !== undefined,
+  )
+  if (query.sort === '-priority') hidden.push('sort')
+  if (hidden.length > 0) {
+    throw new BadRequest(
+      'filter_not_allowed',
+      'Customers cannot filter or sort tickets by tag, assignee or priority.',
+      hidden.map((f) => ({ path: `querystring/${f}`, message: 'is not available to customers' })),
+    )
+  }
+}
+
 export function buildListQuery(caller: Caller, query: ListTicketsQuery) {
+  if (seesCustomerView(caller)) assertCustomerQuery(query)
   const order: Order = query.sort ?? (query.q ? 'relevance' : '-updatedAt')
+  const updated = updatedAtColumnFor(caller)
   const filters: SQL[] = [visibleTickets(caller)]
   if (query.status?.length) {
     const statuses = [...new Set(query.status)]
@@ -97,17 +132,17 @@ export function buildListQuery(caller: Caller, query: ListTicketsQuery) {
 
   // A cursor of another sort order fails its order's schema: the same 400.
   const key = decodeCursor(query.cursor, CURSOR[order]) as CursorKey | null
-  if (key) filters.push(after(order, key, rank))
+  if (key) filters.push(after(order, key, rank, updated))
   const rankColumn = query.q ? sql`, ${rank} as "rank"` : sql``
   // The time sorts page by the microsecond time, not the millisecond one shown.
   const cursorColumn =
     order === '-updatedAt'
-      ? sql`, ${cursorTime(tickets.updatedAt)} as "cursorAt"`
+      ? sql`, ${cursorTime(updated)} as "cursorAt"`
       : order === 'createdAt'
         ? sql`, ${cursorTime(tickets.createdAt)} as "cursorAt"`
         : sql``
-  const statement = sql`select ${ticketColumns}${rankColumn}${cursorColumn} from ${tickets}
+  const statement = sql`select ${ticketColumnsFor(caller)}${rankColumn}${cursorColumn} from ${tickets}
     where ${sql.join(filters, sql` and `)}
-    order by ${ORDER_BY[order]} limit ${query.limit + 1}`
+    order by ${orderBy(order, updated)} limit ${query.limit + 1}`
   return { statement, keyOf: (row: ListedRow) => keyOf(order, row) }
 }

@@ -16,7 +16,7 @@ import { Forbidden, NotFound } from '../../lib/problems.ts'
 import type { Caller } from './caller.ts'
 import type { MessageView } from './schemas.ts'
 import { assertAcceptsMessages, statusAfterMessage } from './status-rules.ts'
-import { type TicketRow, ticketColumns, visibleTickets } from './ticket-sql.ts'
+import { type TicketRow, ticketColumnsFor, visibleTickets } from './ticket-sql.ts'
 
 export const messageColumns = sql`${messages.id} as "id", ${messages.ticketId} as "ticketId",
   ${messages.authorId} as "authorId", ${messages.authorType} as "authorType",
@@ -73,7 +73,7 @@ export async function findTicket(
   const aiMode = sql`(select ${tenants.settings} ->> 'aiReplyMode' from ${tenants} where ${tenants.id} = ${caller.tenantId})`
   const [row] = await selectRows<TicketRow & { aiReplyMode: string | null }>(
     tx,
-    sql`select ${ticketColumns}, ${aiMode} as "aiReplyMode" from ${tickets}
+    sql`select ${ticketColumnsFor(caller)}, ${aiMode} as "aiReplyMode" from ${tickets}
         where ${visibleTickets(caller)} and ${tickets.id} = ${ticketId}
         ${lock ? sql`for update of ${tickets}` : sql``}`,
   )

@@ -5,7 +5,8 @@
 // through withTenant; jobs are dispatched only after their commit.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sql } from 'drizzle-orm'
-import { Type } from 'typebox'
+import type { FastifyReply } from 'fastify'
+import { type TSchema, Type } from 'typebox'
 import { tickets } from '../../db/schema/helpdesk.ts'
 import { readInTenant } from '../../db/tenant-read.ts'
 import { withTenant } from '../../db/tenant-transaction.ts'
@@ -13,12 +14,15 @@ import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { toPage } from '../../lib/cursor.ts'
 import { ProblemRef, routeProblems } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
-import { callerOf } from './caller.ts'
+import { type Caller, callerOf } from './caller.ts'
 import { createOnce } from './idempotency.ts'
 import { buildListQuery, type ListedRow } from './list-query.ts'
 import messageRoutes from './messages-routes.ts'
 import {
   CreateTicketBody,
+  CustomerTicket,
+  CustomerTicketPage,
+  CustomerTicketWithMessage,
   IdempotencyHeaders,
   IfMatchHeaders,
   ListTicketsQuery,
@@ -30,14 +34,54 @@ import {
   UpdateTicketBody,
 } from './schemas.ts'
 import { createTicket, softDeleteTicket, updateTicket } from './service.ts'
-import { etagOf, type TicketRow, ticketColumns, visibleTickets } from './ticket-sql.ts'
+import {
+  etagOf,
+  seesCustomerView,
+  type TicketRow,
+  ticketColumnsFor,
+  visibleTickets,
+} from './ticket-sql.ts'
 
 const tags = ['tickets']
+
+/**
+ * Serializes the reply with the caller's view of a ticket: the agents' schema
+ * or the customer's (ticket-sql.ts), whose serializer drops every field it does
+ * not hold. The routes declare both (for the contract); picking one here keeps
+ * fast-json-stringify off anyOf, which would validate every row to choose. The
+ * schemas compiled here hold no $ref (a reply's compiler may not know the
+ * shared ones), and each compiles once per route (Fastify caches it).
+ */
+const page = (row: TSchema) =>
+  Type.Object({ data: Type.Array(row), nextCursor: Type.Union([Type.String(), Type.Null()]) })
+const withMessage = (ticket: { properties: Record<string, TSchema> }) =>
+  Type.Object({ ...ticket.properties, firstMessage: Type.Object(Message.properties) })
+const VIEWS = {
+  ticket: [Type.Object(Ticket.properties), Type.Object(CustomerTicket.properties)],
+  page: [page(Type.Object(Ticket.properties)), page(Type.Object(CustomerTicket.properties))],
+  created: [withMessage(Ticket), withMessage(CustomerTicket)],
+} as const
+
+function serializeAs(reply: FastifyReply, caller: Caller, view: keyof typeof VIEWS) {
+  const [agent, customer] = VIEWS[view]
+  return reply.serializer(
+    reply.compileSerializationSchema(
+      (seesCustomerView(caller) ? customer : agent) as unknown as Record<string, unknown>,
+    ),
+  )
+}
+
+const either = (agent: string, customer: string, description: string) =>
+  Type.Union([Type.Ref(agent), Type.Ref(customer)], {
+    description: `${agent} for callers with tickets:read_all, ${customer} for customers. ${description}`,
+  })
 
 const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(Ticket)
   app.addSchema(Message)
   app.addSchema(TicketWithMessage)
+  app.addSchema(CustomerTicket)
+  app.addSchema(CustomerTicketWithMessage)
 
   app.post(
     '/tickets',
@@ -52,7 +96,12 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'Idempotency-Key, a retry with the same body within 24 h returns the first response.',
         headers: IdempotencyHeaders,
         body: CreateTicketBody,
-        response: { 201: TicketWithMessage, 409: ProblemRef, 422: ProblemRef, ...routeProblems },
+        response: {
+          201: either('TicketWithMessage', 'CustomerTicketWithMessage', 'The ticket created.'),
+          409: ProblemRef,
+          422: ProblemRef,
+          ...routeProblems,
+        },
       },
     },
     async (request, reply) => {
@@ -64,10 +113,10 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (outcome.jobs.length > 0) await app.jobs.dispatch(outcome.jobs)
       if (outcome.replayed) reply.header('idempotent-replayed', 'true')
       const body = outcome.body as typeof outcome.body & TicketRow
-      return reply
+      return serializeAs(reply, caller, 'created')
         .code(201)
         .header('location', `/v1/tickets/${body.id}`)
-        .header('etag', etagOf(body.version))
+        .header('etag', etagOf(caller, body.version))
         .send(body as never)
     },
   )
@@ -83,16 +132,25 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'A caller without tickets:read_all sees only the tickets it requested. With q, ' +
           'results are ranked (a subject match above a message match) unless sort is given; ' +
-          'internal notes are searched only with messages:internal.',
+          'internal notes are searched only with messages:internal. Customers see ' +
+          'CustomerTicket rows and may not filter or sort by tag, assignee or priority ' +
+          '(400 filter_not_allowed).',
         querystring: ListTicketsQuery,
-        response: { 200: TicketPage, ...routeProblems },
+        response: {
+          200: Type.Union([TicketPage, CustomerTicketPage], {
+            description: 'Ticket rows for callers with tickets:read_all, CustomerTicket rows else',
+          }),
+          ...routeProblems,
+        },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const caller = callerOf(request)
       const { statement, keyOf } = buildListQuery(caller, request.query)
       const rows = await readInTenant<ListedRow>(app.database, caller.tenantId, statement)
-      return toPage(rows, request.query.limit, keyOf)
+      return serializeAs(reply, caller, 'page').send(
+        toPage(rows, request.query.limit, keyOf) as never,
+      )
     },
   )
 
@@ -105,7 +163,11 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'One ticket, with its ETag',
         params: TicketParams,
-        response: { 200: Ticket, 304: Type.Null(), ...routeProblems },
+        response: {
+          200: either('Ticket', 'CustomerTicket', 'Its ETag is that view’s.'),
+          304: Type.Null(),
+          ...routeProblems,
+        },
       },
     },
     async (request, reply) => {
@@ -113,14 +175,14 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const [row] = await readInTenant<TicketRow>(
         app.database,
         caller.tenantId,
-        sql`select ${ticketColumns} from ${tickets}
+        sql`select ${ticketColumnsFor(caller)} from ${tickets}
             where ${visibleTickets(caller)} and ${tickets.id} = ${request.params.id}`,
       )
       if (!row) throw new NotFound('ticket')
-      const etag = etagOf(row.version)
+      const etag = etagOf(caller, row.version)
       reply.header('etag', etag)
       if (request.headers['if-none-match'] === etag) return reply.code(304).send(null)
-      return row
+      return serializeAs(reply, caller, 'ticket').send(row as never)
     },
   )
 
@@ -140,7 +202,7 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         params: TicketParams,
         body: UpdateTicketBody,
         response: {
-          200: Ticket,
+          200: either('Ticket', 'CustomerTicket', 'The ticket as changed.'),
           409: ProblemRef,
           412: ProblemRef,
           422: ProblemRef,
@@ -153,7 +215,9 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const updated = await withTenant(app.db, caller.tenantId, (tx) =>
         updateTicket(tx, caller, request.params.id, request.body, request.headers['if-match']),
       )
-      return reply.header('etag', etagOf(updated.version)).send(updated)
+      return serializeAs(reply, caller, 'ticket')
+        .header('etag', etagOf(caller, updated.version))
+        .send(updated as never)
     },
   )
 

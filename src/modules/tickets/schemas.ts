@@ -35,6 +35,28 @@ export const Ticket = Type.Object(
   { $id: 'Ticket' },
 )
 
+/**
+ * A ticket as its customer sees it. Like Zendesk's end-user Requests API
+ * (subject, status, requester, times; never tags), and stricter where Zendesk
+ * leaves it to a per-field setting Deskpilot does not have: no priority and no
+ * assignee. Tags such as fraud-suspect, a priority and who works on it are the
+ * team's business. Its updatedAt (and ETag) move only with what it shows: a
+ * public message, the subject, the status.
+ */
+export const CustomerTicket = Type.Object(
+  {
+    id: Id,
+    number: Ticket.properties.number,
+    subject: Type.String(),
+    status: Status,
+    requesterId: Id,
+    createdAt: Time,
+    updatedAt: Time,
+    lastMessageAt: Time,
+  },
+  { $id: 'CustomerTicket' },
+)
+
 const Source = Type.Object({ kind: Type.String(), id: Type.String(), title: Type.String() })
 
 export const Message = Type.Object(
@@ -62,6 +84,14 @@ export const TicketWithMessage = Type.Object(
     firstMessage: Type.Unsafe<Static<typeof Message>>(Type.Ref('Message')),
   },
   { $id: 'TicketWithMessage' },
+)
+
+export const CustomerTicketWithMessage = Type.Object(
+  {
+    ...CustomerTicket.properties,
+    firstMessage: Type.Unsafe<Static<typeof Message>>(Type.Ref('Message')),
+  },
+  { $id: 'CustomerTicketWithMessage' },
 )
 
 export const TicketParams = Type.Object({ id: Id }, { additionalProperties: false })
@@ -151,6 +181,11 @@ export const CreateMessageBody = Type.Object(
 
 export const TicketPage = Type.Object({
   data: Type.Array(Type.Unsafe<Static<typeof Ticket>>(Type.Ref('Ticket'))),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+})
+
+export const CustomerTicketPage = Type.Object({
+  data: Type.Array(Type.Unsafe<Static<typeof CustomerTicket>>(Type.Ref('CustomerTicket'))),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 })
 
