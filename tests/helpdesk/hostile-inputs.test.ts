@@ -143,6 +143,29 @@ describe('tampered cursors answer 400 invalid_cursor on every list', () => {
   })
 })
 
+describe('a NUL character answers 400 invalid_text and writes nothing', () => {
+  it('in a ticket, a message and a filter', async () => {
+    const count = async (table: 'tickets' | 'messages') =>
+      (
+        await ctx.sql<{ n: number }[]>`
+        select count(*)::int as n from ${ctx.sql(table)} where tenant_id = ${acme.id}`
+      )[0]?.n
+    const [tickets, messages] = [await count('tickets'), await count('messages')]
+    const refused = [
+      await call(acme.customer, 'POST', '/v1/tickets', { subject: 'Nul', body: 'a\u0000b' }),
+      await call(acme.customer, 'POST', '/v1/tickets', { subject: 'N\u0000l', body: 'ab' }),
+      await call(acme.customer, 'POST', `/v1/tickets/${ticketId}/messages`, { body: 'a\u0000b' }),
+      await call(acme.owner, 'GET', '/v1/members?q=%00'),
+      await call(acme.agent, 'GET', '/v1/tickets?tag=a%00b'),
+    ]
+    for (const res of refused) {
+      expect(res.statusCode, res.body).toBe(400)
+      expect(res.json().code).toBe('invalid_text')
+    }
+    expect([await count('tickets'), await count('messages')]).toEqual([tickets, messages])
+  })
+})
+
 describe('hostile search text answers 200 or 400, never 500', () => {
   const hostile = [
     '-'.repeat(33),
