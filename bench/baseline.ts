@@ -132,8 +132,9 @@ app.post<{ Params: { id: string }; Body: { body: string } }>(
         tx`update tickets set version = version + 1, updated_at = now(),
             status = case when status in ('new', 'open') then 'pending' else status end,
             last_message_at = now(),
-            (search_all, search_public) = (select search_all || v, search_public || v
-                                           from message_search_vector(${request.body.body}) v)
+            (search_all, search_public) = (
+              select ticket_search_append(search_all, b), ticket_search_append(search_public, b)
+              from (select ${request.body.body}::text as b) m)
           where tenant_id = ${TENANT_ID} and id = ${ticketId}`,
         tx`insert into jobs (id, tenant_id, type, payload, max_attempts)
           values (${uuidv7()}, ${TENANT_ID}, 'email',

@@ -28,6 +28,7 @@ import metricsPlugin from './plugins/metrics.ts'
 import redisPlugin from './plugins/redis.ts'
 import securityPlugin from './plugins/security.ts'
 import tenantPlugin from './plugins/tenant.ts'
+import textInputPlugin from './plugins/text-input.ts'
 
 export type BuildOptions = {
   /** a pino destination stream (tests capture log lines with it) */
@@ -122,6 +123,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   })
 
   await app.register(errorsPlugin)
+  await app.register(textInputPlugin)
   await app.register(accessPlugin)
   await app.register(dbPlugin, { config })
   await app.register(redisPlugin, { config })

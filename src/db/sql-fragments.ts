@@ -5,10 +5,19 @@ import { type SQL, sql } from 'drizzle-orm'
 import type { PgColumn } from 'drizzle-orm/pg-core'
 
 /**
- * A timestamp as RFC 3339 UTC with microseconds. Keyset cursors carry it as
- * is: a JavaScript Date would cut it to milliseconds and make keysets skip rows.
+ * A timestamp as every response shows it: RFC 3339 UTC with milliseconds,
+ * what Date#toISOString() writes (the routes that read Dates answer the same).
  */
 export function isoTime(column: PgColumn | SQL): SQL<string> {
+  return sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+}
+
+/**
+ * A timestamp with microseconds, for keyset cursors only (never a response
+ * field): PostgreSQL keeps microseconds, and a cursor cut to milliseconds
+ * would skip or repeat the rows written within one millisecond.
+ */
+export function cursorTime(column: PgColumn | SQL): SQL<string> {
   return sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
 }
 
@@ -18,27 +27,59 @@ export function textArray(values: readonly string[]): SQL {
 }
 
 /**
+ * What a ticket's search vectors hold at most (drizzle/0011, which these
+ * figures mirror): each message's first `messageChars` characters, appended
+ * only while a vector has fewer than `ticketLexemes` lexemes. So a post never
+ * rewrites more than ticketLexemes + messageChars / 2 lexemes, and a vector
+ * stays far below PostgreSQL's 1 MB per tsvector.
+ */
+export const SEARCH_BOUNDS = { messageChars: 10_000, ticketLexemes: 5_000 } as const
+
+/**
  * The SET item of a ticket UPDATE that appends a message's words to the
- * ticket's search vectors (drizzle/0009): an internal note to the agents'
- * vector only, a public message to both, its words analysed once.
+ * ticket's search vectors (drizzle/0009, bounded by 0011's
+ * ticket_search_append): an internal note to the agents' vector only, a public
+ * message to both.
  */
 export function appendToSearch(message: { body: string; internal: boolean }): SQL {
   return message.internal
-    ? sql`search_all = search_all || message_search_vector(${message.body})`
+    ? sql`search_all = ticket_search_append(search_all, ${message.body})`
     : sql`(search_all, search_public) = (
-        select search_all || v, search_public || v from message_search_vector(${message.body}) v)`
+        select ticket_search_append(search_all, b), ticket_search_append(search_public, b)
+        from (select ${message.body}::text as b) m)`
 }
 
 /**
  * The SET list of the UPDATE that stamps a ticket for a new message, the one
  * rule the api's posts and the worker's AI replies share: any message bumps the
  * version and updatedAt and adds its words to the search vectors; a public one
- * also stamps lastMessageAt, and sets `status` when one is given (the status
- * the message leads to; an AI reply leaves it alone).
+ * also stamps lastMessageAt and the customer's version and updatedAt
+ * (public_version, public_updated_at), and sets `status` when one is given (the
+ * status the message leads to; an AI reply leaves it alone).
  */
 export function messageStamp(message: { body: string; internal: boolean; status?: string }): SQL {
+  // A public message is a change the customer sees: its version and time move too.
   const publicChange = message.internal
     ? sql``
-    : sql`, last_message_at = now()${message.status ? sql`, status = ${message.status}` : sql``}`
+    : sql`, last_message_at = now(), public_version = public_version + 1, public_updated_at = now()${
+        message.status ? sql`, status = ${message.status}` : sql``
+      }`
   return sql`version = version + 1, updated_at = now()${publicChange}, ${appendToSearch(message)}`
+}
+
+/**
+ * A user's search text as a tsquery, built so that no input makes PostgreSQL
+ * fail. websearch_to_tsquery() takes quotes, `or` and `-word` and ignores other
+ * punctuation, but a run of 33 or more `-` (even spaced out) nests that many
+ * NOTs and overflows its stack ("tsquery stack too small"), and a NUL is not
+ * valid text. So control characters become spaces and a run of minus signs
+ * one minus; the routes' schemas bound the length (200 characters).
+ */
+export function searchQuery(text: string): SQL {
+  return sql`websearch_to_tsquery('english', ${searchText(text)})`
+}
+
+export function searchText(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
+  return text.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/-(?:[\s-]*-)+/g, '-')
 }

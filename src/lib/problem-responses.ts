@@ -53,6 +53,8 @@ const DETAILS = {
   tenant_name_not_allowed: 'A tenant name may not contain a link or a domain.',
   member_outranks_you: 'That member holds permissions you do not hold.',
   role_outranks_you: 'That role holds permissions you do not hold.',
+  filter_not_allowed: 'Customers cannot filter or sort by tag, assignee or priority.',
+  invalid_text: 'Text may not contain the NUL character (\\u0000).',
 } as const
 
 export type ProblemCode = keyof typeof DETAILS

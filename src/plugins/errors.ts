@@ -55,7 +55,7 @@ export function toProblem(error: FastifyError): Problem {
   if (database && UNSTORABLE_TEXT.has(database.code)) {
     return new Problem(
       400,
-      'invalid_characters',
+      'invalid_text',
       'The request holds characters that cannot be stored, such as NUL (\\u0000).',
     )
   }

@@ -148,10 +148,10 @@ describe('what the router refuses, on real routes', () => {
 })
 
 describe('NUL and lone surrogates in JSON bodies', () => {
-  it('a subject holding \\u0000 → 400 invalid_characters, and nothing written', async () => {
+  it('a subject holding \\u0000 → 400 invalid_text, and nothing written', async () => {
     const [before] = await ctx.sql<{ n: number }[]>`select count(*)::int as n from tickets`
     const res = await postTicketJson('{"subject":"nul \\u0000 here","body":"hello"}')
-    expectProblem(res, 400, 'invalid_characters')
+    expectProblem(res, 400, 'invalid_text')
     const [after] = await ctx.sql<{ n: number }[]>`select count(*)::int as n from tickets`
     expect(after!.n).toBe(before!.n)
     // A lone surrogate is stored (as U+FFFD) or refused, never a 5xx.
@@ -171,7 +171,7 @@ describe('NUL and lone surrogates in JSON bodies', () => {
     )
   })
 
-  it('a message body holding \\u0000 → 400 invalid_characters', async () => {
+  it('a message body holding \\u0000 → 400 invalid_text', async () => {
     const created = await app.inject({
       method: 'POST',
       url: '/v1/tickets',
@@ -185,7 +185,7 @@ describe('NUL and lone surrogates in JSON bodies', () => {
       headers: { ...owner.headers, 'content-type': 'application/json' },
       payload: '{"body":"\\u0000"}',
     })
-    expectProblem(res, 400, 'invalid_characters')
+    expectProblem(res, 400, 'invalid_text')
   })
 })
 

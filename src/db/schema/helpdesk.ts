@@ -73,6 +73,13 @@ export const tickets = pgTable(
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
     /** bumped by every change; the ETag is W/"<version>" */
     version: integer('version').notNull().default(1),
+    /**
+     * bumped, with publicUpdatedAt, only by what a customer sees change (a
+     * public message, the subject, the status): the customer's ETag and
+     * updatedAt, so an internal note or a new tag tells a customer nothing
+     */
+    publicVersion: integer('public_version').notNull().default(1),
+    publicUpdatedAt: timestamp('public_updated_at', { withTimezone: true }).notNull().defaultNow(),
     createdAt: created,
     updatedAt: updated,
     lastMessageAt: timestamp('last_message_at', { withTimezone: true }).notNull().defaultNow(),
@@ -89,6 +96,10 @@ export const tickets = pgTable(
     index('tickets_updated_idx').on(t.tenantId, t.updatedAt.desc(), t.id.desc()).where(live),
     index('tickets_created_idx').on(t.tenantId, t.createdAt, t.id).where(live),
     index('tickets_priority_idx').on(t.tenantId, t.priorityRank.desc(), t.id.desc()).where(live),
+    // A customer's own tickets in its -updatedAt, the public time.
+    index('tickets_requester_public_updated_idx')
+      .on(t.tenantId, t.requesterId, t.publicUpdatedAt.desc(), t.id.desc())
+      .where(live),
     index('tickets_requester_updated_idx')
       .on(t.tenantId, t.requesterId, t.updatedAt.desc(), t.id.desc())
       .where(live),

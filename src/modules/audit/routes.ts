@@ -4,9 +4,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { and, desc, eq, gte, lt, sql } from 'drizzle-orm'
 import { Type } from 'typebox'
 import { auditEvents } from '../../db/schema/audit.ts'
-import { isoTime } from '../../db/sql-fragments.ts'
+import { cursorTime } from '../../db/sql-fragments.ts'
 import { withTenant } from '../../db/tenant-transaction.ts'
-import { type CursorKey, decodeCursor, PageQuery, toPage } from '../../lib/cursor.ts'
+import { type CursorKey, decodeCursor, PageQuery, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { EXAMPLE_IDS, EXAMPLE_TIMES } from '../../lib/examples.ts'
 import { Page } from '../../lib/page.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
@@ -80,10 +80,10 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const tenantId = request.tenant!.id
       const q = request.query
-      const after = decodeCursor(q.cursor, 2)
+      const after = decodeCursor(q.cursor, TimeIdCursor)
       const rows = await withTenant(app.db, tenantId, (tx) =>
         tx
-          .select({ event: auditEvents, cursorAt: isoTime(auditEvents.createdAt) })
+          .select({ event: auditEvents, cursorAt: cursorTime(auditEvents.createdAt) })
           .from(auditEvents)
           .where(
             and(
@@ -95,7 +95,7 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
               q.from ? gte(auditEvents.createdAt, new Date(q.from)) : undefined,
               q.to ? lt(auditEvents.createdAt, new Date(q.to)) : undefined,
               after
-                ? sql`(${auditEvents.createdAt}, ${auditEvents.id}) < (${String(after[0])}::timestamptz, ${String(after[1])}::uuid)`
+                ? sql`(${auditEvents.createdAt}, ${auditEvents.id}) < (${after[0]}::timestamptz, ${after[1]}::uuid)`
                 : undefined,
             ),
           )

@@ -1,9 +1,11 @@
 // One's own sessions: list them, revoke one, revoke all but the current one.
 // Another user's session id answers 404, the same as one that does not exist.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
 import { recordAudit } from '../../lib/audit.ts'
+import { CursorId, decodeCursor, encodeCursor } from '../../lib/cursor.ts'
 import { problemResponse, problemResponses } from '../../lib/problem-responses.ts'
-import { BadRequest, NotFound } from '../../lib/problems.ts'
+import { NotFound } from '../../lib/problems.ts'
 import { NoContent, RevokedCount, SessionList, SessionListQuery, SessionParams } from './schemas.ts'
 import { listSessions, revokeSessions } from './sessions.ts'
 import type { TokenIssuer } from './token-issuer.ts'
@@ -13,14 +15,8 @@ const errors = problemResponses({
   401: ['unauthorized', 'invalid_token'],
   403: ['user_required', 'csrf_failed'],
 })
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-function decodeCursor(cursor: string | undefined): string | undefined {
-  if (cursor === undefined) return undefined
-  const id = Buffer.from(cursor, 'base64url').toString()
-  if (!UUID.test(id)) throw new BadRequest('invalid_cursor', 'The cursor is not valid.')
-  return id
-}
+/** Sessions are paged by id (uuidv7, so newest first is id order). */
+const SessionCursor = Type.Tuple([CursorId])
 
 const sessionRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer }> = async (app, opts) => {
   const { issuer } = opts
@@ -50,7 +46,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer }> = async 
         userId: request.auth?.userId as string,
         now: issuer.now(),
         limit: limit + 1,
-        before: decodeCursor(cursor),
+        before: decodeCursor(cursor, SessionCursor)?.[0],
       })
       const page = rows.slice(0, limit)
       const last = page.at(-1)
@@ -64,7 +60,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer }> = async 
           ip: s.ip,
           current: s.id === request.auth?.sessionId,
         })),
-        nextCursor: rows.length > limit && last ? Buffer.from(last.id).toString('base64url') : null,
+        nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null,
       }
     },
   )

@@ -3,13 +3,13 @@
 // Search is PostgreSQL full text over a generated column (title weight A,
 // body weight B), ranked; the same ranking is what AI replies cite from.
 import { type SQL, sql } from 'drizzle-orm'
+import { Type } from 'typebox'
 import { uuidv7 } from 'uuidv7'
 import type { DbOrTx } from '../../db/client.ts'
 import { selectRows } from '../../db/raw-query.ts'
 import { kbArticles } from '../../db/schema/helpdesk.ts'
-import { isoTime, textArray } from '../../db/sql-fragments.ts'
-import { decodeCursor, toPage } from '../../lib/cursor.ts'
-import { BadRequest } from '../../lib/problems.ts'
+import { cursorTime, isoTime, searchQuery, textArray } from '../../db/sql-fragments.ts'
+import { CursorId, CursorRank, decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { normaliseTags } from '../../lib/tags.ts'
 import type { ArticleView, ListArticlesQuery } from './schemas.ts'
 
@@ -17,6 +17,8 @@ const a = kbArticles
 const columns = sql`${a.id} as "id", ${a.title} as "title", ${a.body} as "body",
   ${a.tags} as "tags", ${a.published} as "published", ${a.authorId} as "authorId",
   ${isoTime(a.createdAt)} as "createdAt", ${isoTime(a.updatedAt)} as "updatedAt"`
+
+const RankIdCursor = Type.Tuple([CursorRank, CursorId])
 
 export type Reader = { tenantId: string; editor: boolean }
 
@@ -27,7 +29,7 @@ function visible(reader: Reader): SQL {
 
 export function listArticlesQuery(reader: Reader, query: ListArticlesQuery) {
   const ranked = Boolean(query.q)
-  const tsquery = sql`websearch_to_tsquery('english', ${query.q ?? ''})`
+  const tsquery = searchQuery(query.q ?? '')
   const rank = sql`ts_rank(${a.search}, ${tsquery})`
   const filters: SQL[] = [visible(reader)]
   if (query.q) filters.push(sql`${a.search} @@ ${tsquery}`)
@@ -35,12 +37,9 @@ export function listArticlesQuery(reader: Reader, query: ListArticlesQuery) {
   if (reader.editor && query.published !== undefined) {
     filters.push(sql`${a.published} = ${query.published}`)
   }
-  const key = decodeCursor(query.cursor, 2)
+  const key = decodeCursor(query.cursor, ranked ? RankIdCursor : TimeIdCursor)
   if (key) {
     const [value, id] = key
-    if (typeof id !== 'string' || value === null) {
-      throw new BadRequest('invalid_cursor', 'The cursor is not valid for this list.')
-    }
     filters.push(
       ranked
         ? sql`(${rank}, ${a.id}) < (${Number(value)}::real, ${id}::uuid)`
@@ -50,13 +49,16 @@ export function listArticlesQuery(reader: Reader, query: ListArticlesQuery) {
   const order = ranked
     ? sql`"rank" desc, ${a.id} desc`
     : sql`${a.updatedAt} desc nulls last, ${a.id} desc nulls last`
-  const statement = sql`select ${columns}${ranked ? sql`, ${rank} as "rank"` : sql``}
+  const sortColumn = ranked
+    ? sql`, ${rank} as "rank"`
+    : sql`, ${cursorTime(a.updatedAt)} as "cursorAt"`
+  const statement = sql`select ${columns}${sortColumn}
     from ${a} where ${sql.join(filters, sql` and `)} order by ${order} limit ${query.limit + 1}`
-  type Row = ArticleView & { rank?: number }
+  type Row = ArticleView & { rank?: number; cursorAt?: string }
   return {
     statement,
     toPage: (rows: Row[]) =>
-      toPage(rows, query.limit, (r) => [ranked ? (r.rank ?? 0) : r.updatedAt, r.id]),
+      toPage(rows, query.limit, (r) => [ranked ? (r.rank ?? 0) : (r.cursorAt ?? ''), r.id]),
   }
 }
 

@@ -5,9 +5,9 @@ import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import type { Db, DbOrTx } from '../../db/client.ts'
 import { invitations, memberships, roles } from '../../db/schema/access.ts'
 import { users } from '../../db/schema/users.ts'
-import { isoTime } from '../../db/sql-fragments.ts'
+import { cursorTime } from '../../db/sql-fragments.ts'
 import { withScope } from '../../db/tenant-transaction.ts'
-import { type CursorKey, decodeCursor, toPage } from '../../lib/cursor.ts'
+import { type CursorKey, decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { hashToken } from '../../lib/tokens.ts'
 
 export const INVITATION_TTL_DAYS = 7
@@ -22,7 +22,7 @@ const columns = {
   acceptedAt: invitations.acceptedAt,
   revokedAt: invitations.revokedAt,
   createdAt: invitations.createdAt,
-  cursorAt: isoTime(invitations.createdAt),
+  cursorAt: cursorTime(invitations.createdAt),
 }
 
 type InvitationRow = {
@@ -81,13 +81,13 @@ export async function listInvitations(
   tenantId: string,
   query: { limit: number; cursor?: string },
 ) {
-  const after = decodeCursor(query.cursor, 2)
+  const after = decodeCursor(query.cursor, TimeIdCursor)
   const rows = await invitationsQuery(tx)
     .where(
       and(
         eq(invitations.tenantId, tenantId),
         after
-          ? sql`(${invitations.createdAt}, ${invitations.id}) < (${String(after[0])}::timestamptz, ${String(after[1])}::uuid)`
+          ? sql`(${invitations.createdAt}, ${invitations.id}) < (${after[0]}::timestamptz, ${after[1]}::uuid)`
           : undefined,
       ),
     )

@@ -4,9 +4,9 @@ import { and, eq, sql } from 'drizzle-orm'
 import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
 import { membershipRole, memberships, roles } from '../../db/schema/access.ts'
 import { users } from '../../db/schema/users.ts'
-import { isoTime } from '../../db/sql-fragments.ts'
+import { cursorTime, isoTime } from '../../db/sql-fragments.ts'
 import { readInTenant } from '../../db/tenant-read.ts'
-import { type CursorKey, decodeCursor, toPage } from '../../lib/cursor.ts'
+import { type CursorKey, decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { BUILTIN_ROLES, expandPermissions } from '../../lib/permissions.ts'
 import { Conflict } from '../../lib/problems.ts'
 
@@ -62,7 +62,7 @@ export async function listMembers(
   tenantId: string,
   query: { q?: string; limit: number; cursor?: string },
 ) {
-  const after = decodeCursor(query.cursor, 2)
+  const after = decodeCursor(query.cursor, TimeIdCursor)
   const search = query.q?.trim()
   const pattern = search ? `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null
   const filters = [sql`${memberships.tenantId} = ${tenantId}`]
@@ -70,15 +70,16 @@ export async function listMembers(
     filters.push(sql`(${users.email} ilike ${pattern} or ${users.name} ilike ${pattern})`)
   if (after) {
     filters.push(
-      sql`(${memberships.createdAt}, ${memberships.userId}) > (${String(after[0])}::timestamptz, ${String(after[1])}::uuid)`,
+      sql`(${memberships.createdAt}, ${memberships.userId}) > (${after[0]}::timestamptz, ${after[1]}::uuid)`,
     )
   }
-  const rows = await readInTenant<MemberRow & { joinedAt: string }>(
+  const rows = await readInTenant<MemberRow & { joinedAt: string; cursorAt: string }>(
     database,
     tenantId,
     sql`select ${memberships.userId} as "userId", ${users.email} as "email", ${users.name} as "name",
           ${roles.id} as "roleId", ${roles.name} as "roleName", ${memberships.active} as "active",
-          ${isoTime(memberships.createdAt)} as "joinedAt"
+          ${isoTime(memberships.createdAt)} as "joinedAt",
+          ${cursorTime(memberships.createdAt)} as "cursorAt"
         from ${memberships}
         join ${users} on ${users.id} = ${memberships.userId}
         join ${roles} on ${roles.tenantId} = ${memberships.tenantId} and ${roles.id} = ${memberships.roleId}
@@ -86,7 +87,7 @@ export async function listMembers(
         order by ${memberships.createdAt}, ${memberships.userId}
         limit ${query.limit + 1}`,
   )
-  return toPage(rows, query.limit, (r): CursorKey => [r.joinedAt, r.userId])
+  return toPage(rows, query.limit, (r): CursorKey => [r.cursorAt, r.userId])
 }
 
 export async function getMember(tx: DbOrTx, tenantId: string, userId: string) {

@@ -8,34 +8,49 @@
 // -priority a row updated between pages moves before the cursor: it is never
 // returned twice, and shows up again on a fresh first page.
 import { type SQL, sql } from 'drizzle-orm'
+import type { PgColumn } from 'drizzle-orm/pg-core'
+import { Type } from 'typebox'
 import type { TicketPriority } from '../../db/schema/helpdesk.ts'
 import { tickets } from '../../db/schema/helpdesk.ts'
-import { type CursorKey, decodeCursor } from '../../lib/cursor.ts'
+import { cursorTime, searchQuery } from '../../db/sql-fragments.ts'
+import { CursorId, type CursorKey, CursorRank, CursorTime, decodeCursor } from '../../lib/cursor.ts'
 import { BadRequest } from '../../lib/problems.ts'
 import { normaliseTags } from '../../lib/tags.ts'
 import type { Caller } from './caller.ts'
 import type { ListTicketsQuery, Sort } from './schemas.ts'
-import { type TicketRow, ticketColumns, visibleTickets } from './ticket-sql.ts'
+import {
+  seesCustomerView,
+  type TicketRow,
+  ticketColumnsFor,
+  updatedAtColumnFor,
+  visibleTickets,
+} from './ticket-sql.ts'
 
 type Order = Sort | 'relevance'
-export type ListedRow = TicketRow & { rank?: number }
+export type ListedRow = TicketRow & { rank?: number; cursorAt?: string }
 
 const PRIORITY_RANK: Record<TicketPriority, number> = { urgent: 4, high: 3, normal: 2, low: 1 }
 
-const ORDER_BY: Record<Order, SQL> = {
-  '-updatedAt': sql`${tickets.updatedAt} desc nulls last, ${tickets.id} desc nulls last`,
-  createdAt: sql`${tickets.createdAt}, ${tickets.id}`,
-  '-priority': sql`${tickets.priorityRank} desc nulls last, ${tickets.id} desc nulls last`,
-  relevance: sql`"rank" desc, ${tickets.id} desc`,
+/** `updated` is the caller's updatedAt column (a customer's is the public time). */
+function orderBy(order: Order, updated: PgColumn): SQL {
+  switch (order) {
+    case '-updatedAt':
+      return sql`${updated} desc nulls last, ${tickets.id} desc nulls last`
+    case 'createdAt':
+      return sql`${tickets.createdAt}, ${tickets.id}`
+    case '-priority':
+      return sql`${tickets.priorityRank} desc nulls last, ${tickets.id} desc nulls last`
+    case 'relevance':
+      return sql`"rank" desc, ${tickets.id} desc`
+  }
 }
 
 /** The cursor's key for a row: the sort name, then the sort columns. */
 function keyOf(order: Order, row: ListedRow): CursorKey {
   switch (order) {
     case '-updatedAt':
-      return [order, row.updatedAt, row.id]
     case 'createdAt':
-      return [order, row.createdAt, row.id]
+      return [order, row.cursorAt ?? '', row.id]
     case '-priority':
       return [order, PRIORITY_RANK[row.priority], row.id]
     case 'relevance':
@@ -43,14 +58,23 @@ function keyOf(order: Order, row: ListedRow): CursorKey {
   }
 }
 
-function after(order: Order, key: CursorKey, rank: SQL): SQL {
+/** What a cursor of each order holds: its name, then its sort values, typed. */
+const CURSOR: Record<Order, ReturnType<typeof Type.Tuple>> = {
+  '-updatedAt': Type.Tuple([Type.Literal('-updatedAt'), CursorTime, CursorId]),
+  createdAt: Type.Tuple([Type.Literal('createdAt'), CursorTime, CursorId]),
+  '-priority': Type.Tuple([
+    Type.Literal('-priority'),
+    Type.Integer({ minimum: 1, maximum: 4 }),
+    CursorId,
+  ]),
+  relevance: Type.Tuple([Type.Literal('relevance'), CursorRank, CursorId]),
+}
+
+function after(order: Order, key: CursorKey, rank: SQL, updated: PgColumn): SQL {
   const [, value, id] = key
-  if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id) || value === null) {
-    throw new BadRequest('invalid_cursor', 'The cursor is not valid for this list.')
-  }
   switch (order) {
     case '-updatedAt':
-      return sql`(${tickets.updatedAt}, ${tickets.id}) < (${String(value)}::timestamptz, ${id}::uuid)`
+      return sql`(${updated}, ${tickets.id}) < (${String(value)}::timestamptz, ${id}::uuid)`
     case 'createdAt':
       return sql`(${tickets.createdAt}, ${tickets.id}) > (${String(value)}::timestamptz, ${id}::uuid)`
     case '-priority':
@@ -60,8 +84,28 @@ function after(order: Order, key: CursorKey, rank: SQL): SQL {
   }
 }
 
+/**
+ * A customer sees no tags, assignee or priority (ticket-sql.ts), so it may not
+ * filter or sort by them either: the answer would tell what it cannot see.
+ */
+function assertCustomerQuery(query: ListTicketsQuery) {
+  const hidden: string[] = (['tag', 'assigneeId', 'priority'] as const).filter(
+    (f) => query[f] !== undefined,
+  )
+  if (query.sort === '-priority') hidden.push('sort')
+  if (hidden.length > 0) {
+    throw new BadRequest(
+      'filter_not_allowed',
+      'Customers cannot filter or sort tickets by tag, assignee or priority.',
+      hidden.map((f) => ({ path: `querystring/${f}`, message: 'is not available to customers' })),
+    )
+  }
+}
+
 export function buildListQuery(caller: Caller, query: ListTicketsQuery) {
+  if (seesCustomerView(caller)) assertCustomerQuery(query)
   const order: Order = query.sort ?? (query.q ? 'relevance' : '-updatedAt')
+  const updated = updatedAtColumnFor(caller)
   const filters: SQL[] = [visibleTickets(caller)]
   if (query.status?.length) {
     const statuses = [...new Set(query.status)]
@@ -82,20 +126,23 @@ export function buildListQuery(caller: Caller, query: ListTicketsQuery) {
   }
   // Customers search the public vector only, so an internal note never matches.
   const vector = caller.seesInternal ? tickets.searchAll : tickets.searchPublic
-  const tsquery = sql`websearch_to_tsquery('english', ${query.q ?? ''})`
+  const tsquery = searchQuery(query.q ?? '')
   const rank = sql`ts_rank(${vector}, ${tsquery})`
   if (query.q) filters.push(sql`${vector} @@ ${tsquery}`)
 
-  const key = decodeCursor(query.cursor, 3)
-  if (key) {
-    if (key[0] !== order) {
-      throw new BadRequest('invalid_cursor', 'The cursor belongs to another sort order.')
-    }
-    filters.push(after(order, key, rank))
-  }
+  // A cursor of another sort order fails its order's schema: the same 400.
+  const key = decodeCursor(query.cursor, CURSOR[order]) as CursorKey | null
+  if (key) filters.push(after(order, key, rank, updated))
   const rankColumn = query.q ? sql`, ${rank} as "rank"` : sql``
-  const statement = sql`select ${ticketColumns}${rankColumn} from ${tickets}
+  // The time sorts page by the microsecond time, not the millisecond one shown.
+  const cursorColumn =
+    order === '-updatedAt'
+      ? sql`, ${cursorTime(updated)} as "cursorAt"`
+      : order === 'createdAt'
+        ? sql`, ${cursorTime(tickets.createdAt)} as "cursorAt"`
+        : sql``
+  const statement = sql`select ${ticketColumnsFor(caller)}${rankColumn}${cursorColumn} from ${tickets}
     where ${sql.join(filters, sql` and `)}
-    order by ${ORDER_BY[order]} limit ${query.limit + 1}`
+    order by ${orderBy(order, updated)} limit ${query.limit + 1}`
   return { statement, keyOf: (row: ListedRow) => keyOf(order, row) }
 }

@@ -9,14 +9,14 @@ import type { DbOrTx, Tx } from '../../db/client.ts'
 import { selectRows } from '../../db/raw-query.ts'
 import { type AuthorType, messages, type TicketStatus, tickets } from '../../db/schema/helpdesk.ts'
 import { tenants } from '../../db/schema/tenants.ts'
-import { isoTime, messageStamp } from '../../db/sql-fragments.ts'
+import { cursorTime, isoTime, messageStamp } from '../../db/sql-fragments.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
-import { decodeCursor, toPage } from '../../lib/cursor.ts'
-import { BadRequest, Forbidden, NotFound } from '../../lib/problems.ts'
+import { decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
+import { Forbidden, NotFound } from '../../lib/problems.ts'
 import type { Caller } from './caller.ts'
 import type { MessageView } from './schemas.ts'
 import { assertAcceptsMessages, statusAfterMessage } from './status-rules.ts'
-import { type TicketRow, ticketColumns, visibleTickets } from './ticket-sql.ts'
+import { type TicketRow, ticketColumnsFor, visibleTickets } from './ticket-sql.ts'
 
 export const messageColumns = sql`${messages.id} as "id", ${messages.ticketId} as "ticketId",
   ${messages.authorId} as "authorId", ${messages.authorType} as "authorType",
@@ -73,7 +73,7 @@ export async function findTicket(
   const aiMode = sql`(select ${tenants.settings} ->> 'aiReplyMode' from ${tenants} where ${tenants.id} = ${caller.tenantId})`
   const [row] = await selectRows<TicketRow & { aiReplyMode: string | null }>(
     tx,
-    sql`select ${ticketColumns}, ${aiMode} as "aiReplyMode" from ${tickets}
+    sql`select ${ticketColumnsFor(caller)}, ${aiMode} as "aiReplyMode" from ${tickets}
         where ${visibleTickets(caller)} and ${tickets.id} = ${ticketId}
         ${lock ? sql`for update of ${tickets}` : sql``}`,
   )
@@ -87,26 +87,24 @@ export async function listMessages(
   page: { limit: number; cursor?: string },
 ) {
   if (!(await findTicket(tx, caller, ticketId))) throw new NotFound('ticket')
-  const key = decodeCursor(page.cursor, 2)
+  const key = decodeCursor(page.cursor, TimeIdCursor)
   const filters: SQL[] = [
     sql`${messages.tenantId} = ${caller.tenantId}`,
     sql`${messages.ticketId} = ${ticketId}`,
   ]
   if (!caller.seesInternal) filters.push(sql`not ${messages.internal}`)
   if (key) {
-    if (typeof key[0] !== 'string' || typeof key[1] !== 'string') {
-      throw new BadRequest('invalid_cursor', 'The cursor is not valid for this list.')
-    }
     filters.push(
       sql`(${messages.createdAt}, ${messages.id}) > (${key[0]}::timestamptz, ${key[1]}::uuid)`,
     )
   }
-  const rows = await selectRows<MessageView>(
+  const rows = await selectRows<MessageView & { cursorAt: string }>(
     tx,
-    sql`select ${messageColumns} from ${messages} where ${sql.join(filters, sql` and `)}
+    sql`select ${messageColumns}, ${cursorTime(messages.createdAt)} as "cursorAt" from ${messages}
+        where ${sql.join(filters, sql` and `)}
         order by ${messages.createdAt}, ${messages.id} limit ${page.limit + 1}`,
   )
-  return toPage(rows, page.limit, (r) => [r.createdAt, r.id])
+  return toPage(rows, page.limit, (r) => [r.cursorAt, r.id])
 }
 
 /** Jobs a new message causes; written in its transaction, dispatched after commit. */

@@ -5,7 +5,8 @@
 // through withTenant; jobs are dispatched only after their commit.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { sql } from 'drizzle-orm'
-import { Type } from 'typebox'
+import type { FastifyReply } from 'fastify'
+import { type TSchema, Type } from 'typebox'
 import { tickets } from '../../db/schema/helpdesk.ts'
 import { readInTenant } from '../../db/tenant-read.ts'
 import { withTenant } from '../../db/tenant-transaction.ts'
@@ -15,12 +16,15 @@ import { ref } from '../../lib/page.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
-import { callerOf } from './caller.ts'
+import { type Caller, callerOf } from './caller.ts'
 import { createOnce } from './idempotency.ts'
 import { buildListQuery, type ListedRow } from './list-query.ts'
 import messageRoutes from './messages-routes.ts'
 import {
   CreateTicketBody,
+  CustomerTicket,
+  CustomerTicketPage,
+  CustomerTicketWithMessage,
   IdempotencyHeaders,
   IfMatchHeaders,
   ListTicketsQuery,
@@ -32,14 +36,58 @@ import {
   UpdateTicketBody,
 } from './schemas.ts'
 import { createTicket, softDeleteTicket, updateTicket } from './service.ts'
-import { etagOf, type TicketRow, ticketColumns, visibleTickets } from './ticket-sql.ts'
+import {
+  etagOf,
+  seesCustomerView,
+  type TicketRow,
+  ticketColumnsFor,
+  visibleTickets,
+} from './ticket-sql.ts'
 
 const tags = ['tickets']
+
+/**
+ * Serializes the reply with the caller's view of a ticket: the agents' schema
+ * or the customer's (ticket-sql.ts), whose serializer drops every field it does
+ * not hold. The routes declare both (for the contract); picking one here keeps
+ * fast-json-stringify off anyOf, which would validate every row to choose. The
+ * schemas compiled here hold no $ref (a reply's compiler may not know the
+ * shared ones), and each compiles once per route (Fastify caches it).
+ */
+const page = (row: TSchema) =>
+  Type.Object({ data: Type.Array(row), nextCursor: Type.Union([Type.String(), Type.Null()]) })
+const withMessage = (ticket: { properties: Record<string, TSchema> }) =>
+  Type.Object({ ...ticket.properties, firstMessage: Type.Object(Message.properties) })
+const VIEWS = {
+  ticket: [Type.Object(Ticket.properties), Type.Object(CustomerTicket.properties)],
+  page: [page(Type.Object(Ticket.properties)), page(Type.Object(CustomerTicket.properties))],
+  created: [withMessage(Ticket), withMessage(CustomerTicket)],
+} as const
+
+function serializeAs(reply: FastifyReply, caller: Caller, view: keyof typeof VIEWS) {
+  const [agent, customer] = VIEWS[view]
+  return reply.serializer(
+    reply.compileSerializationSchema(
+      (seesCustomerView(caller) ? customer : agent) as unknown as Record<string, unknown>,
+    ),
+  )
+}
+
+/** The agent's view or the customer's, by the caller (serializeAs picks one). */
+const either = (agent: TSchema, customer: TSchema, description: string) => {
+  const [a, c] = [agent, customer] as { $id?: string; examples?: unknown[] }[]
+  return Type.Union([ref(agent), ref(customer)], {
+    description: `${a?.$id} for callers with tickets:read_all, ${c?.$id} for customers. ${description}`,
+    examples: a?.examples,
+  })
+}
 
 const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(Ticket)
   app.addSchema(Message)
   app.addSchema(TicketWithMessage)
+  app.addSchema(CustomerTicket)
+  app.addSchema(CustomerTicketWithMessage)
 
   app.post(
     '/tickets',
@@ -55,7 +103,7 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         headers: IdempotencyHeaders,
         body: CreateTicketBody,
         response: {
-          201: ref(TicketWithMessage, { description: 'The ticket, with its first message' }),
+          201: either(TicketWithMessage, CustomerTicketWithMessage, 'The ticket created.'),
           ...tenantRouteProblems,
           ...problemResponses({
             400: ['validation_failed', 'tenant_required', 'requester_required'],
@@ -73,10 +121,10 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (outcome.jobs.length > 0) await app.jobs.dispatch(outcome.jobs)
       if (outcome.replayed) reply.header('idempotent-replayed', 'true')
       const body = outcome.body as typeof outcome.body & TicketRow
-      return reply
+      return serializeAs(reply, caller, 'created')
         .code(201)
         .header('location', `/v1/tickets/${body.id}`)
-        .header('etag', etagOf(body.version))
+        .header('etag', etagOf(caller, body.version))
         .send(body as never)
     },
   )
@@ -92,20 +140,29 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'A caller without tickets:read_all sees only the tickets it requested. With q, ' +
           'results are ranked (a subject match above a message match) unless sort is given; ' +
-          'internal notes are searched only with messages:internal.',
+          'internal notes are searched only with messages:internal. Customers see ' +
+          'CustomerTicket rows and may not filter or sort by tag, assignee or priority ' +
+          '(400 filter_not_allowed).',
         querystring: ListTicketsQuery,
         response: {
-          200: TicketPage,
+          200: Type.Union([TicketPage, CustomerTicketPage], {
+            description: 'Ticket rows for callers with tickets:read_all, CustomerTicket rows else',
+            examples: (TicketPage as { examples?: unknown[] }).examples,
+          }),
           ...tenantRouteProblems,
-          ...problemResponses({ 400: ['validation_failed', 'tenant_required', 'invalid_cursor'] }),
+          ...problemResponses({
+            400: ['validation_failed', 'tenant_required', 'invalid_cursor', 'filter_not_allowed'],
+          }),
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const caller = callerOf(request)
       const { statement, keyOf } = buildListQuery(caller, request.query)
       const rows = await readInTenant<ListedRow>(app.database, caller.tenantId, statement)
-      return toPage(rows, request.query.limit, keyOf)
+      return serializeAs(reply, caller, 'page').send(
+        toPage(rows, request.query.limit, keyOf) as never,
+      )
     },
   )
 
@@ -123,7 +180,7 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'see answers 404, like one that does not exist.',
         params: TicketParams,
         response: {
-          200: ref(Ticket, { description: 'The ticket' }),
+          200: either(Ticket, CustomerTicket, 'Its ETag is that view’s.'),
           304: Type.Null({ description: 'Not modified: the If-None-Match ETag is current' }),
           ...tenantRouteProblems,
         },
@@ -134,14 +191,14 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const [row] = await readInTenant<TicketRow>(
         app.database,
         caller.tenantId,
-        sql`select ${ticketColumns} from ${tickets}
+        sql`select ${ticketColumnsFor(caller)} from ${tickets}
             where ${visibleTickets(caller)} and ${tickets.id} = ${request.params.id}`,
       )
       if (!row) throw new NotFound('ticket')
-      const etag = etagOf(row.version)
+      const etag = etagOf(caller, row.version)
       reply.header('etag', etag)
       if (request.headers['if-none-match'] === etag) return reply.code(304).send(null)
-      return row
+      return serializeAs(reply, caller, 'ticket').send(row as never)
     },
   )
 
@@ -161,7 +218,7 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         params: TicketParams,
         body: UpdateTicketBody,
         response: {
-          200: ref(Ticket, { description: 'The changed ticket' }),
+          200: either(Ticket, CustomerTicket, 'The ticket as changed.'),
           ...tenantRouteProblems,
           ...problemResponses({
             409: ['ticket_closed', 'invalid_status_transition'],
@@ -176,7 +233,9 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const updated = await withTenant(app.db, caller.tenantId, (tx) =>
         updateTicket(tx, caller, request.params.id, request.body, request.headers['if-match']),
       )
-      return reply.header('etag', etagOf(updated.version)).send(updated)
+      return serializeAs(reply, caller, 'ticket')
+        .header('etag', etagOf(caller, updated.version))
+        .send(updated as never)
     },
   )
 

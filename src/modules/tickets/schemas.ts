@@ -63,6 +63,38 @@ const messageExample = {
   createdAt: EXAMPLE_TIMES.ticket,
 }
 
+/** The agent's example, less what a customer never sees. */
+function customerTicketExample() {
+  const { priority: _p, assigneeId: _a, tags: _t, ...shown } = ticketExample()
+  return shown
+}
+
+/**
+ * A ticket as its customer sees it. Like Zendesk's end-user Requests API
+ * (subject, status, requester, times; never tags), and stricter where Zendesk
+ * leaves it to a per-field setting Deskpilot does not have: no priority and no
+ * assignee. Tags such as fraud-suspect, a priority and who works on it are the
+ * team's business. Its updatedAt (and ETag) move only with what it shows: a
+ * public message, the subject, the status.
+ */
+export const CustomerTicket = Type.Object(
+  {
+    id: Id,
+    number: Ticket.properties.number,
+    subject: Type.String(),
+    status: Status,
+    requesterId: Id,
+    createdAt: Time,
+    updatedAt: Time,
+    lastMessageAt: Time,
+  },
+  {
+    $id: 'CustomerTicket',
+    description: 'A ticket as its customer sees it: no tags, priority or assignee',
+    examples: [customerTicketExample()],
+  },
+)
+
 const Source = Type.Object({ kind: Type.String(), id: Type.String(), title: Type.String() })
 
 export const Message = Type.Object(
@@ -93,6 +125,18 @@ export const TicketWithMessage = Type.Object(
     $id: 'TicketWithMessage',
     description: 'A ticket and the message that opened it',
     examples: [{ ...ticketExample(), firstMessage: messageExample }],
+  },
+)
+
+export const CustomerTicketWithMessage = Type.Object(
+  {
+    ...CustomerTicket.properties,
+    firstMessage: Type.Unsafe<Static<typeof Message>>(Type.Ref('Message')),
+  },
+  {
+    $id: 'CustomerTicketWithMessage',
+    description: 'A ticket, as its customer sees it, and the message that opened it',
+    examples: [{ ...customerTicketExample(), firstMessage: messageExample }],
   },
 )
 
@@ -202,6 +246,10 @@ export const CreateMessageBody = Type.Object(
 )
 
 export const TicketPage = Page(Ticket, { description: 'A page of tickets' })
+
+export const CustomerTicketPage = Page(CustomerTicket, {
+  description: 'A page of tickets, as their customer sees them',
+})
 
 export const MessagePage = Page(Message, { description: 'A page of the thread' })
 

@@ -15,7 +15,14 @@ import { assertAssignable, assertRequester } from './members-check.ts'
 import { findTicket, insertMessage, insertSystemMessage, queueMessageJobs } from './messages.ts'
 import type { MessageView } from './schemas.ts'
 import { assertManualTransition } from './status-rules.ts'
-import { ifMatchAccepts, type TicketRow, ticketColumns, visibleTickets } from './ticket-sql.ts'
+import {
+  etagOf,
+  ifMatchAccepts,
+  publicChange,
+  type TicketRow,
+  ticketColumnsFor,
+  visibleTickets,
+} from './ticket-sql.ts'
 
 type NewTicket = {
   subject: string
@@ -65,7 +72,7 @@ export async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
         select ${uuidv7()}, ${caller.tenantId}, counter.last_number, ${input.subject},
                ${input.priority ?? 'normal'}, ${requesterId}, ${textArray(tags)}, words.v, words.v
         from counter, words
-        returning ${ticketColumns}`,
+        returning ${ticketColumnsFor(caller)}`,
   )
   if (!ticket) throw new Error('ticket insert returned no row')
   // Its words are in the vectors already (the insert's search_public and search_all).
@@ -130,7 +137,7 @@ export async function updateTicket(
 ) {
   const ticket = await findTicket(tx, caller, id, true)
   if (!ticket) throw new NotFound('ticket')
-  if (ifMatch !== undefined && !ifMatchAccepts(ifMatch, ticket.version)) {
+  if (ifMatch !== undefined && !ifMatchAccepts(ifMatch, etagOf(caller, ticket.version))) {
     throw new Problem(412, 'precondition_failed', 'The ticket changed since you read it (ETag).')
   }
   assertMayChange(caller, ticket, patch)
@@ -139,9 +146,14 @@ export async function updateTicket(
   }
   const history: { body: string; internal: boolean }[] = []
   const set = [sql`version = version + 1`, sql`updated_at = now()`]
+  // The history follows what a customer sees of a ticket (ticket-sql.ts): the
+  // subject and the status are public, so are their entries; priority,
+  // assignee and tags are not, so their entries are internal notes.
+  let customerSees = false
   if (patch.subject !== undefined && patch.subject !== ticket.subject) {
     set.push(sql`subject = ${patch.subject}`)
-    history.push({ body: `Subject changed to "${patch.subject}"`, internal: true })
+    history.push({ body: `Subject changed to "${patch.subject}"`, internal: false })
+    customerSees = true
   }
   if (patch.status !== undefined && patch.status !== ticket.status) {
     assertManualTransition(ticket.status, patch.status)
@@ -150,6 +162,7 @@ export async function updateTicket(
       body: `Status changed from ${ticket.status} to ${patch.status}`,
       internal: false,
     })
+    customerSees = true
   }
   if (patch.priority !== undefined && patch.priority !== ticket.priority) {
     set.push(sql`priority = ${patch.priority}`)
@@ -173,11 +186,12 @@ export async function updateTicket(
     }
   }
   if (history.length === 0) return ticket
+  if (customerSees) set.push(publicChange)
   const [updated] = await selectRows<TicketRow>(
     tx,
     sql`update ${tickets} set ${sql.join(set, sql`, `)}
         where ${tickets.tenantId} = ${caller.tenantId} and ${tickets.id} = ${id}
-        returning ${ticketColumns}`,
+        returning ${ticketColumnsFor(caller)}`,
   )
   for (const entry of history) {
     await insertSystemMessage(tx, caller, id, entry.body, entry.internal)

@@ -1,17 +1,48 @@
 // SQL pieces every ticket query shares: the select list (camelCase aliases
 // and RFC 3339 times rendered by PostgreSQL, so rows go to the serializer as
 // they are, with no mapping), who may see which ticket, and the ETag.
+//
+// Two views of a ticket: agents (tickets:read_all) see all of it; a customer
+// sees what schemas.ts's CustomerTicket holds, and its version and updatedAt
+// are the public ones (public_version, public_updated_at: drizzle/0012), which
+// only a public message, the subject or the status moves. So neither a
+// customer's ETag nor its updatedAt nor its list's order gives away an
+// internal note, a tag, a priority or an assignment.
 import { type SQL, sql } from 'drizzle-orm'
 import { type TicketPriority, type TicketStatus, tickets } from '../../db/schema/helpdesk.ts'
 import { isoTime } from '../../db/sql-fragments.ts'
 import type { Caller } from './caller.ts'
 
-export const ticketColumns = sql`${tickets.id} as "id", ${tickets.number} as "number",
+const commonColumns = sql`${tickets.id} as "id", ${tickets.number} as "number",
   ${tickets.subject} as "subject", ${tickets.status} as "status",
   ${tickets.priority} as "priority", ${tickets.requesterId} as "requesterId",
   ${tickets.assigneeId} as "assigneeId", ${tickets.tags} as "tags",
-  ${isoTime(tickets.createdAt)} as "createdAt", ${isoTime(tickets.updatedAt)} as "updatedAt",
-  ${isoTime(tickets.lastMessageAt)} as "lastMessageAt", ${tickets.version} as "version"`
+  ${isoTime(tickets.createdAt)} as "createdAt", ${isoTime(tickets.lastMessageAt)} as "lastMessageAt"`
+
+/** The agents' view: every change moves version and updatedAt. */
+export const ticketColumns = sql`${commonColumns},
+  ${isoTime(tickets.updatedAt)} as "updatedAt", ${tickets.version} as "version"`
+
+const customerColumns = sql`${commonColumns},
+  ${isoTime(tickets.publicUpdatedAt)} as "updatedAt", ${tickets.publicVersion} as "version"`
+
+/** Does this caller get the customer's view of a ticket? */
+export function seesCustomerView(caller: Caller): boolean {
+  return !caller.seesAll
+}
+
+/** The select list for this caller's view (the row keeps every field; the schema drops them). */
+export function ticketColumnsFor(caller: Caller): SQL {
+  return seesCustomerView(caller) ? customerColumns : ticketColumns
+}
+
+/** The column behind this caller's updatedAt, for its -updatedAt sort. */
+export function updatedAtColumnFor(caller: Caller) {
+  return seesCustomerView(caller) ? tickets.publicUpdatedAt : tickets.updatedAt
+}
+
+/** The SET items that record a change a customer sees. */
+export const publicChange = sql`public_version = public_version + 1, public_updated_at = now()`
 
 export type TicketRow = {
   id: string
@@ -38,14 +69,19 @@ export function visibleTickets(caller: Caller): SQL {
   return sql`${tickets.tenantId} = ${caller.tenantId} and ${tickets.deletedAt} is null${own}`
 }
 
-export function etagOf(version: number): string {
-  return `W/"${version}"`
+/**
+ * The ETag of the caller's view: W/"<version>" for agents, W/"c<version>" (the
+ * public version) for a customer, so the two representations never share a tag.
+ */
+export function etagOf(caller: Caller, version: number): string {
+  return seesCustomerView(caller) ? `W/"c${version}"` : `W/"${version}"`
 }
 
-/** Does an If-Match header name this version? (`*` matches any; weak comparison) */
-export function ifMatchAccepts(header: string, version: number): boolean {
+/** Does an If-Match header name this ETag? (`*` matches any; weak comparison) */
+export function ifMatchAccepts(header: string, etag: string): boolean {
+  const opaque = etag.replace(/^W\//, '')
   return header.split(',').some((tag) => {
     const t = tag.trim()
-    return t === '*' || t.replace(/^W\//, '') === `"${version}"`
+    return t === '*' || t.replace(/^W\//, '') === opaque
   })
 }
