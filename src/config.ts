@@ -47,6 +47,8 @@ const EnvSchema = Type.Object({
   DOCS_ENABLED: Bool,
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   SMTP_FROM: Type.String({ default: 'Deskpilot <no-reply@deskpilot.local>' }),
+  /** longest wait for the SMTP server to connect, greet or answer; then the send fails (and retries) */
+  SMTP_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   /** noop: a fixed hand-off text with no retrieval or network, for load benchmarks only */
   AI_PROVIDER: Type.Union([Type.Literal('builtin'), Type.Literal('openai'), Type.Literal('noop')], {
     default: 'builtin',

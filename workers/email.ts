@@ -53,7 +53,14 @@ export const processEmail: Processor = async ({ db, config, job, log }) => {
     ...thread,
   }
   if (config.SMTP_URL) {
-    const info = await smtpTransport(config.SMTP_URL).sendMail(mail)
+    const info = await smtpTransport(config.SMTP_URL, config.SMTP_TIMEOUT_MS)
+      .sendMail(mail)
+      .catch((err: Error & { responseCode?: number }) => {
+        // A 5xx is the server's final word on this message: resending cannot change it.
+        const code = err.responseCode ?? 0
+        if (code >= 500 && code < 600) throw new UnrecoverableError(err.message)
+        throw err
+      })
     log.info({ template: payload.template, messageId }, 'email sent')
     return { template: payload.template, messageId, accepted: info.accepted?.length ?? 0 }
   }
@@ -182,10 +189,19 @@ export function messageIdDomain(config: Config): string {
 // new SMTP connection per message costs more than the rest of the job.
 const transports = new Map<string, Transporter>()
 
-function smtpTransport(url: string): Transporter {
+function smtpTransport(url: string, timeoutMs: number): Transporter {
   let transport = transports.get(url)
   if (!transport) {
-    transport = nodemailer.createTransport({ url, pool: true, maxConnections: 5 })
+    // nodemailer waits up to 10 minutes for an answer by default: a server that
+    // hangs would hold the job (and its worker slot) that long.
+    transport = nodemailer.createTransport({
+      url,
+      pool: true,
+      maxConnections: 5,
+      connectionTimeout: timeoutMs,
+      greetingTimeout: timeoutMs,
+      socketTimeout: timeoutMs,
+    })
     transports.set(url, transport)
   }
   return transport
