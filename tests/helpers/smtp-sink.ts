@@ -33,6 +33,8 @@ export type SmtpSink = {
   /** messages whose DATA has arrived, accepted or not */
   received: number
   waitFor(count: number, timeoutMs?: number): Promise<SunkMessage[]>
+  /** answers every message held by `holdMs` now */
+  releaseHeld(): void
   close(): Promise<void>
 }
 
@@ -56,6 +58,9 @@ export async function startSmtpSink(): Promise<SmtpSink> {
         await new Promise((r) => setTimeout(r, 25))
       }
       return sink.messages
+    },
+    releaseHeld() {
+      for (const release of holds) release()
     },
     async close() {
       closing = true
