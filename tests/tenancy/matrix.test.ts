@@ -24,6 +24,7 @@ import {
   routerRoutes,
   sampleBody,
 } from '../helpers/openapi.ts'
+import { tenantDigest } from '../helpers/row-digest.ts'
 import { createTestTenant, TEST_PASSWORD, type TestTenant } from '../helpers/tenancy.ts'
 
 const SPA_ORIGIN = 'https://app.example.com'
@@ -127,32 +128,7 @@ function fieldCollection(field: string): string {
   return collection
 }
 
-/** A digest of every row of tenant `id`: its tenant-scoped rows, the tenant row, its members' users. */
-async function fingerprintQuery(): Promise<string> {
-  const tables = await ctx.sql<{ relname: string }[]>`
-    select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = 'public' and c.relkind = 'r' and exists (
-      select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'tenant_id')
-    order by 1`
-  expect(tables.length).toBeGreaterThanOrEqual(10)
-  const parts = tables.map(
-    ({ relname }) =>
-      `select '${relname}' as t, count(*)::text || ':' ||
-         coalesce(md5(string_agg(x::text, '|' order by x::text)), '') as d
-       from "${relname}" x where tenant_id = $1`,
-  )
-  parts.push(`select 'tenants', coalesce(md5(x::text), '') from tenants x where id = $1`)
-  parts.push(
-    `select 'users', coalesce(md5(string_agg(x::text, '|' order by x::text)), '') from users x
-     where id in (select user_id from memberships where tenant_id = $1)`,
-  )
-  return `select string_agg(t || '=' || d, ';' order by t) as d from (${parts.join(' union all ')}) s`
-}
-const FINGERPRINT = await fingerprintQuery()
-async function fingerprint(tenantId: string): Promise<string> {
-  const [row] = await ctx.sql.unsafe(FINGERPRINT, [tenantId])
-  return row!.d as string
-}
+const fingerprint = (tenantId: string) => tenantDigest(ctx.sql, tenantId)
 
 type Identity = { name: string; headers: Record<string, string>; userBound: boolean }
 
