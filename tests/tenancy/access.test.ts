@@ -28,14 +28,16 @@ async function expectRefused(
 
 describe('members', () => {
   it('lists with search and cursor pagination', async () => {
-    const first = await app.inject({ url: '/v1/members?limit=2', headers: acme.agent.headers })
+    // A tenant of its own: exactly its four members, whatever other tests add elsewhere.
+    const t = await createTestTenant(ctx)
+    const first = await app.inject({ url: '/v1/members?limit=2', headers: t.agent.headers })
     expect(first.statusCode).toBe(200)
     const page1 = first.json()
     expect(page1.data).toHaveLength(2)
     expect(page1.nextCursor).toEqual(expect.any(String))
     const second = await app.inject({
       url: `/v1/members?limit=2&cursor=${page1.nextCursor}`,
-      headers: acme.agent.headers,
+      headers: t.agent.headers,
     })
     const page2 = second.json()
     expect(page2.data).toHaveLength(2)
@@ -43,15 +45,13 @@ describe('members', () => {
     const ids = [...page1.data, ...page2.data].map((m: { userId: string }) => m.userId)
     expect(new Set(ids).size).toBe(4)
     const search = await app.inject({
-      url: `/v1/members?q=${encodeURIComponent(acme.customer.email)}`,
-      headers: acme.agent.headers,
+      url: `/v1/members?q=${encodeURIComponent(t.customer.email)}`,
+      headers: t.agent.headers,
     })
-    expect(search.json().data.map((m: { userId: string }) => m.userId)).toEqual([
-      acme.customer.userId,
-    ])
+    expect(search.json().data.map((m: { userId: string }) => m.userId)).toEqual([t.customer.userId])
     const badCursor = await app.inject({
       url: '/v1/members?cursor=nope',
-      headers: acme.agent.headers,
+      headers: t.agent.headers,
     })
     expect(badCursor.statusCode).toBe(400)
     expect(badCursor.json().code).toBe('invalid_cursor')
