@@ -59,6 +59,8 @@ const EnvSchema = Type.Object({
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   SMTP_FROM: Type.String({ default: 'Deskpilot <no-reply@deskpilot.local>' }),
+  /** longest wait for the SMTP server to connect, greet or answer; then the send fails (and retries) */
+  SMTP_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   /** invitation emails one tenant may cause per rolling hour and day (mail to addresses it names) */
   TENANT_MAIL_PER_HOUR: Type.Integer({ minimum: 1, default: 20 }),
   TENANT_MAIL_PER_DAY: Type.Integer({ minimum: 1, default: 100 }),

@@ -73,8 +73,11 @@ export const processEmail: Processor = async ({ db, database, config, job, log }
   // One message per recipient, so no one learns the others' addresses. Each
   // send is recorded in the row's result (as a hash, never the address) before
   // the next, so a retry after a failure part-way sends only to the rest.
+  // A recipient the server refuses for good (5xx) does not stop the others; the
+  // job then fails for good, saying how many were refused.
   const done = new Set(sentKeys(job.result))
   let sentNow = 0
+  let refused = 0
   for (const address of recipients) {
     const key = recipientKey(job.id, address)
     if (done.has(key)) continue
@@ -82,7 +85,13 @@ export const processEmail: Processor = async ({ db, database, config, job, log }
       ...content,
       to: address,
       messageId: `<${job.id}.${key}@${domain}>`,
+    }).catch((err: unknown) => {
+      if (!(err instanceof UnrecoverableError)) throw err
+      log.warn({ template: payload.template, err }, 'the SMTP server refused a recipient')
+      refused++
+      return null
     })
+    if (!sent) continue
     done.add(key)
     sentNow++
     await writeInScope(
@@ -92,6 +101,11 @@ export const processEmail: Processor = async ({ db, database, config, job, log }
           where id = ${job.id} and state = 'running'`,
     )
     log.info({ template: payload.template, messageId: sent.messageId, ...sent.logged }, sent.note)
+  }
+  if (refused > 0) {
+    throw new UnrecoverableError(
+      `the SMTP server refused ${refused} of ${recipients.length} recipients`,
+    )
   }
   return {
     template: payload.template,
@@ -131,7 +145,14 @@ type Mail = {
 /** Sends one message through SMTP_URL, or writes it as an .eml file without it (local mode). */
 async function deliver(config: Config, fileKey: string, mail: Mail) {
   if (config.SMTP_URL) {
-    const info = await smtpTransport(config.SMTP_URL).sendMail(mail)
+    const info = await smtpTransport(config.SMTP_URL, config.SMTP_TIMEOUT_MS)
+      .sendMail(mail)
+      .catch((err: Error & { responseCode?: number }) => {
+        // A 5xx is the server's final word on this message: resending cannot change it.
+        const code = err.responseCode ?? 0
+        if (code >= 500 && code < 600) throw new UnrecoverableError(err.message)
+        throw err
+      })
     return {
       messageId: mail.messageId,
       note: 'email sent',
@@ -293,10 +314,19 @@ export function messageIdDomain(config: Config): string {
 // new SMTP connection per message costs more than the rest of the job.
 const transports = new Map<string, Transporter>()
 
-function smtpTransport(url: string): Transporter {
+function smtpTransport(url: string, timeoutMs: number): Transporter {
   let transport = transports.get(url)
   if (!transport) {
-    transport = nodemailer.createTransport({ url, pool: true, maxConnections: 5 })
+    // nodemailer waits up to 10 minutes for an answer by default: a server that
+    // hangs would hold the job (and its worker slot) that long.
+    transport = nodemailer.createTransport({
+      url,
+      pool: true,
+      maxConnections: 5,
+      connectionTimeout: timeoutMs,
+      greetingTimeout: timeoutMs,
+      socketTimeout: timeoutMs,
+    })
     transports.set(url, transport)
   }
   return transport

@@ -13,7 +13,7 @@ import type { Config } from '../src/config.ts'
 import type { DatabaseHandle, Db, Tx } from '../src/db/client.ts'
 import { jobs } from '../src/db/schema/jobs.ts'
 import { isoTime } from '../src/db/sql-fragments.ts'
-import { writeInScope } from '../src/db/tenant-read.ts'
+import { isConnectionLost, writeInScope } from '../src/db/tenant-read.ts'
 import { withScope } from '../src/db/tenant-transaction.ts'
 import { publicFailureOf, storedFailure } from '../src/jobs/job-failure.ts'
 import type { JobOutcome } from '../src/jobs/job-metrics.ts'
@@ -185,7 +185,15 @@ async function claimJob(deps: RunDeps, ref: QueuedJob): Promise<JobRow | undefin
 }
 
 async function markSucceeded(deps: RunDeps, row: JobRow, result: Record<string, unknown>) {
-  await writeInScope(deps.database, { tenantId: row.tenantId }, succeededUpdate(row.id, result))
+  const mark = () =>
+    writeInScope(deps.database, { tenantId: row.tenantId }, succeededUpdate(row.id, result))
+  // The work is done (an email sent): a connection lost under the mark must not
+  // make a retry do it again. The mark is idempotent, so it is sent once more,
+  // on a fresh connection.
+  await mark().catch((err: unknown) => {
+    if (!isConnectionLost(err)) throw err
+    return mark()
+  })
 }
 
 function succeededUpdate(id: string, result: Record<string, unknown>, condition?: SQL): SQL {

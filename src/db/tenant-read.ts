@@ -76,6 +76,7 @@ async function statementsInScope(
   const settings = scopeSettings(scope)
   return holdingConnection(async () => {
     const connection = await client.reserve()
+    let lost = false
     try {
       // allSettled: the connection goes back to the pool only after COMMIT (a
       // ROLLBACK when the query failed) has been answered.
@@ -88,14 +89,28 @@ async function statementsInScope(
         connection`commit`,
       ])
       for (const step of steps) {
-        if (step.status === 'rejected') throw step.reason
+        if (step.status !== 'rejected') continue
+        lost = steps.some((s) => s.status === 'rejected' && isConnectionLost(s.reason))
+        throw step.reason
       }
       const answered = steps.slice(1 + settings.length, -1)
       return answered.map(
         (step) => (step as PromiseFulfilledResult<unknown>).value as Record<string, unknown>[],
       )
     } finally {
-      connection.release()
+      // postgres.js puts a released connection back in its pool even when it
+      // closed meanwhile, and the next query then waits on it forever; left
+      // unreleased, a closed connection is reconnected by the pool itself.
+      if (!lost) connection.release()
     }
   })
+}
+
+/**
+ * Whether an error means the connection itself is gone (closed, or terminated
+ * by the server, as by pg_terminate_backend), not that a statement failed.
+ */
+export function isConnectionLost(err: unknown): boolean {
+  const code = String((err as { code?: unknown } | null)?.code ?? '')
+  return /^(CONNECTION_|57P|08)/.test(code) || ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code)
 }

@@ -17,11 +17,17 @@ import { api, INVOICE_ARTICLE, PASSWORD_ARTICLE } from './arrange.ts'
 const sink = await startSmtpSink()
 const ctx = await useTestApp({ env: { LOG_LEVEL: 'silent' } })
 const { call, setMode, article, openTicket, messages, aiJobs } = api(ctx)
-let acme: TestTenant
 let worker: Child
 
+/** Each test's own tenant, with the two published articles every test answers from. */
+async function tenantWithArticles(): Promise<{ acme: TestTenant; kb: { id: string } }> {
+  const acme = await createTestTenant(ctx)
+  const kb = await article(acme, PASSWORD_ARTICLE.title, PASSWORD_ARTICLE.body)
+  await article(acme, INVOICE_ARTICLE.title, INVOICE_ARTICLE.body)
+  return { acme, kb }
+}
+
 beforeAll(async () => {
-  acme = await createTestTenant(ctx)
   worker = spawnNode('workers/main.ts', {
     NODE_ENV: 'test',
     DATABASE_URL: ctx.database.url,
@@ -60,9 +66,8 @@ async function mailTo(address: string, subject: RegExp) {
 
 describe('builtin AI replies', () => {
   it('auto mode: a public reply citing the matching article, emailed and threaded', async () => {
+    const { acme, kb } = await tenantWithArticles()
     await setMode(acme, 'auto')
-    const kb = await article(acme, PASSWORD_ARTICLE.title, PASSWORD_ARTICLE.body)
-    await article(acme, INVOICE_ARTICLE.title, INVOICE_ARTICLE.body)
     const ticket = await openTicket(
       acme.customer,
       'Cannot log in',
@@ -115,6 +120,7 @@ describe('builtin AI replies', () => {
   })
 
   it('draft mode: an internal reply that the customer never sees', async () => {
+    const { acme } = await tenantWithArticles()
     await setMode(acme, 'draft')
     const ticket = await openTicket(acme.customer, 'Password', 'How can I reset my password?')
     expect(await settle(ticket.id)).toMatchObject({ state: 'succeeded' })
@@ -127,6 +133,7 @@ describe('builtin AI replies', () => {
   })
 
   it('no article matches well enough: the hand-off reply, citing nothing', async () => {
+    const { acme } = await tenantWithArticles()
     await setMode(acme, 'auto')
     const unrelated = await openTicket(
       acme.customer,
@@ -145,6 +152,7 @@ describe('builtin AI replies', () => {
   })
 
   it('unpublished articles are never used', async () => {
+    const { acme } = await tenantWithArticles()
     await setMode(acme, 'auto')
     await article(acme, 'Exporting tickets to CSV', 'Use Reports, then Export as CSV.', false)
     const ticket = await openTicket(acme.customer, 'Export', 'How do I export tickets to CSV?')
@@ -154,6 +162,7 @@ describe('builtin AI replies', () => {
   })
 
   it('on demand with AI replies off: an internal draft for the agent who asked', async () => {
+    const { acme } = await tenantWithArticles()
     await setMode(acme, 'off')
     const ticket = await openTicket(acme.customer, 'Reset', 'Reset password link please')
     expect(await aiJobs(ticket.id)).toHaveLength(0)

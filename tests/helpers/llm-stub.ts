@@ -2,7 +2,9 @@
 // tests of the `openai` AI provider. It records every request and answers
 // from a script: the queued answers first, one per request, then `fallback`.
 // An answer is a normal completion, a 429 with Retry-After, a 5xx, a 4xx, a
-// hang (no answer: the client's timeout must fire) or malformed JSON.
+// hang (no answer: the client's timeout must fire), malformed JSON or a
+// completion without content. It can listen on a given port, so a test can
+// close it (connections refused) and start it again where the client points.
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -13,6 +15,7 @@ export type StubAnswer =
   | { kind: 'refuse'; status?: number; body?: unknown }
   | { kind: 'hang' }
   | { kind: 'malformed' }
+  | { kind: 'empty' }
 
 export type StubRequest = {
   path: string
@@ -40,7 +43,7 @@ export type LlmStub = {
   close(): Promise<void>
 }
 
-export async function startLlmStub(): Promise<LlmStub> {
+export async function startLlmStub(opts: { port?: number } = {}): Promise<LlmStub> {
   const queued: StubAnswer[] = []
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -80,11 +83,16 @@ export async function startLlmStub(): Promise<LlmStub> {
       case 'malformed':
         res.writeHead(200, { 'content-type': 'application/json' })
         return res.end('{"choices": [{"message": ')
+      case 'empty': {
+        const answer = completion(body.model ?? 'stub', '')
+        answer.choices[0]!.message = { role: 'assistant' } as { role: string; content: string }
+        return json(200, answer)
+      }
       case 'hang':
         return // never answers; close() drops the connection
     }
   }
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   const stub: LlmStub = {
     url: `http://127.0.0.1:${port}/v1`,

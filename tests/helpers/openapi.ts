@@ -1,6 +1,8 @@
 // Reads the app's own OpenAPI document: the list of operations the matrix tests
-// walk (so a new route joins them by itself) and minimal valid request bodies
-// generated from each route's schema.
+// walk (so a new route joins them by itself), each with its guard (`x-access`,
+// `x-permission`, written by plugins/access.ts from the route's config), checked
+// against the router so a route hidden from the document cannot slip past; and
+// request bodies generated from each route's schema.
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { App } from '../../src/app.ts'
 
@@ -25,8 +27,10 @@ export type Operation = {
   method: string
   path: string
   operationId: string
-  tenantScoped: boolean
+  /** the route's config.access, as the document states it */
+  access: 'public' | 'user' | 'tenant'
   pathParams: string[]
+  queryParams: { name: string; schema: Schema }[]
   bodySchema: Schema | undefined
   key: string
 }
@@ -40,7 +44,8 @@ export async function listOperations(app: App): Promise<Operation[]> {
         string,
         {
           operationId: string
-          parameters?: { in: string; name: string }[]
+          'x-access'?: Operation['access']
+          parameters?: { in: string; name: string; schema?: Schema }[]
           requestBody?: { content: Record<string, { schema: Schema }> }
         }
       >
@@ -51,20 +56,72 @@ export async function listOperations(app: App): Promise<Operation[]> {
     for (const [method, op] of Object.entries(methods)) {
       if (method === 'head') continue
       const params = op.parameters ?? []
+      const access = op['x-access']
+      if (!access) throw new Error(`${method.toUpperCase()} ${path} has no x-access`)
       operations.push({
         method: method.toUpperCase(),
         path,
         operationId: op.operationId,
-        tenantScoped: params.some(
-          (p) => p.in === 'header' && p.name.toLowerCase() === 'x-tenant-id',
-        ),
+        access,
         pathParams: params.filter((p) => p.in === 'path').map((p) => p.name),
+        queryParams: params
+          .filter((p) => p.in === 'query')
+          .map((p) => ({ name: p.name, schema: p.schema ?? {} })),
         bodySchema: op.requestBody?.content['application/json']?.schema,
         key: `${method.toUpperCase()} ${path}`,
       })
     }
   }
   return operations
+}
+
+/**
+ * Every "METHOD /path" the router serves (HEAD and OPTIONS aside), read from
+ * app.printRoutes(), in the document's `{param}` notation.
+ */
+export function routerRoutes(app: App): string[] {
+  const found: string[] = []
+  const stack: string[] = []
+  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const match = /^([│ ]*)[├└]── (.*?)(?: \(([A-Z, ]+)\))?$/.exec(line)
+    if (!match) continue
+    const depth = match[1]!.length / 4
+    stack.length = depth
+    stack.push(match[2]!)
+    const path = stack.join('').replace(/:(\w+)/g, '{$1}')
+    for (const method of (match[3] ?? '').split(', ')) {
+      if (method && method !== 'HEAD' && method !== 'OPTIONS') found.push(`${method} ${path}`)
+    }
+  }
+  return found
+}
+
+/** Whether a property holds an id (a uuid, or a name ending in Id), alone or in an array. */
+export function isIdField(name: string, schema: Schema): boolean {
+  const uuid = (s: Schema): boolean =>
+    s.format === 'uuid' || (s.anyOf ?? []).some(uuid) || (s.items ? uuid(s.items) : false)
+  return uuid(schema) || /Ids?$/.test(name)
+}
+
+/** The id-shaped top-level properties of a body schema, required or not. */
+export function idFields(schema: Schema | undefined): string[] {
+  return Object.entries(schema?.properties ?? {})
+    .filter(([name, s]) => isIdField(name, s))
+    .map(([name]) => name)
+}
+
+/**
+ * A body that passes the schema with every id-shaped property present (not
+ * only the required ones), each set by `id(field)` (a list gets one id).
+ */
+export function bodyWithIds(schema: Schema | undefined, id: (field: string) => string): unknown {
+  if (!schema) return undefined
+  const body = sample(schema, '', id) as Record<string, unknown>
+  for (const field of idFields(schema)) {
+    const s = schema.properties![field]!
+    body[field] = s.type === 'array' || s.items ? [id(field)] : id(field)
+  }
+  return body
 }
 
 /** Fills `{param}` placeholders of an OpenAPI path. */

@@ -3,7 +3,9 @@
 // hold each message before answering (a slow mail server), so a test can stop
 // a worker mid-send; a
 // message whose client went away before the answer is not recorded, as a real
-// server would not have accepted it. Messages are parsed just enough for the
+// server would not have accepted it. Its `mode` makes it a faulty server:
+// 'reject' answers every message with a permanent 550, 'hang' never answers
+// (until the client gives up and closes the connection). Messages are parsed just enough for the
 // tests: headers, and the text and HTML parts (quoted-printable or base64).
 import type { AddressInfo } from 'node:net'
 import { SMTPServer } from 'smtp-server'
@@ -18,28 +20,42 @@ export type SunkMessage = {
   raw: string
 }
 
+export type SmtpMode = 'accept' | 'reject' | 'hang'
+
 export type SmtpSink = {
   url: string
   messages: SunkMessage[]
+  /** how DATA is answered; applies to messages whose data arrives from now on */
+  mode: SmtpMode
+  /** Message-IDs answered 550 */
+  rejected: string[]
   /** how long to hold each message before accepting it */
   holdMs: number
   /** messages whose DATA has arrived, accepted or not */
   received: number
-  /** addresses refused at RCPT TO (550), as a mailbox that is full or gone */
+  /** addresses refused at RCPT TO, as a mailbox that is full or gone */
   rejectRecipients: Set<string>
+  /** the reply code of those refusals: 550 (for good) by default, 4xx for "try later" */
+  rejectRecipientCode: number
   waitFor(count: number, timeoutMs?: number): Promise<SunkMessage[]>
+  /** answers every message held by `holdMs` now */
+  releaseHeld(): void
   close(): Promise<void>
 }
 
 export async function startSmtpSink(): Promise<SmtpSink> {
   const closedSessions = new Set<string>()
+  let closing = false
   const holds = new Set<() => void>()
   const sink: SmtpSink = {
     url: '',
     messages: [],
+    mode: 'accept',
+    rejected: [],
     holdMs: 0,
     received: 0,
     rejectRecipients: new Set(),
+    rejectRecipientCode: 550,
     async waitFor(count, timeoutMs = 10_000) {
       const until = Date.now() + timeoutMs
       while (sink.messages.length < count) {
@@ -50,7 +66,11 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       }
       return sink.messages
     },
+    releaseHeld() {
+      for (const release of holds) release()
+    },
     async close() {
+      closing = true
       for (const release of holds) release()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
@@ -61,7 +81,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     logger: false,
     onRcptTo(address, _session, callback) {
       if (!sink.rejectRecipients.has(address.address.toLowerCase())) return callback()
-      callback(Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }))
+      const responseCode = sink.rejectRecipientCode
+      callback(Object.assign(new Error('mailbox unavailable'), { responseCode }))
     },
     onClose(session) {
       closedSessions.add(session.id)
@@ -72,6 +93,24 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       stream.on('data', (c: Buffer) => chunks.push(c))
       stream.on('end', async () => {
         sink.received++
+        const raw = Buffer.concat(chunks).toString('utf8')
+        if (sink.mode === 'reject') {
+          sink.rejected.push(parseMessage(raw).headers.get('message-id') ?? '')
+          const refusal = Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 })
+          return callback(refusal)
+        }
+        if (sink.mode === 'hang') {
+          // Held until the client closes the connection; then nothing was accepted.
+          await new Promise<void>((resolve) => {
+            const release = () => {
+              if (!closing && !closedSessions.has(session.id)) return
+              holds.delete(release)
+              resolve()
+            }
+            holds.add(release)
+          })
+          return callback(new Error('client went away'))
+        }
         if (sink.holdMs > 0) {
           await new Promise<void>((resolve) => {
             const release = () => {
@@ -84,7 +123,6 @@ export async function startSmtpSink(): Promise<SmtpSink> {
           })
         }
         if (closedSessions.has(session.id)) return callback(new Error('client went away'))
-        const raw = Buffer.concat(chunks).toString('utf8')
         sink.messages.push({
           ...parseMessage(raw),
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',

@@ -14,7 +14,13 @@ import { jobRow, queueJob, seedInvitation, seedTenant, seedUser, tokenFrom } fro
 
 const sink = await startSmtpSink()
 const ctx = await useTestApp({
-  env: { SMTP_URL: sink.url, APP_URL: 'https://app.example.test/desk', LOG_LEVEL: 'silent' },
+  env: {
+    SMTP_URL: sink.url,
+    APP_URL: 'https://app.example.test/desk',
+    LOG_LEVEL: 'silent',
+    // Every test signs up a tenant of its own: more than the default 20 a minute.
+    AUTH_RATE_LIMIT_MAX: '1000',
+  },
 })
 afterAll(async () => {
   closeSmtpTransports()
@@ -271,7 +277,8 @@ describe('email jobs', () => {
     const [row] = await ctx.sql<{ id: string }[]>`select id from jobs where type = 'email'
       and payload->>'template' = 'ticket-created' and payload->>'ticketId' = ${ticket.id}`
     const job = { id: row!.id, queue: 'email' as const, tenantId: acme.id }
-    // Recipients go in address order (the database's collation); the last one's mailbox refuses for now.
+    // Recipients go in address order (the database's collation); the last one's
+    // mailbox refuses for now (451: try later).
     const agents = (
       await ctx.sql<{ email: string }[]>`select email from users
         where id in ${ctx.sql([acme.owner.userId, acme.admin.userId, acme.agent.userId])}
@@ -279,11 +286,13 @@ describe('email jobs', () => {
     ).map((u) => u.email)
     const refused = agents.at(-1)!
     sink.rejectRecipients.add(refused)
+    sink.rejectRecipientCode = 451
     const before = sink.messages.length
     try {
       expect((await runJob(deps, job)).outcome).toBe('retry')
     } finally {
       sink.rejectRecipients.delete(refused)
+      sink.rejectRecipientCode = 550
     }
     const firstRun = sink.messages.slice(before)
     expect(firstRun.map((m) => m.to)).toEqual(agents.slice(0, -1).map((a) => [a]))
@@ -296,6 +305,34 @@ describe('email jobs', () => {
     expect(stored?.result).toMatchObject({ recipients: 3, sentNow: 1 })
     // The row records who was sent to by hash only, never by address.
     expect(JSON.stringify(stored?.result)).not.toContain('@')
+  })
+
+  it('ticket-created: a recipient refused for good (550) does not stop the others; the job fails at once', async () => {
+    const acme = await createTestTenant(ctx)
+    const ticket = await send(acme.customer, 'POST', '/v1/tickets', {
+      subject: 'Gone mailbox',
+      body: 'It broke.',
+    })
+    const [row] = await ctx.sql<{ id: string }[]>`select id from jobs where type = 'email'
+      and payload->>'template' = 'ticket-created' and payload->>'ticketId' = ${ticket.id}`
+    const job = { id: row!.id, queue: 'email' as const, tenantId: acme.id }
+    const agents = (
+      await ctx.sql<{ email: string }[]>`select email from users
+        where id in ${ctx.sql([acme.owner.userId, acme.admin.userId, acme.agent.userId])}
+        order by email`
+    ).map((u) => u.email)
+    const refused = agents[0]!
+    sink.rejectRecipients.add(refused)
+    const before = sink.messages.length
+    try {
+      expect((await runJob(deps, job)).outcome).toBe('failed')
+    } finally {
+      sink.rejectRecipients.delete(refused)
+    }
+    expect(sink.messages.slice(before).map((m) => m.to)).toEqual(agents.slice(1).map((a) => [a]))
+    const stored = await jobRow(ctx.sql, job.id)
+    expect(stored?.state).toBe('failed')
+    expect(stored?.error).toContain('refused 1 of 3 recipients')
   })
 
   it('a ticket email job of another tenant finds nothing: fails without retrying', async () => {

@@ -3,8 +3,10 @@
 // rows that were never pushed; SIGTERM mid-job finishes the job and exits 0;
 // SIGKILL mid-job hands the job to another worker, which completes it once;
 // two workers run each job once.
-import { afterAll, describe, expect, it } from 'vitest'
+import { Queue } from 'bullmq'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { QueuedJob } from '../../src/jobs/outbox.ts'
+import { bullPrefix } from '../../src/jobs/queues.ts'
 import { type Child, freePort, spawnNode, waitForHttp } from '../fixtures/processes.ts'
 import { useTestApp } from '../helpers/app.ts'
 import { startSmtpSink } from '../helpers/smtp-sink.ts'
@@ -13,10 +15,39 @@ import { jobRow, queueJob, seedUser, waitForJob } from './seed.ts'
 const sink = await startSmtpSink()
 const ctx = await useTestApp({ env: { LOG_LEVEL: 'silent' } })
 const children: Child[] = []
+const emailQueue = new Queue('email', {
+  connection: { url: ctx.config.REDIS_URL! },
+  prefix: bullPrefix(ctx.config.REDIS_PREFIX),
+})
+// Each test runs its own workers: none is left to take another test's jobs.
+afterEach(async () => {
+  const running = children.splice(0)
+  for (const child of running) child.kill()
+  await Promise.all(running.map((child) => child.exited))
+  sink.holdMs = 0
+})
 afterAll(async () => {
-  for (const child of children) child.kill()
+  await emailQueue.close()
   await sink.close()
 })
+
+/**
+ * Resolves once BullMQ holds each job as completed and nothing is waiting,
+ * active or delayed in the queue: no run of these jobs is left to send mail.
+ */
+async function queueSettled(jobs: QueuedJob[]) {
+  await expect
+    .poll(
+      async () => {
+        const states = await Promise.all(jobs.map((j) => emailQueue.getJobState(j.id)))
+        const counts = await emailQueue.getJobCounts('waiting', 'active', 'delayed')
+        const pending = Object.values(counts).reduce((a, b) => a + b, 0)
+        return { states: new Set(states), pending }
+      },
+      { timeout: 10_000, interval: 25 },
+    )
+    .toEqual({ states: new Set(['completed']), pending: 0 })
+}
 
 async function startWorker() {
   const port = await freePort()
@@ -57,10 +88,8 @@ async function waitUntilMidSend(receivedBefore: number) {
 }
 
 describe('worker process', () => {
-  let first: Awaited<ReturnType<typeof startWorker>>
-
   it('answers /health and runs a dispatched job, counted on /metrics', async () => {
-    first = await startWorker()
+    const first = await startWorker()
     const health = await waitForHttp(`http://127.0.0.1:${first.port}/health`)
     expect(await health.json()).toEqual({ status: 'ok' })
 
@@ -78,15 +107,17 @@ describe('worker process', () => {
   })
 
   it('runs a job pushed twice once', async () => {
+    await startWorker()
     const job = await verifyEmailJob()
     await Promise.all([ctx.app.jobs.dispatch([job]), ctx.app.jobs.dispatch([job])])
     await ctx.app.jobs.dispatch([job])
     expect(await waitForJob(ctx.sql, job.id)).toMatchObject({ state: 'succeeded', attempts: 1 })
-    await new Promise((r) => setTimeout(r, 300))
+    await queueSettled([job])
     expect(emailsFor(job)).toHaveLength(1)
   })
 
   it('sweeps a row that was committed but never pushed (Redis was down)', async () => {
+    const first = await startWorker()
     const job = await verifyEmailJob()
     expect(await waitForJob(ctx.sql, job.id, undefined, 10_000)).toMatchObject({
       state: 'succeeded',
@@ -97,6 +128,7 @@ describe('worker process', () => {
   })
 
   it('on SIGTERM mid-job, finishes the job, then exits 0', async () => {
+    const first = await startWorker()
     sink.holdMs = 1500
     const job = await verifyEmailJob()
     const received = sink.received
@@ -128,13 +160,13 @@ describe('worker process', () => {
   })
 
   it('with two workers on the same queues, runs each job once', async () => {
-    await startWorker()
+    await Promise.all([startWorker(), startWorker()])
     const jobs = await Promise.all(Array.from({ length: 30 }, () => verifyEmailJob()))
     await ctx.app.jobs.dispatch(jobs)
     for (const job of jobs) {
       expect(await waitForJob(ctx.sql, job.id)).toMatchObject({ state: 'succeeded', attempts: 1 })
     }
-    await new Promise((r) => setTimeout(r, 300))
+    await queueSettled(jobs)
     for (const job of jobs) expect(emailsFor(job)).toHaveLength(1)
   })
 })

@@ -1,19 +1,39 @@
-// The two matrices, built from the app's own OpenAPI document so that every
-// tenant-scoped route joins them by itself:
-//  - cross-tenant: a member of tenant A presenting tenant B's ids (in the path,
-//    in the body, in X-Tenant-ID) gets 404 or 403 and B's data does not change;
+// The two matrices, built from the app's own OpenAPI document (checked against
+// the router, so a route hidden from the document still joins them), selecting
+// routes by their guard (`x-access: tenant`), so that every tenant-scoped route
+// joins them by itself:
+//  - cross-tenant: a member of tenant A, as a Bearer user, as an API key and as
+//    a cookie session with its CSRF token, presents tenant B's ids (in the
+//    path, in every id-shaped body field, in every id-shaped query filter, in
+//    X-Tenant-ID) and gets 404 (or 403/422 with the exact code), never one of
+//    B's rows, and B's rows (read as the superuser) are exactly as they were;
 //  - permissions: for each built-in role, each route allows exactly what the
 //    role's permissions (the catalogue) say its guard (x-permission) needs.
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { BUILTIN_ROLES, type Permission } from '../../src/lib/permissions.ts'
 import { useTestApp } from '../helpers/app.ts'
-import { fillPath, listOperations, type Operation, sampleBody } from '../helpers/openapi.ts'
-import { createTestTenant, type TestTenant } from '../helpers/tenancy.ts'
+import { cookieHeader, logIn } from '../helpers/auth.ts'
+import {
+  bodyWithIds,
+  fillPath,
+  idFields,
+  isIdField,
+  listOperations,
+  type Operation,
+  routerRoutes,
+  sampleBody,
+} from '../helpers/openapi.ts'
+import { tenantDigest } from '../helpers/row-digest.ts'
+import { createTestTenant, TEST_PASSWORD, type TestTenant } from '../helpers/tenancy.ts'
 
-const ctx = await useTestApp({ env: { RATE_LIMIT_MAX: '100000', AUTH_RATE_LIMIT_MAX: '10000' } })
+const SPA_ORIGIN = 'https://app.example.com'
+const ctx = await useTestApp({
+  env: { RATE_LIMIT_MAX: '100000', AUTH_RATE_LIMIT_MAX: '10000', CORS_ORIGINS: SPA_ORIGIN },
+})
 const { app } = ctx
-const operations = (await listOperations(app)).filter((op) => op.tenantScoped)
+const allOperations = await listOperations(app)
+const operations = allOperations.filter((op) => op.access === 'tenant')
 const docs = (await app.inject({ url: '/openapi.json' })).json() as {
   paths: Record<string, Record<string, { 'x-permission'?: Permission }>>
 }
@@ -24,124 +44,277 @@ const HANDLER_RULES: Record<string, Permission | 'owner'> = {
   'DELETE /v1/members/{userId}': 'members:manage',
 }
 
-/** Every id of tenant B that a route could be handed, by the collection it names. */
-async function foreignIds(b: TestTenant) {
-  const role = await app.inject({
-    method: 'POST',
-    url: '/v1/roles',
-    headers: b.owner.headers,
-    payload: { name: 'B custom', permissions: ['tickets:read'] },
-  })
-  const invitation = await app.inject({
-    method: 'POST',
-    url: '/v1/invitations',
-    headers: b.owner.headers,
-    payload: { email: 'b-invitee@example.com', roleId: b.roles.agent },
-  })
-  const key = await app.inject({
-    method: 'POST',
-    url: '/v1/api-keys',
-    headers: b.owner.headers,
-    payload: { name: 'B key', permissions: ['members:read'] },
-  })
-  const [job] = await ctx.sql<
-    { id: string }[]
-  >`select id from jobs where tenant_id = ${b.id} limit 1`
-  const ids: Record<string, string> = {
-    roles: role.json().id,
-    members: b.agent.userId,
-    invitations: invitation.json().id,
-    'api-keys': key.json().id,
-    jobs: job!.id,
+/** Which collection an id-shaped body field or query filter names. */
+const FIELD_COLLECTIONS: Record<string, string> = {
+  roleId: 'roles',
+  userId: 'members',
+  assigneeId: 'members',
+  requesterId: 'members',
+  actorId: 'members',
+  ticketId: 'tickets',
+  articleId: 'articles',
+  invitationId: 'invitations',
+  jobId: 'jobs',
+}
+
+/** The refusal a foreign id in a body field gets, where it is not a plain 404. */
+const BODY_REFUSALS: Record<string, string[]> = {
+  assigneeId: ['422 invalid_assignee'],
+  requesterId: ['422 invalid_requester'],
+}
+
+type Ids = Record<string, string>
+
+function created(res: Awaited<ReturnType<typeof app.inject>>, what: string): string {
+  if (res.statusCode !== 201) throw new Error(`setup: ${what} → ${res.statusCode} ${res.body}`)
+  return res.json().id as string
+}
+
+/** One row of each collection a route can name, made through the API; any failure fails the file. */
+async function arrange(t: TestTenant): Promise<Ids> {
+  const post = (url: string, payload: object, headers = t.owner.headers) =>
+    app.inject({ method: 'POST', url, headers, payload })
+  const ids: Ids = {
+    members: t.agent.userId,
+    roles: created(
+      await post('/v1/roles', { name: 'Custom', permissions: ['tickets:read'] }),
+      'role',
+    ),
+    invitations: created(
+      await post('/v1/invitations', { email: `inv-${t.slug}@example.com`, roleId: t.roles.agent }),
+      'invitation',
+    ),
+    'api-keys': created(
+      await post('/v1/api-keys', { name: 'Key', permissions: ['members:read'] }),
+      'api key',
+    ),
+    tickets: created(
+      await post(
+        '/v1/tickets',
+        { subject: `Ticket of ${t.slug}`, body: 'Only this tenant may see this.' },
+        t.customer.headers,
+      ),
+      'ticket',
+    ),
+    articles: created(
+      await post('/v1/kb/articles', { title: `Article ${t.slug}`, body: 'Text', published: true }),
+      'article',
+    ),
   }
-  // Helpdesk resources, when those routes exist.
-  const ticket = await app.inject({
-    method: 'POST',
-    url: '/v1/tickets',
-    headers: b.customer.headers,
-    payload: { subject: 'B ticket', body: 'Only B may see this.' },
+  // Assigned, so that an assignee filter has a row of this tenant to leak.
+  const assigned = await app.inject({
+    method: 'PATCH',
+    url: `/v1/tickets/${ids.tickets}`,
+    headers: t.owner.headers,
+    payload: { assigneeId: t.agent.userId },
   })
-  if (ticket.statusCode === 201) ids.tickets = ticket.json().id
-  const article = await app.inject({
-    method: 'POST',
-    url: '/v1/kb/articles',
-    headers: b.owner.headers,
-    payload: { title: 'B article', body: 'B knowledge', published: true },
-  })
-  if (article.statusCode === 201) ids.articles = article.json().id
+  if (assigned.statusCode !== 200) throw new Error(`setup: assign → ${assigned.body}`)
+  const [job] = await ctx.sql<{ id: string }[]>`
+    select id from jobs where tenant_id = ${t.id} order by created_at limit 1`
+  if (!job) throw new Error(`setup: no job row in tenant ${t.slug}`)
+  ids.jobs = job.id
   return ids
 }
 
-/** A digest of every tenant-scoped row of a tenant (and the tenant row itself). */
-async function fingerprint(tenantId: string) {
-  const tables = await ctx.sql<{ relname: string }[]>`
-    select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = 'public' and c.relkind = 'r' and exists (
-      select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'tenant_id')
-    order by 1`
-  const parts: string[] = []
-  for (const { relname } of tables) {
-    const [row] = await ctx.sql.unsafe(
-      `select count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|' order by t::text)), '') as d
-       from "${relname}" t where tenant_id = $1`,
-      [tenantId],
-    )
-    parts.push(`${relname}=${row?.d}`)
-  }
-  const [tenant] = await ctx.sql`select t::text as d from tenants t where id = ${tenantId}`
-  return `${parts.join(';')};tenant=${tenant?.d}`
+function idIn(ids: Ids, collection: string): string {
+  const id = ids[collection]
+  if (!id) throw new Error(`no arranged row for "${collection}": add one to arrange()`)
+  return id
 }
+
+function fieldCollection(field: string): string {
+  const collection = FIELD_COLLECTIONS[field]
+  if (!collection) throw new Error(`id field "${field}": add its collection to FIELD_COLLECTIONS`)
+  return collection
+}
+
+const fingerprint = (tenantId: string) => tenantDigest(ctx.sql, tenantId)
+
+type Identity = { name: string; headers: Record<string, string>; userBound: boolean }
+
+/** Tenant A's owner three ways: Bearer, an API key with every permission, a cookie session. */
+async function identitiesOf(t: TestTenant): Promise<Identity[]> {
+  const key = await app.inject({
+    method: 'POST',
+    url: '/v1/api-keys',
+    headers: t.owner.headers,
+    payload: { name: 'Matrix key', permissions: [...BUILTIN_ROLES.owner.permissions] },
+  })
+  created(key, 'full API key')
+  const session = await logIn(app, t.owner.email, TEST_PASSWORD)
+  const list: Identity[] = [
+    { name: 'bearer', headers: t.owner.headers, userBound: true },
+    {
+      name: 'api key',
+      headers: { authorization: `Bearer ${key.json().key}`, 'x-tenant-id': t.slug },
+      userBound: false,
+    },
+    {
+      name: 'cookie',
+      headers: {
+        ...cookieHeader(session.cookies),
+        'x-csrf-token': session.csrfToken,
+        origin: SPA_ORIGIN,
+        'x-tenant-id': t.slug,
+      },
+      userBound: true,
+    },
+  ]
+  // Each identity works, for reads and for writes: a refusal below is not a broken credential.
+  for (const who of list) {
+    const read = await app.inject({ url: '/v1/tenant', headers: who.headers })
+    expect(read.statusCode, `${who.name}: ${read.body}`).toBe(200)
+    expect(read.json().id).toBe(t.id)
+    const write = await app.inject({
+      method: 'POST',
+      url: '/v1/kb/articles',
+      headers: who.headers,
+      payload: { title: `By ${who.name}`, body: 'A write that must work' },
+    })
+    created(write, `article by ${who.name}`)
+  }
+  return list
+}
+
+const send = (op: Operation, headers: Record<string, string>, url: string, body: unknown) =>
+  app.inject({
+    method: op.method as 'GET',
+    url,
+    headers,
+    ...(body !== undefined ? { payload: body as object } : {}),
+  })
+const outcome = (res: Awaited<ReturnType<typeof app.inject>>) =>
+  `${res.statusCode} ${res.statusCode >= 400 ? res.json().code : ''}`.trim()
+
+describe('the route list', () => {
+  it('documents every route of the router, each with its access', () => {
+    const documented = new Set(allOperations.map((op) => op.key))
+    const served = routerRoutes(app).filter((r) => /^[A-Z]+ \/v1\//.test(r))
+    expect(served.length).toBeGreaterThanOrEqual(40)
+    expect(served.filter((r) => !documented.has(r))).toEqual([])
+  })
+
+  it('has at least the tenancy and helpdesk routes as tenant-scoped', () => {
+    expect(operations.length).toBeGreaterThanOrEqual(29)
+  })
+})
 
 describe('cross-tenant matrix', async () => {
   const a = await createTestTenant(ctx)
   const b = await createTestTenant(ctx)
-  const bIds = await foreignIds(b)
-  const before = await fingerprint(b.id)
-  const idFor = (collection: string) => bIds[collection] ?? randomUUID()
+  const aIds = await arrange(a)
+  const bIds = await arrange(b)
+  const identities = await identitiesOf(a)
+  // Every string of B that must never show up in an answer to A.
+  const bSecrets = [b.id, b.slug, ...Object.values(bIds), b.owner.userId, b.customer.userId]
+  /** Nothing of B in the answer (but the caller's own URL, which a problem's `instance` echoes). */
+  const expectNoLeak = (res: Awaited<ReturnType<typeof app.inject>>) => {
+    const body = res.body === '' ? {} : res.json()
+    if (res.statusCode >= 400) delete body.instance
+    const text = JSON.stringify(body)
+    for (const secret of bSecrets) expect(text).not.toContain(secret)
+  }
+  const aPath = (op: Operation) => fillPath(op.path, (_p, collection) => idIn(aIds, collection))
+  const aBody = (op: Operation) =>
+    bodyWithIds(op.bodySchema, (field) =>
+      field === 'requesterId' ? a.customer.userId : idIn(aIds, fieldCollection(field)),
+    )
 
-  const send = (op: Operation, headers: Record<string, string>, url: string, body: unknown) =>
-    app.inject({
-      method: op.method as 'GET',
-      url,
-      headers,
-      ...(body !== undefined ? { payload: body as object } : {}),
-    })
+  const withPath = operations.filter((op) => op.pathParams.length > 0)
+  const bodyFields = operations.flatMap((op) =>
+    idFields(op.bodySchema).map((field) => [op, field] as const),
+  )
+  const queryFields = operations.flatMap((op) =>
+    op.queryParams.filter((q) => isIdField(q.name, q.schema)).map((q) => [op, q.name] as const),
+  )
 
-  it('walks at least the tenancy routes', () => {
-    expect(operations.length).toBeGreaterThanOrEqual(18)
+  it('finds the routes and fields to try', () => {
+    expect(withPath.length).toBeGreaterThanOrEqual(15)
+    expect(bodyFields.map(([op, f]) => `${op.key} ${f}`)).toEqual(
+      expect.arrayContaining([
+        'POST /v1/tickets requesterId',
+        'PATCH /v1/tickets/{id} assigneeId',
+        'PATCH /v1/members/{userId} roleId',
+        'POST /v1/invitations roleId',
+      ]),
+    )
+    expect(queryFields.map(([op, f]) => `${op.key} ${f}`)).toEqual(
+      expect.arrayContaining([
+        'GET /v1/tickets requesterId',
+        'GET /v1/tickets assigneeId',
+        'GET /v1/audit-events actorId',
+      ]),
+    )
   })
 
-  it.each(operations.map((op) => [op.key, op] as const))(
-    '%s with tenant B ids in the path or body',
-    async (_key, op) => {
-      const url = fillPath(op.path, (_param, collection) => idFor(collection))
-      const body = sampleBody(op.bodySchema, (field) =>
-        field === 'roleId' ? (bIds.roles as string) : idFor(field.replace(/Id$/, 's')),
-      )
-      const res = await send(op, a.owner.headers, url, body)
-      if (op.pathParams.length > 0) {
-        expect([403, 404], `${op.key} → ${res.statusCode} ${res.body}`).toContain(res.statusCode)
-      } else {
-        expect(res.statusCode, `${op.key} → ${res.body}`).not.toBe(500)
-      }
-    },
-  )
+  describe.each(identities.map((who) => [who.name, who] as const))('as %s', (_name, who) => {
+    // 403 where the route needs a user and the caller is an API key; never anything else.
+    const refusals = (extra: string[] = []) => [
+      '404 not_found',
+      ...extra,
+      ...(who.userBound ? [] : ['403 user_required', '403 owner_required']),
+    ]
 
-  it.each(operations.map((op) => [op.key, op] as const))(
-    '%s with X-Tenant-ID of tenant B',
-    async (_key, op) => {
-      const url = fillPath(op.path, (_param, collection) => idFor(collection))
-      const body = sampleBody(op.bodySchema, () => bIds.roles as string)
-      const headers = { ...a.owner.headers, 'x-tenant-id': b.id }
-      const res = await send(op, headers, url, body)
-      expect(res.statusCode, `${op.key} → ${res.body}`).toBe(404)
-      const bySlug = await send(op, { ...a.owner.headers, 'x-tenant-id': b.slug }, url, body)
-      expect(bySlug.statusCode).toBe(404)
-    },
-  )
+    it.each(withPath.map((op) => [op.key, op] as const))(
+      "%s with B's ids in the path",
+      async (_key, op) => {
+        const before = await fingerprint(b.id)
+        const url = fillPath(op.path, (_p, collection) => idIn(bIds, collection))
+        const res = await send(op, who.headers, url, aBody(op))
+        expect(refusals(), `${op.key} → ${res.body}`).toContain(outcome(res))
+        expectNoLeak(res)
+        expect(await fingerprint(b.id)).toBe(before)
+      },
+    )
 
-  it("leaves tenant B's data exactly as it was", async () => {
-    expect(await fingerprint(b.id)).toBe(before)
+    it.each(bodyFields.map(([op, field]) => [op.key, field, op] as const))(
+      "%s with B's id in body field %s",
+      async (_key, field, op) => {
+        const before = await fingerprint(b.id)
+        const foreign = idIn(bIds, fieldCollection(field))
+        const body = bodyWithIds(op.bodySchema, (f) =>
+          f === field
+            ? foreign
+            : f === 'requesterId'
+              ? a.customer.userId
+              : idIn(aIds, fieldCollection(f)),
+        )
+        const res = await send(op, who.headers, aPath(op), body)
+        expect(refusals(BODY_REFUSALS[field]), `${op.key} ${field} → ${res.body}`).toContain(
+          outcome(res),
+        )
+        expectNoLeak(res)
+        expect(await fingerprint(b.id)).toBe(before)
+      },
+    )
+
+    it.each(queryFields.map(([op, field]) => [op.key, field, op] as const))(
+      "%s filtered on B's id in %s",
+      async (_key, field, op) => {
+        const before = await fingerprint(b.id)
+        const foreign = idIn(bIds, fieldCollection(field))
+        const res = await send(op, who.headers, `${aPath(op)}?${field}=${foreign}`, undefined)
+        expect(res.statusCode, `${op.key}?${field} → ${res.body}`).toBe(200)
+        expect(res.json().data).toEqual([])
+        expectNoLeak(res)
+        expect(await fingerprint(b.id)).toBe(before)
+      },
+    )
+
+    it.each(operations.map((op) => [op.key, op] as const))(
+      '%s with X-Tenant-ID of tenant B (id and slug)',
+      async (_key, op) => {
+        const before = await fingerprint(b.id)
+        const url = fillPath(op.path, (_p, collection) => idIn(bIds, collection))
+        const body = bodyWithIds(op.bodySchema, (field) => idIn(bIds, fieldCollection(field)))
+        for (const tenant of [b.id, b.slug]) {
+          const res = await send(op, { ...who.headers, 'x-tenant-id': tenant }, url, body)
+          expect(outcome(res), `${op.key} → ${res.body}`).toBe('404 not_found')
+          expectNoLeak(res)
+        }
+        expect(await fingerprint(b.id)).toBe(before)
+      },
+    )
   })
 })
 
