@@ -116,6 +116,8 @@ async function ourWorker(sql: postgres.Sql, redisPrefix: string): Promise<Result
   const worker = spawnNode('workers/main.ts', {
     NODE_ENV: 'production',
     JWT_SECRET: randomBytes(32).toString('hex'),
+    // Required in production; the noop provider's replies are drafts, which email no one.
+    SMTP_URL: 'smtp://127.0.0.1:2525',
     DATABASE_URL,
     REDIS_URL,
     REDIS_PREFIX: redisPrefix,

@@ -87,13 +87,19 @@ async function start(
   throw new Error(`${name} was not ready at ${url}${readyPath} within 30 s:\n${output}`)
 }
 
+/** One signing key for the api and the baseline, so both verify the same tokens. */
+export const BENCH_JWT_SECRET = randomBytes(48).toString('base64url')
+
+/**
+ * Production requires SMTP_URL; the api only queues email jobs and no worker
+ * runs during the api bench, so nothing is ever sent to this address.
+ */
+export const BENCH_SMTP_URL = 'smtp://127.0.0.1:2525'
+
 /**
  * The api as production runs it (NODE_ENV=production, warn-level logs, no
  * migrations on start), with rate limits too high to interfere.
  */
-/** One signing key for the api and the baseline, so both verify the same tokens. */
-export const BENCH_JWT_SECRET = randomBytes(48).toString('base64url')
-
 export function startApi(): Promise<Started> {
   return start('api', 'src/server.ts', 'PORT', '/ready', {
     NODE_ENV: 'production',
@@ -102,6 +108,7 @@ export function startApi(): Promise<Started> {
     REDIS_URL: BENCH_REDIS_URL,
     REDIS_PREFIX: 'dpbench',
     JWT_SECRET: BENCH_JWT_SECRET,
+    SMTP_URL: BENCH_SMTP_URL,
     LOG_LEVEL: 'warn',
     RATE_LIMIT_MAX: '1000000000',
     AUTH_RATE_LIMIT_MAX: '1000000000',
