@@ -2,9 +2,9 @@
 // /v1/auth/me and GET /v1/tenants show. It crosses tenants, so it reads
 // through the narrow own_memberships path (app.user_id), not a tenant scope,
 // in one pipelined round trip (db/tenant-read.ts): /auth/me is a hot route.
-import { sql } from 'drizzle-orm'
-import type { DatabaseHandle } from '../db/client.ts'
-import { memberships, roles } from '../db/schema/access.ts'
+import { and, eq, sql } from 'drizzle-orm'
+import type { DatabaseHandle, DbOrTx } from '../db/client.ts'
+import { membershipRole, memberships, roles } from '../db/schema/access.ts'
 import { tenants } from '../db/schema/tenants.ts'
 import { readInScope } from '../db/tenant-read.ts'
 
@@ -30,4 +30,23 @@ export function listUserMemberships(database: DatabaseHandle, userId: string) {
           and ${tenants.deletedAt} is null
         order by ${tenants.name}, ${tenants.id}`,
   )
+}
+
+/**
+ * A user's active membership of one tenant, with its role: the query behind the
+ * membership cache (plugins/tenant.ts) and a member's current standing. Run it
+ * in that tenant's scope; a caller may add a row lock.
+ */
+export function selectActiveMembership(tx: DbOrTx, tenantId: string, userId: string) {
+  return tx
+    .select({ roleId: roles.id, roleName: roles.name, permissions: roles.permissions })
+    .from(memberships)
+    .innerJoin(roles, membershipRole)
+    .where(
+      and(
+        eq(memberships.tenantId, tenantId),
+        eq(memberships.userId, userId),
+        eq(memberships.active, true),
+      ),
+    )
 }

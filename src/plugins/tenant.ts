@@ -20,12 +20,12 @@ import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.ts'
-import { membershipRole, memberships, roles } from '../db/schema/access.ts'
 import { tenants } from '../db/schema/tenants.ts'
 import { withTenant } from '../db/tenant-transaction.ts'
 import { createInvalidatingCache, type InvalidatingCache } from '../lib/invalidating-cache.ts'
 import { expandPermissions, intersectPermissions, type Permission } from '../lib/permissions.ts'
 import { BadRequest, NotFound, Unauthorized } from '../lib/problems.ts'
+import { selectActiveMembership } from '../lib/user-memberships.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -87,17 +87,7 @@ async function tenantPlugin(app: FastifyInstance, opts: { config: Config }) {
 
   const loadMembership = async (tenantId: string, userId: string): Promise<CachedMembership> => {
     const [row] = await withTenant(app.db, tenantId, (tx) =>
-      tx
-        .select({ roleId: roles.id, roleName: roles.name, permissions: roles.permissions })
-        .from(memberships)
-        .innerJoin(roles, membershipRole)
-        .where(
-          and(
-            eq(memberships.tenantId, tenantId),
-            eq(memberships.userId, userId),
-            eq(memberships.active, true),
-          ),
-        ),
+      selectActiveMembership(tx, tenantId, userId),
     )
     if (!row) return null
     return {

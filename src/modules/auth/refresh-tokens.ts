@@ -56,6 +56,29 @@ export function successorOf(key: Buffer, predecessor: string): string {
   return createHmac('sha256', key).update(predecessor).digest('base64url')
 }
 
+/**
+ * A refresh token's session, locked (FOR UPDATE), and the token read again
+ * under that lock: a parallel refresh or logout of the family may have rotated
+ * it meanwhile. Both are undefined for an unknown token.
+ */
+async function lockFamily(tx: Tx, tokenHash: string) {
+  const [found] = await tx
+    .select({ sessionId: refreshTokens.sessionId })
+    .from(refreshTokens)
+    .where(eq(refreshTokens.tokenHash, tokenHash))
+  if (!found) return { session: undefined, token: undefined }
+  const [session] = await tx
+    .select()
+    .from(sessions)
+    .where(eq(sessions.id, found.sessionId))
+    .for('update')
+  const [token] = await tx
+    .select()
+    .from(refreshTokens)
+    .where(eq(refreshTokens.tokenHash, tokenHash))
+  return { session, token }
+}
+
 export async function rotateRefreshToken(
   db: Db,
   raw: string,
@@ -65,21 +88,7 @@ export async function rotateRefreshToken(
   const tokenHash = hashToken(raw)
   const now = new Date(policy.now)
   return db.transaction(async (tx) => {
-    const [found] = await tx
-      .select({ sessionId: refreshTokens.sessionId })
-      .from(refreshTokens)
-      .where(eq(refreshTokens.tokenHash, tokenHash))
-    if (!found) return { kind: 'invalid' }
-    const [session] = await tx
-      .select()
-      .from(sessions)
-      .where(eq(sessions.id, found.sessionId))
-      .for('update')
-    // Read again under the lock: a parallel refresh may have rotated it meanwhile.
-    const [token] = await tx
-      .select()
-      .from(refreshTokens)
-      .where(eq(refreshTokens.tokenHash, tokenHash))
+    const { session, token } = await lockFamily(tx, tokenHash)
     if (!session || !token || session.revokedAt) return { kind: 'invalid' }
     const ids = { userId: session.userId, sessionId: session.id }
     const idleUntil = session.lastUsedAt.getTime() + policy.idleSeconds * 1000
@@ -175,21 +184,8 @@ export async function refreshTokenAtLogout(
 ): Promise<LogoutToken> {
   const tokenHash = hashToken(raw)
   return db.transaction(async (tx) => {
-    const [found] = await tx
-      .select({ sessionId: refreshTokens.sessionId })
-      .from(refreshTokens)
-      .where(eq(refreshTokens.tokenHash, tokenHash))
-    if (!found) return { kind: 'invalid' }
     // The same lock as a refresh, so a logout and a refresh of one family do not interleave.
-    const [session] = await tx
-      .select()
-      .from(sessions)
-      .where(eq(sessions.id, found.sessionId))
-      .for('update')
-    const [token] = await tx
-      .select()
-      .from(refreshTokens)
-      .where(eq(refreshTokens.tokenHash, tokenHash))
+    const { session, token } = await lockFamily(tx, tokenHash)
     if (!session || !token || session.revokedAt) return { kind: 'invalid' }
     const ids = { userId: session.userId, sessionId: session.id }
     if (!token.rotatedAt) return { kind: 'live', ...ids }

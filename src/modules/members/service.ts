@@ -9,6 +9,7 @@ import { readInTenant } from '../../db/tenant-read.ts'
 import { type CursorKey, decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { BUILTIN_ROLES, expandPermissions } from '../../lib/permissions.ts'
 import { Conflict } from '../../lib/problems.ts'
+import { selectActiveMembership } from '../../lib/user-memberships.ts'
 
 const memberColumns = {
   userId: memberships.userId,
@@ -183,17 +184,8 @@ export async function roleNames(tx: DbOrTx, tenantId: string) {
  * racing with what this standing allows waits for it to commit.
  */
 export async function currentStanding(tx: DbOrTx, tenantId: string, userId: string) {
-  const [row] = await tx
-    .select({ roleName: roles.name, permissions: roles.permissions })
-    .from(memberships)
-    .innerJoin(roles, membershipRole)
-    .where(
-      and(
-        eq(memberships.tenantId, tenantId),
-        eq(memberships.userId, userId),
-        eq(memberships.active, true),
-      ),
-    )
-    .for('share', { of: memberships })
+  const [row] = await selectActiveMembership(tx, tenantId, userId).for('share', {
+    of: memberships,
+  })
   return row ? { roleName: row.roleName, permissions: expandPermissions(row.permissions) } : null
 }
