@@ -59,6 +59,24 @@ async function lastEmail() {
   return messages.at(-1)!
 }
 
+/** A customer's new ticket in a tenant of its own, its ticket-created job, and the agents it mails (in send order). */
+async function ticketCreatedJob() {
+  const acme = await createTestTenant(ctx)
+  const ticket = await send(acme.customer, 'POST', '/v1/tickets', {
+    subject: 'Broken',
+    body: 'It broke.',
+  })
+  const [row] = await ctx.sql<{ id: string }[]>`select id from jobs where type = 'email'
+    and payload->>'template' = 'ticket-created' and payload->>'ticketId' = ${ticket.id}`
+  const job = { id: row!.id, queue: 'email' as const, tenantId: acme.id }
+  const agents = (
+    await ctx.sql<{ email: string }[]>`select email from users
+      where id in ${ctx.sql([acme.owner.userId, acme.admin.userId, acme.agent.userId])}
+      order by email`
+  ).map((u) => u.email)
+  return { job, agents }
+}
+
 describe('email jobs', () => {
   it('verify-email: sends a link whose token is stored hashed for 24 h; a resend invalidates it', async () => {
     const user = await seedUser(ctx.sql)
@@ -269,21 +287,9 @@ describe('email jobs', () => {
   })
 
   it('ticket-created: a retry after a failure part-way sends only to those not yet sent', async () => {
-    const acme = await createTestTenant(ctx)
-    const ticket = await send(acme.customer, 'POST', '/v1/tickets', {
-      subject: 'Broken',
-      body: 'It broke.',
-    })
-    const [row] = await ctx.sql<{ id: string }[]>`select id from jobs where type = 'email'
-      and payload->>'template' = 'ticket-created' and payload->>'ticketId' = ${ticket.id}`
-    const job = { id: row!.id, queue: 'email' as const, tenantId: acme.id }
+    const { job, agents } = await ticketCreatedJob()
     // Recipients go in address order (the database's collation); the last one's
     // mailbox refuses for now (451: try later).
-    const agents = (
-      await ctx.sql<{ email: string }[]>`select email from users
-        where id in ${ctx.sql([acme.owner.userId, acme.admin.userId, acme.agent.userId])}
-        order by email`
-    ).map((u) => u.email)
     const refused = agents.at(-1)!
     sink.rejectRecipients.add(refused)
     sink.rejectRecipientCode = 451
@@ -308,19 +314,7 @@ describe('email jobs', () => {
   })
 
   it('ticket-created: a recipient refused for good (550) does not stop the others; the job fails at once', async () => {
-    const acme = await createTestTenant(ctx)
-    const ticket = await send(acme.customer, 'POST', '/v1/tickets', {
-      subject: 'Gone mailbox',
-      body: 'It broke.',
-    })
-    const [row] = await ctx.sql<{ id: string }[]>`select id from jobs where type = 'email'
-      and payload->>'template' = 'ticket-created' and payload->>'ticketId' = ${ticket.id}`
-    const job = { id: row!.id, queue: 'email' as const, tenantId: acme.id }
-    const agents = (
-      await ctx.sql<{ email: string }[]>`select email from users
-        where id in ${ctx.sql([acme.owner.userId, acme.admin.userId, acme.agent.userId])}
-        order by email`
-    ).map((u) => u.email)
+    const { job, agents } = await ticketCreatedJob()
     const refused = agents[0]!
     sink.rejectRecipients.add(refused)
     const before = sink.messages.length
