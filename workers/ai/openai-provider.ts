@@ -64,13 +64,7 @@ async function complete(config: Config, url: string, body: string): Promise<stri
   } catch (err) {
     const e = err as Error
     if (e.name === 'TimeoutError') {
-      throw new AiProviderError(
-        'ai_timeout',
-        `AI provider timed out after ${config.AI_TIMEOUT_MS} ms`,
-        {
-          retryable: true,
-        },
-      )
+      throw timedOut(config.AI_TIMEOUT_MS)
     }
     throw new AiProviderError(
       'ai_provider_unreachable',
@@ -94,13 +88,7 @@ async function complete(config: Config, url: string, body: string): Promise<stri
     answer = await res.json()
   } catch (err) {
     if ((err as Error).name === 'TimeoutError') {
-      throw new AiProviderError(
-        'ai_timeout',
-        `AI provider timed out after ${config.AI_TIMEOUT_MS} ms`,
-        {
-          retryable: true,
-        },
-      )
+      throw timedOut(config.AI_TIMEOUT_MS)
     }
     throw new AiProviderError(
       'ai_provider_error',
@@ -124,4 +112,11 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
   if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000
   const at = Date.parse(header)
   return Number.isNaN(at) ? undefined : Math.max(0, at - now)
+}
+
+/** The provider did not answer within AI_TIMEOUT_MS: retried, like a network error. */
+function timedOut(timeoutMs: number) {
+  return new AiProviderError('ai_timeout', `AI provider timed out after ${timeoutMs} ms`, {
+    retryable: true,
+  })
 }
