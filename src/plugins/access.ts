@@ -197,9 +197,9 @@ async function accessPlugin(app: FastifyInstance) {
     route.onRequest = [authenticate, ...asArray(route.onRequest)]
     const guards: preHandlerHookHandler[] = []
     if (access === 'user') guards.push(requireUser)
-    if (access === 'tenant')
+    if (access === 'tenant') {
       guards.push(resolveTenant, ...permissionGuards(route.config?.permission))
-    else if (route.config?.permission) {
+    } else if (route.config?.permission) {
       throw new Error(
         `Route ${String(route.method)} ${route.url} declares a permission without access 'tenant'`,
       )
