@@ -1,12 +1,26 @@
 // Deny by default. Every route declares who may call it in `config.access`:
 //   'public'  anyone (health, docs, login, signup, ...)
 //   'user'    an authenticated user, not tenant-scoped (/v1/auth/me, /v1/tenants)
-//   'tenant'  a member of the request's tenant (or an API key of it), optionally
-//             holding `config.permission`
+//   'tenant'  a member of the request's tenant (or an API key of it), holding
+//             what `config.permission` names, if anything:
+//     'tickets:write'                 that permission (403 forbidden otherwise)
+//     { anyOf: ['ai:use', ...] }      at least one of them (403 forbidden)
+//     { ..., owner: true }            and the caller's role is the owner role,
+//                                     checked after the permissions (403 owner_required)
+//     { ..., unlessSelf: 'userId' }   no permission needed when that path
+//                                     parameter is the caller's own user id (leaving)
+//     { ..., hideAs: 'job' }          refused as 404 not_found ("The job was not
+//                                     found."), not 403: the caller learns nothing
+//                                     of what exists
 // This plugin wires the matching guards onto each route as it is registered and
 // refuses to start when a route declares nothing, so a forgotten guard is a
-// failed start, not a hole. The guards themselves are app.authenticate
-// (plugins/auth.ts) and app.resolveTenant (plugins/tenant.ts).
+// failed start, not a hole. It writes the declaration to the route's OpenAPI
+// operation as `x-access` and `x-permission` (the same string or object), which
+// clients and the permission-matrix test read. Rules that depend on the
+// resource's data (who outranks whom, which ticket fields a caller may change)
+// are not route guards: they live in each module's service or guards file.
+// The guards themselves are app.authenticate (plugins/auth.ts),
+// app.resolveTenant (plugins/tenant.ts) and the permission guards below.
 import type {
   FastifyInstance,
   FastifyReply,
@@ -17,9 +31,23 @@ import type {
 } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Permission } from '../lib/permissions.ts'
-import { Forbidden } from '../lib/problems.ts'
+import { Forbidden, NotFound } from '../lib/problems.ts'
 
 export type Access = 'public' | 'user' | 'tenant'
+
+/** What a tenant route needs beyond membership: see the header comment. */
+export type PermissionRule =
+  | Permission
+  | {
+      /** at least one of these */
+      anyOf: readonly Permission[]
+      /** and the caller's role is the tenant's owner role */
+      owner?: true
+      /** the path parameter that, naming the caller's own user id, waives the permissions */
+      unlessSelf?: string
+      /** refuse as a 404 for this kind of thing rather than a 403 */
+      hideAs?: string
+    }
 
 /** Who the request is, set by app.authenticate. */
 export type AuthContext = {
@@ -60,7 +88,7 @@ type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access
-    permission?: Permission
+    permission?: PermissionRule
   }
   interface FastifyRequest {
     auth: AuthContext | null
@@ -88,6 +116,35 @@ export function requirePermission(permission: Permission): preHandlerHookHandler
       throw new Forbidden('forbidden', `This needs the ${permission} permission.`)
     }
   }
+}
+
+function requireAnyPermission(rule: Exclude<PermissionRule, Permission>): preHandlerHookHandler {
+  const { anyOf, unlessSelf, hideAs } = rule
+  const needs = anyOf.length === 1 ? `the ${anyOf[0]} permission` : `one of: ${anyOf.join(', ')}`
+  return async function anyPermissionGuard(request) {
+    if (unlessSelf !== undefined) {
+      const named = (request.params as Record<string, string | undefined>)[unlessSelf]
+      if (named !== undefined && named === request.auth?.userId) return
+    }
+    const held = request.tenant?.permissions
+    if (held && anyOf.some((p) => held.has(p))) return
+    if (hideAs !== undefined) throw new NotFound(hideAs)
+    throw new Forbidden('forbidden', `This needs ${needs}.`)
+  }
+}
+
+const requireOwner: preHandlerHookHandler = async function ownerGuard(request) {
+  if (request.tenant?.roleName !== 'owner') {
+    throw new Forbidden('owner_required', 'Only an owner of the tenant can do this.')
+  }
+}
+
+/** The guards of a tenant route's config.permission, in the order they run. */
+function permissionGuards(rule: PermissionRule | undefined): preHandlerHookHandler[] {
+  if (rule === undefined) return []
+  if (typeof rule === 'string') return [requirePermission(rule)]
+  if (rule.anyOf.length === 0) throw new Error('config.permission: anyOf names no permission')
+  return [requireAnyPermission(rule), ...(rule.owner ? [requireOwner] : [])]
 }
 
 /** oauth2 is the same Bearer access token, got through /v1/auth/token (Swagger UI's Authorize). */
@@ -141,9 +198,11 @@ async function accessPlugin(app: FastifyInstance) {
     const guards: preHandlerHookHandler[] = []
     if (access === 'user') guards.push(requireUser)
     if (access === 'tenant') {
-      guards.push(resolveTenant)
-      const permission = route.config?.permission
-      if (permission) guards.push(requirePermission(permission))
+      guards.push(resolveTenant, ...permissionGuards(route.config?.permission))
+    } else if (route.config?.permission) {
+      throw new Error(
+        `Route ${String(route.method)} ${route.url} declares a permission without access 'tenant'`,
+      )
     }
     route.preHandler = [...guards, ...asArray(route.preHandler)]
   })

@@ -8,10 +8,12 @@
 //    X-Tenant-ID) and gets 404 (or 403/422 with the exact code), never one of
 //    B's rows, and B's rows (read as the superuser) are exactly as they were;
 //  - permissions: for each built-in role, each route allows exactly what the
-//    role's permissions (the catalogue) say its guard (x-permission) needs.
+//    role's permissions (the catalogue) say its guard (x-permission) needs:
+//    one permission, any of several, and the owner role where it says so.
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { BUILTIN_ROLES, type Permission } from '../../src/lib/permissions.ts'
+import type { PermissionRule } from '../../src/plugins/access.ts'
 import { useTestApp } from '../helpers/app.ts'
 import { cookieHeader, logIn } from '../helpers/auth.ts'
 import {
@@ -35,13 +37,7 @@ const { app } = ctx
 const allOperations = await listOperations(app)
 const operations = allOperations.filter((op) => op.access === 'tenant')
 const docs = (await app.inject({ url: '/openapi.json' })).json() as {
-  paths: Record<string, Record<string, { 'x-permission'?: Permission }>>
-}
-
-/** Rules enforced inside the handler rather than by a single route guard. */
-const HANDLER_RULES: Record<string, Permission | 'owner'> = {
-  'DELETE /v1/tenant': 'owner',
-  'DELETE /v1/members/{userId}': 'members:manage',
+  paths: Record<string, Record<string, { 'x-permission'?: PermissionRule }>>
 }
 
 /** Which collection an id-shaped body field or query filter names. */
@@ -320,10 +316,18 @@ describe('cross-tenant matrix', async () => {
 
 describe('permission matrix', async () => {
   const t = await createTestTenant(ctx)
-  const required = (op: Operation): Permission | 'owner' | null =>
-    HANDLER_RULES[op.key] ??
-    docs.paths[op.path]?.[op.method.toLowerCase()]?.['x-permission'] ??
-    null
+  // A route that hides its refusal as a 404 is tried on a real row of t, so
+  // that an allowed caller gets a 200 and only a refused one the 404.
+  const tIds = await arrange(t)
+  const required = (op: Operation): Exclude<PermissionRule, Permission> | null => {
+    const rule = docs.paths[op.path]?.[op.method.toLowerCase()]?.['x-permission']
+    if (rule === undefined) return null
+    const need = typeof rule === 'string' ? { anyOf: [rule] } : rule
+    if (need.hideAs !== undefined && op.method !== 'GET') {
+      throw new Error(`${op.key} hides its refusal: only a read can be tried on a real row`)
+    }
+    return need
+  }
 
   const cases = (['customer', 'agent', 'admin', 'owner'] as const).flatMap((role) =>
     operations.map((op) => [role, op.key, op] as const),
@@ -332,10 +336,16 @@ describe('permission matrix', async () => {
   it.each(cases)('%s → %s', async (role, key, op) => {
     const need = required(op)
     const held = BUILTIN_ROLES[role].permissions as readonly Permission[]
-    const allowed = need === null || (need === 'owner' ? role === 'owner' : held.includes(need))
+    const allowed =
+      need === null ||
+      (need.anyOf.some((p) => held.includes(p)) && (!need.owner || role === 'owner'))
     if (op.key === 'DELETE /v1/tenant' && allowed) return // covered in tenants.test.ts
-    // Random ids: an allowed caller gets past the guard to a 404 (or a success).
-    const url = fillPath(op.path, () => randomUUID())
+    // Random ids (real ones where the refusal is a 404): an allowed caller gets
+    // past the guard to a 404 (or a success).
+    const hidden = need?.hideAs !== undefined
+    const url = fillPath(op.path, (_p, collection) =>
+      hidden ? idIn(tIds, collection) : randomUUID(),
+    )
     const body = sampleBody(op.bodySchema, (field) =>
       field === 'roleId' ? t.roles.customer : randomUUID(),
     )
@@ -345,9 +355,13 @@ describe('permission matrix', async () => {
       headers: t[role].headers,
       ...(body !== undefined ? { payload: body as object } : {}),
     })
-    const denied =
-      res.statusCode === 403 && ['forbidden', 'owner_required'].includes(res.json().code)
-    expect(denied, `${role} ${key} needs ${need}: ${res.statusCode} ${res.body}`).toBe(!allowed)
+    const denied = hidden
+      ? res.statusCode === 404
+      : res.statusCode === 403 && ['forbidden', 'owner_required'].includes(res.json().code)
+    expect(
+      denied,
+      `${role} ${key} needs ${JSON.stringify(need)}: ${res.statusCode} ${res.body}`,
+    ).toBe(!allowed)
     expect(res.statusCode).not.toBe(500)
   })
 })

@@ -9,12 +9,18 @@ import { withTenant } from '../../db/tenant-transaction.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { EXAMPLE_IDS, EXAMPLE_TIMES } from '../../lib/examples.ts'
 import { Page } from '../../lib/page.ts'
-import { assertHoldsAll, PermissionSchema } from '../../lib/permissions.ts'
+import { PermissionSchema } from '../../lib/permissions.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems } from '../../lib/problem-schema.ts'
 import { BadRequest, NotFound } from '../../lib/problems.ts'
 import { personBehind } from '../../plugins/access.ts'
-import { createApiKey, listApiKeys, presentApiKey, revokeApiKey } from './service.ts'
+import {
+  assertKeyWithinCaller,
+  createApiKey,
+  listApiKeys,
+  presentApiKey,
+  revokeApiKey,
+} from './service.ts'
 
 const ApiKey = Type.Object(
   {
@@ -106,10 +112,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const caller = request.tenant!
-      assertHoldsAll(caller.permissions, request.body.permissions, {
-        code: 'permission_escalation',
-        detail: (missing) => `A key cannot hold permissions you do not hold: ${missing}.`,
-      })
+      assertKeyWithinCaller(caller.permissions, request.body.permissions)
       if (request.body.expiresAt && Date.parse(request.body.expiresAt) <= Date.now()) {
         throw new BadRequest('validation_failed', 'expiresAt must be in the future.', [
           { path: 'body/expiresAt', message: 'must be in the future' },

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../../db/client.ts'
 import { apiKeys } from '../../db/schema/access.ts'
-import type { Permission } from '../../lib/permissions.ts'
+import { assertHoldsAll, type Permission } from '../../lib/permissions.ts'
 import { hashToken, randomToken } from '../../lib/tokens.ts'
 
 type ApiKeyRow = typeof apiKeys.$inferSelect
@@ -28,6 +28,14 @@ export function presentApiKey(row: ApiKeyRow) {
     createdBy: row.createdBy,
     createdAt: row.createdAt.toISOString(),
   }
+}
+
+/** A key holds only permissions its creator holds (inclusions counted). */
+export function assertKeyWithinCaller(held: Iterable<string>, wanted: Iterable<string>) {
+  assertHoldsAll(held, wanted, {
+    code: 'permission_escalation',
+    detail: (missing) => `A key cannot hold permissions you do not hold: ${missing}.`,
+  })
 }
 
 export async function createApiKey(

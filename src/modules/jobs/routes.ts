@@ -69,7 +69,8 @@ const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/jobs/:id',
     {
-      config: { access: 'tenant' },
+      // Not a 403: a caller who may not read jobs learns nothing about which exist.
+      config: { access: 'tenant', permission: { anyOf: READERS, hideAs: 'job' } },
       schema: {
         operationId: 'getJob',
         tags: ['jobs'],
@@ -84,8 +85,6 @@ const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const tenant = request.tenant!
-      // Not a 403: a caller who may not read jobs learns nothing about which exist.
-      if (!READERS.some((p) => tenant.permissions.has(p))) throw new NotFound('job')
       const [row] = await withTenant(app.db, tenant.id, (tx) =>
         tx
           .select()

@@ -7,7 +7,9 @@
 //   members:manage cannot demote, deactivate or remove an admin or anyone else
 //   who holds what the team lead lacks;
 // - the owner role (whose holders can delete the tenant) is handed out or taken
-//   away only by an owner, since admins hold every permission too.
+//   away only by an owner, since admins hold every permission too;
+// - nobody but an owner changes their own role; anyone may leave.
+// Whether any owner is left afterwards is a query: service.ts assertOwnerRemains.
 
 import { assertHoldsAll, GRANT_REFUSAL, type Permission } from '../../lib/permissions.ts'
 import { Forbidden, NotFound } from '../../lib/problems.ts'
@@ -42,4 +44,34 @@ export function assertCanManageMember(
     detail: (missing) =>
       `You can only change, deactivate or remove members whose role holds no permission you lack; this member's role also holds: ${missing}.`,
   })
+}
+
+/** A role change: nobody but an owner changes their own role; the new role is one the caller may hand out. */
+export function assertCanChangeRole(caller: Standing, ownRole: boolean, role: RoleLike | null) {
+  if (ownRole && caller.roleName !== 'owner') {
+    throw new Forbidden('cannot_change_own_role', 'You cannot change your own role.')
+  }
+  assertCanAssignRole(caller, role)
+}
+
+/** Removing a member: leaving needs no standing; removing another is managing them. */
+export function assertCanRemoveMember(
+  caller: Standing,
+  target: { roleName: string; rolePermissions: string[] },
+  leaving: boolean,
+) {
+  if (!leaving) assertCanManageMember(caller, target)
+}
+
+/** Whether a change or a removal leaves the target without the owner role it holds. */
+export function takesOwnerAway(
+  target: { roleName: string },
+  change: { role?: RoleLike | null; active?: boolean; removed?: true },
+) {
+  if (target.roleName !== 'owner') return false
+  return (
+    change.removed === true ||
+    change.active === false ||
+    (change.role != null && !isOwnerRole(change.role))
+  )
 }

@@ -7,8 +7,13 @@ import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { Page, ref } from '../../lib/page.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems } from '../../lib/problem-schema.ts'
-import { Forbidden, NotFound } from '../../lib/problems.ts'
-import { assertCanAssignRole, assertCanManageMember, isOwnerRole } from './guards.ts'
+import { NotFound } from '../../lib/problems.ts'
+import {
+  assertCanChangeRole,
+  assertCanManageMember,
+  assertCanRemoveMember,
+  takesOwnerAway,
+} from './guards.ts'
 import { ListMembersQuery, Member, MemberParams, UpdateMemberBody } from './schemas.ts'
 import {
   assertOwnerRemains,
@@ -110,19 +115,11 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (!target) throw new NotFound('member')
         assertCanManageMember(caller, target)
         const { roleId, active } = request.body
-        if (roleId !== undefined && roleId !== target.roleId) {
-          if (userId === request.auth?.userId && caller.roleName !== 'owner') {
-            throw new Forbidden('cannot_change_own_role', 'You cannot change your own role.')
-          }
-          const role = await findRole(tx, caller.id, roleId)
-          assertCanAssignRole(caller, role)
-          if (target.roleName === 'owner' && role && !isOwnerRole(role)) {
-            await assertOwnerRemains(tx, caller.id, userId)
-          }
-        }
-        if (active === false && target.roleName === 'owner') {
+        const changingRole = roleId !== undefined && roleId !== target.roleId
+        const role = changingRole ? await findRole(tx, caller.id, roleId) : undefined
+        if (changingRole) assertCanChangeRole(caller, userId === request.auth?.userId, role ?? null)
+        if (takesOwnerAway(target, { role, active }))
           await assertOwnerRemains(tx, caller.id, userId)
-        }
         const after = await updateMembership(tx, caller.id, userId, request.body)
         await recordAudit(tx, {
           tenantId: caller.id,
@@ -146,7 +143,11 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/members/:userId',
     {
-      config: { access: 'tenant' },
+      // Anyone may leave: members:manage is for removing others.
+      config: {
+        access: 'tenant',
+        permission: { anyOf: ['members:manage'], unlessSelf: 'userId' },
+      },
       schema: {
         operationId: 'removeMember',
         tags: ['members'],
@@ -169,14 +170,13 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const caller = request.tenant!
       const { userId } = request.params
       const leaving = userId === request.auth?.userId
-      if (!leaving && !caller.permissions.has('members:manage')) {
-        throw new Forbidden('forbidden', 'This needs the members:manage permission.')
-      }
       await withTenant(app.db, caller.id, async (tx) => {
         const target = await getMember(tx, caller.id, userId)
         if (!target) throw new NotFound('member')
-        if (!leaving) assertCanManageMember(caller, target)
-        if (target.roleName === 'owner') await assertOwnerRemains(tx, caller.id, userId)
+        assertCanRemoveMember(caller, target, leaving)
+        if (takesOwnerAway(target, { removed: true })) {
+          await assertOwnerRemains(tx, caller.id, userId)
+        }
         await removeMembership(tx, caller.id, userId)
         await recordAudit(tx, {
           tenantId: caller.id,

@@ -17,7 +17,15 @@ import {
 import { problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems, userRouteProblems } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
-import { createRole, deleteRole, getRole, listRoles, presentRole, updateRole } from './service.ts'
+import {
+  assertCanEditRole,
+  createRole,
+  deleteRole,
+  getRole,
+  listRoles,
+  presentRole,
+  updateRole,
+} from './service.ts'
 
 const PermissionName = PermissionSchema
 
@@ -235,13 +243,7 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const role = await withTenant(app.db, tenant.id, async (tx) => {
         const current = await getRole(tx, tenant.id, request.params.id)
         if (!current) throw new NotFound('role')
-        // Editing a role changes what its members hold, so it needs what
-        // managing those members needs: every permission the role has now.
-        assertHoldsAll(tenant.permissions, current.permissions, {
-          code: 'role_outranks_you',
-          detail: (missing) =>
-            `You can only change roles that hold no permission you lack; this role also holds: ${missing}.`,
-        })
+        assertCanEditRole(tenant.permissions, current)
         const row = await updateRole(tx, tenant.id, current, request.body)
         await recordAudit(tx, {
           tenantId: tenant.id,

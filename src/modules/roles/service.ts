@@ -3,7 +3,7 @@
 import { and, asc, count, eq, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../../db/client.ts'
 import { invitations, memberships, roles } from '../../db/schema/access.ts'
-import type { Permission } from '../../lib/permissions.ts'
+import { assertHoldsAll, type Permission } from '../../lib/permissions.ts'
 import { Conflict, NotFound } from '../../lib/problems.ts'
 
 type RoleRow = typeof roles.$inferSelect
@@ -18,6 +18,18 @@ export function presentRole(row: RoleRow) {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   }
+}
+
+/**
+ * Editing a role changes what its members hold, so it needs what managing
+ * those members needs: every permission the role has now.
+ */
+export function assertCanEditRole(held: Iterable<string>, current: { permissions: string[] }) {
+  assertHoldsAll(held, current.permissions, {
+    code: 'role_outranks_you',
+    detail: (missing) =>
+      `You can only change roles that hold no permission you lack; this role also holds: ${missing}.`,
+  })
 }
 
 export async function listRoles(tx: DbOrTx, tenantId: string) {

@@ -7,7 +7,7 @@ import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { Page, ref } from '../../lib/page.ts'
 import { problemResponse, problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems, userRouteProblems } from '../../lib/problem-schema.ts'
-import { Forbidden, NotFound } from '../../lib/problems.ts'
+import { NotFound } from '../../lib/problems.ts'
 import { assertTenantNameAllowed } from '../../lib/tenant-names.ts'
 import { createTenantWithOwner } from '../../lib/tenant-provisioning.ts'
 import { listUserMemberships } from '../../lib/user-memberships.ts'
@@ -200,7 +200,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/tenant',
     {
-      config: { access: 'tenant', permission: 'tenant:manage' },
+      config: { access: 'tenant', permission: { anyOf: ['tenant:manage'], owner: true } },
       schema: {
         operationId: 'deleteCurrentTenant',
         tags: ['tenants'],
@@ -217,9 +217,6 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const tenant = request.tenant!
-      if (tenant.roleName !== 'owner') {
-        throw new Forbidden('owner_required', 'Only an owner can delete the tenant.')
-      }
       const deleted = await withTenant(app.db, tenant.id, async (tx) => {
         const row = await markTenantDeleted(tx, tenant.id)
         if (row) {
