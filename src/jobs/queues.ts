@@ -54,8 +54,8 @@ export type JobData = { tenantId: string | null }
  * BullMQ's key prefix: the deployment's Redis prefix as a hash tag, `{dp}`, so
  * that every key of every queue (`{dp}:email:wait`, `{dp}:ai-reply:<id>`, ...)
  * lands in one Redis Cluster slot, as BullMQ's multi-key scripts need there.
- * Rate limits and caches stay under the plain prefix (`dp:rl:...`): they are
- * single-key operations, free to spread over the cluster.
+ * Rate limits (`dp:rl:...`) and the caches' pub/sub channels stay under the
+ * plain prefix: single-key operations, free to spread over the cluster.
  */
 export function bullPrefix(redisPrefix: string): string {
   return `{${redisPrefix}}`
