@@ -175,14 +175,17 @@ async function workerCpuSeconds(port: number): Promise<number> {
   return match ? Number(match[1]) : Number.NaN
 }
 
+/** The run's keys: under the plain prefix, and BullMQ's under hash tags that start with it. */
 async function deleteKeys(prefix: string) {
   const redis = new Redis(REDIS_URL)
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-    cursor = next
-    if (keys.length > 0) await redis.del(...keys)
-  } while (cursor !== '0')
+  for (const pattern of [`${prefix}*`, `{${prefix}*`]) {
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+      cursor = next
+      if (keys.length > 0) await redis.del(...keys)
+    } while (cursor !== '0')
+  }
   redis.disconnect()
 }
 

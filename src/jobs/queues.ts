@@ -50,9 +50,15 @@ export const queueNames = Object.keys(queues) as QueueName[]
 /** What a BullMQ job carries besides its id (= the outbox row id): the row's tenant, to scope its reads. */
 export type JobData = { tenantId: string | null }
 
-/** BullMQ keys live under the deployment's Redis prefix, beside rate limits and caches. */
+/**
+ * BullMQ's key prefix: the deployment's Redis prefix as a hash tag, `{dp}`, so
+ * that every key of every queue (`{dp}:email:wait`, `{dp}:ai-reply:<id>`, ...)
+ * lands in one Redis Cluster slot, as BullMQ's multi-key scripts need there.
+ * Rate limits (`dp:rl:...`) and the caches' pub/sub channels stay under the
+ * plain prefix: single-key operations, free to spread over the cluster.
+ */
 export function bullPrefix(redisPrefix: string): string {
-  return `${redisPrefix}:bull`
+  return `{${redisPrefix}}`
 }
 
 const BACKOFF_MS = 2000

@@ -2,8 +2,9 @@
 // in a route's transaction) to their queues once that transaction has
 // committed. It never throws and never waits on a Redis that is down: the row
 // stays queued and the worker's sweeper pushes it later. In local mode (no
-// REDIS_URL) the jobs run in this process through the worker's own runJob and
-// processors, loaded only then so the production api never loads worker code.
+// REDIS_URL) the jobs run in this process through the same runJob and
+// processors the worker runs (src/jobs/), loaded only then so an api with
+// Redis never loads the processors.
 // Also: queue depth on /metrics, and the queue dashboard when enabled.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
@@ -68,9 +69,9 @@ async function useRedisQueues(app: FastifyInstance, config: Config, url: string)
 async function useInProcessJobs(app: FastifyInstance, config: Config) {
   const [{ createInProcessRunner }, { processors }, { sweepQueuedJobs, startSweeper }] =
     await Promise.all([
-      import('../../workers/in-process.ts'),
-      import('../../workers/processors.ts'),
-      import('../../workers/sweeper.ts'),
+      import('../jobs/in-process-runner.ts'),
+      import('../jobs/processors.ts'),
+      import('../jobs/sweeper.ts'),
     ])
   const outcomes = registerJobOutcomeCounter(app.metrics)
   const runner = createInProcessRunner({

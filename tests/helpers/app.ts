@@ -6,6 +6,7 @@ import { Redis } from 'ioredis'
 import { afterAll } from 'vitest'
 import { type App, buildApp } from '../../src/app.ts'
 import { type Config, loadConfig } from '../../src/config.ts'
+import { bullPrefix } from '../../src/jobs/queues.ts'
 import { adminSql, createTestDatabase, type TestDatabase } from './database.ts'
 import { TEST_REDIS_URL } from './services.ts'
 
@@ -75,15 +76,18 @@ export async function useTestApp(options: TestAppOptions = {}): Promise<TestCont
   return ctx
 }
 
+/** Deletes a prefix's keys: those under the plain prefix and BullMQ's under its hash tag. */
 export async function deleteRedisKeys(prefix: string): Promise<void> {
   const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 })
   try {
-    let cursor = '0'
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
-      cursor = next
-      if (keys.length > 0) await redis.del(...keys)
-    } while (cursor !== '0')
+    for (const pattern of [`${prefix}*`, `${bullPrefix(prefix)}*`]) {
+      let cursor = '0'
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500)
+        cursor = next
+        if (keys.length > 0) await redis.del(...keys)
+      } while (cursor !== '0')
+    }
   } finally {
     redis.disconnect()
   }

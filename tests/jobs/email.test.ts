@@ -3,10 +3,10 @@
 // subject and link, and the link's token is one the database knows by hash;
 // ticket emails are threaded under the ticket and their link opens the ticket.
 import { afterAll, describe, expect, it } from 'vitest'
+import { closeSmtpTransports } from '../../src/jobs/email/email-processor.ts'
+import { processors } from '../../src/jobs/processors.ts'
+import { runJob } from '../../src/jobs/run-job.ts'
 import { hashToken } from '../../src/lib/tokens.ts'
-import { closeSmtpTransports } from '../../workers/email.ts'
-import { processors } from '../../workers/processors.ts'
-import { runJob } from '../../workers/run-job.ts'
 import { useTestApp } from '../helpers/app.ts'
 import { startSmtpSink } from '../helpers/smtp-sink.ts'
 import { type Actor, createTestTenant } from '../helpers/tenancy.ts'

@@ -2,8 +2,8 @@
 // The processor gathers the context once (the public thread, newest last, and
 // the knowledge-base articles its policy picks: kb-retrieval.ts); a provider
 // turns it into a reply and names the articles it cites.
-import type { Config } from '../../src/config.ts'
-import type { MessageSource } from '../../src/db/schema/helpdesk.ts'
+import type { Config } from '../../config.ts'
+import type { MessageSource } from '../../db/schema/helpdesk.ts'
 import { builtinProvider } from './builtin-provider.ts'
 import type { ArticlePolicy } from './kb-retrieval.ts'
 import { noopProvider } from './noop-provider.ts'

@@ -1,5 +1,5 @@
 // What the ticket notification emails need, read in the job's tenant (the
-// worker keeps its own queries rather than import the api's modules):
+// job runtime keeps its own queries rather than import the api's modules):
 // `ticket-reply` tells the requester about a public agent or AI reply;
 // `ticket-created` tells the assignee, or with none every active agent (a
 // member whose role holds tickets:read_all), about a customer's new ticket.
@@ -7,10 +7,10 @@
 // tenant has no agents): the job succeeds without sending.
 import { UnrecoverableError } from 'bullmq'
 import { sql } from 'drizzle-orm'
-import type { Config } from '../src/config.ts'
-import type { Db } from '../src/db/client.ts'
-import { selectRows } from '../src/db/raw-query.ts'
-import { withTenant } from '../src/db/tenant-transaction.ts'
+import type { Config } from '../../config.ts'
+import type { Db } from '../../db/client.ts'
+import { selectRows } from '../../db/raw-query.ts'
+import { withTenant } from '../../db/tenant-transaction.ts'
 import * as templates from './email-templates.ts'
 
 /** Bounds one notification's recipient list; a bigger team should use an assignee or a group address. */

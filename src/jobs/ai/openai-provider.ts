@@ -8,7 +8,7 @@
 // every error carries a stable code and a safe message for the tenant, and its
 // detail (status, body, address) for the log (provider-errors.ts).
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Config } from '../../src/config.ts'
+import type { Config } from '../../config.ts'
 import { buildChatMessages, citedArticles } from './openai-prompt.ts'
 import type { AiProvider, ReplyInput } from './provider.ts'
 import { AiProviderError, AiProviderRejected } from './provider-errors.ts'

@@ -7,10 +7,10 @@
 // which shows queued rows only. Several workers may sweep at once: SKIP LOCKED
 // gives each row to one of them, and bumping run_at spaces re-pushes out.
 import { and, eq, inArray, lt, sql } from 'drizzle-orm'
-import type { Db } from '../src/db/client.ts'
-import { jobs } from '../src/db/schema/jobs.ts'
-import type { QueuedJob } from '../src/jobs/outbox.ts'
-import { type QueueName, queueNames } from '../src/jobs/queues.ts'
+import type { Db } from '../db/client.ts'
+import { jobs } from '../db/schema/jobs.ts'
+import type { QueuedJob } from './outbox.ts'
+import { type QueueName, queueNames } from './queues.ts'
 
 export type SweepOptions = { olderThanSeconds: number; limit?: number }
 

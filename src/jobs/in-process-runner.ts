@@ -3,9 +3,9 @@
 // them, retrying with the same backoff. The outbox row stays the truth: a job
 // interrupted by a restart is still `queued` and the api's sweeper runs it
 // again. This is for a first run and demos, not for scale.
-import type { JobOutcome } from '../src/jobs/job-metrics.ts'
-import type { QueuedJob } from '../src/jobs/outbox.ts'
-import { backoffDelayMs, type QueueName } from '../src/jobs/queues.ts'
+import type { JobOutcome } from './job-metrics.ts'
+import type { QueuedJob } from './outbox.ts'
+import { backoffDelayMs, type QueueName } from './queues.ts'
 import { type RunDeps, runJob } from './run-job.ts'
 
 export type InProcessRunner = {

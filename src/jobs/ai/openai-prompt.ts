@@ -4,7 +4,7 @@
 // AI replies as `assistant`, newest last. The processor has already bounded
 // the thread and the articles in size; the articles are the best-ranked
 // candidates, not only the close matches, so the model is told some may not apply.
-import type { MessageSource } from '../../src/db/schema/helpdesk.ts'
+import type { MessageSource } from '../../db/schema/helpdesk.ts'
 import { articleSource, type ReplyInput, type RetrievedArticle } from './provider.ts'
 
 export type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string }

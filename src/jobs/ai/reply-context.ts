@@ -2,11 +2,11 @@
 // the tenant's name and current aiReplyMode), its public thread (customer,
 // agent and AI messages, no internal notes or status lines, newest last,
 // bounded in count and size so a prompt stays small), and the published
-// knowledge-base articles that match the customer's words (kb-retrieval.ts). The worker
-// keeps its own queries here rather than import the api's modules.
+// knowledge-base articles that match the customer's words (kb-retrieval.ts). The job
+// runtime keeps its own queries here rather than import the api's modules.
 import { type SQL, sql } from 'drizzle-orm'
-import type { TicketStatus } from '../../src/db/schema/helpdesk.ts'
-import { isoTime } from '../../src/db/sql-fragments.ts'
+import type { TicketStatus } from '../../db/schema/helpdesk.ts'
+import { isoTime } from '../../db/sql-fragments.ts'
 import { type ArticlePolicy, articlesQuery, pickArticles } from './kb-retrieval.ts'
 import type { RetrievedArticle, ThreadMessage } from './provider.ts'
 
