@@ -52,8 +52,13 @@ const EnvSchema = Type.Object({
   CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 60_000 }),
   /** an idle keep-alive connection is closed after this; longer than a load balancer's idle timeout */
   KEEP_ALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 72_000 }),
-  /** requests served on one keep-alive connection before it is closed (0: no cap) */
-  MAX_REQUESTS_PER_SOCKET: Type.Integer({ minimum: 0, default: 1000 }),
+  /**
+   * requests served on one keep-alive connection before it is closed (0: no cap, the default).
+   * Node answers 503 to requests a client has already sent past the cap on that connection (a
+   * pipelining client, or a proxy racing the Connection: close), so a cap costs failed requests;
+   * the deadlines above are what bound a connection.
+   */
+  MAX_REQUESTS_PER_SOCKET: Type.Integer({ minimum: 0, default: 0 }),
   DOCS_ENABLED: Type.Optional(Bool),
   /** bearer token for /metrics; unset → /metrics is open in development and test, 404 in production */
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),

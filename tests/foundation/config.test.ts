@@ -77,7 +77,7 @@ describe('config', () => {
       HEADERS_TIMEOUT_MS: 15_000,
       CONNECTION_TIMEOUT_MS: 60_000,
       KEEP_ALIVE_TIMEOUT_MS: 72_000,
-      MAX_REQUESTS_PER_SOCKET: 1000,
+      MAX_REQUESTS_PER_SOCKET: 0,
     })
     expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '1000', HEADERS_TIMEOUT_MS: '2000' })).toThrow(
       /HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS/,
