@@ -13,6 +13,14 @@ import { Accepted, ForgotBody, NoContent, ResetBody, UnlockBody, VerifyBody } fr
 import type { TokenIssuer } from './token-issuer.ts'
 
 const TAGS = ['auth']
+/** What spending a mailed single-use token answers (verify, unlock). */
+const UsedToken = {
+  204: NoContent,
+  ...problemResponses({
+    400: ['validation_failed', 'invalid_or_expired_token'],
+    429: ['rate_limited'],
+  }),
+}
 /** Longer than the work takes either way, so both answers leave at the same time. */
 const FORGOT_FLOOR_MS = 150
 
@@ -96,13 +104,7 @@ const passwordRoutes: FastifyPluginAsyncTypebox<{ config: Config; issuer: TokenI
         summary: 'Confirm the email address with the mailed token',
         description: 'The token comes from the verification email sent at signup; it works once.',
         body: VerifyBody,
-        response: {
-          204: NoContent,
-          ...problemResponses({
-            400: ['validation_failed', 'invalid_or_expired_token'],
-            429: ['rate_limited'],
-          }),
-        },
+        response: UsedToken,
       },
     },
     async (request, reply) => {
@@ -126,13 +128,7 @@ const passwordRoutes: FastifyPluginAsyncTypebox<{ config: Config; issuer: TokenI
           'The token is single-use and lives as long as the lock (LOGIN_LOCK_MINUTES). ' +
           'It also forgets the failed attempts counted so far.',
         body: UnlockBody,
-        response: {
-          204: NoContent,
-          ...problemResponses({
-            400: ['validation_failed', 'invalid_or_expired_token'],
-            429: ['rate_limited'],
-          }),
-        },
+        response: UsedToken,
       },
     },
     async (request, reply) => {
