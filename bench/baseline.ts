@@ -15,7 +15,7 @@ import postgres from 'postgres'
 import { uuidv7 } from 'uuidv7'
 import type { DatabaseHandle } from '../src/db/client.ts'
 import { tickets } from '../src/db/schema/helpdesk.ts'
-import { readInTenant } from '../src/db/tenant-read.ts'
+import { readInScope } from '../src/db/scoped.ts'
 import { queues } from '../src/jobs/queues.ts'
 import type { Caller } from '../src/modules/tickets/caller.ts'
 import { buildListQuery } from '../src/modules/tickets/list-query.ts'
@@ -73,9 +73,9 @@ app.get('/baseline/me', async (request) => {
 
 app.get('/baseline/members', async (request) => {
   await request.jwtVerify<Claims>()
-  const rows = await readInTenant(
+  const rows = await readInScope(
     database,
-    TENANT_ID,
+    { tenantId: TENANT_ID },
     drizzleSql`select m.user_id as "userId", u.email, u.name, r.id as "roleId", r.name as "roleName",
       m.active, m.created_at as "joinedAt"
       from memberships m join users u on u.id = m.user_id
@@ -90,15 +90,15 @@ app.get<{ Querystring: { q?: string } }>('/baseline/tickets', async (request) =>
   const claims = await request.jwtVerify<Claims>()
   const query = { limit: 20, ...(request.query.q ? { q: request.query.q } : {}) }
   const { statement } = buildListQuery(ownerCaller(claims.sub), query)
-  const rows = await readInTenant(database, TENANT_ID, statement)
+  const rows = await readInScope(database, { tenantId: TENANT_ID }, statement)
   return { data: rows.slice(0, 20), nextCursor: null }
 })
 
 app.get<{ Params: { id: string } }>('/baseline/tickets/:id', async (request) => {
   const claims = await request.jwtVerify<Claims>()
-  const [row] = await readInTenant(
+  const [row] = await readInScope(
     database,
-    TENANT_ID,
+    { tenantId: TENANT_ID },
     drizzleSql`select ${ticketColumns} from ${tickets}
       where ${visibleTickets(ownerCaller(claims.sub))} and ${tickets.id} = ${request.params.id}`,
   )

@@ -9,7 +9,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
 import type { Db } from './client.ts'
 import { openPglite } from './client.ts'
-import { selectRows } from './raw-query.ts'
+import { rowsOf } from './scoped.ts'
 
 export const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url))
 
@@ -45,7 +45,7 @@ export async function runMigrations(opts: { url: string | undefined; dataDir: st
 
 /** True when the database has every migration this code base ships. */
 export async function migrationsApplied(db: Db): Promise<boolean> {
-  const rows = await selectRows<{ latest: string | null }>(
+  const rows = await rowsOf<{ latest: string | null }>(
     db,
     sql`select max(created_at)::text as latest from drizzle.__drizzle_migrations`,
   )

@@ -12,9 +12,8 @@ import { Value } from 'typebox/value'
 import type { Config } from '../config.ts'
 import type { DatabaseHandle, Db, Tx } from '../db/client.ts'
 import { jobs } from '../db/schema/jobs.ts'
+import { isConnectionLost, withScope, writeInScope } from '../db/scoped.ts'
 import { isoTime } from '../db/sql-fragments.ts'
-import { isConnectionLost, writeInScope } from '../db/tenant-read.ts'
-import { withScope } from '../db/tenant-transaction.ts'
 import { publicFailureOf, storedFailure } from './job-failure.ts'
 import type { JobOutcome } from './job-metrics.ts'
 import type { QueuedJob } from './outbox.ts'
@@ -134,7 +133,7 @@ export async function runJob(
           error: message,
           runAt: new Date(Date.now() + backoffDelayMs(row.attempts)),
         }
-    await withScope(deps.database.db, scope, async (tx) => {
+    await withScope(deps.database, scope, async (tx) => {
       // Only a row still running: never undo a success the processor recorded.
       await tx
         .update(jobs)

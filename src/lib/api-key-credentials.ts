@@ -4,9 +4,9 @@
 // its own tenant, with its stored permissions narrowed to what the person who
 // created it holds now (plugins/tenant.ts), so it carries that person's id.
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm'
-import type { Db } from '../db/client.ts'
+import type { DatabaseHandle } from '../db/client.ts'
 import { apiKeys } from '../db/schema/access.ts'
-import { withScope, withTenant } from '../db/tenant-transaction.ts'
+import { withScope } from '../db/scoped.ts'
 import { isPermission, type Permission } from './permissions.ts'
 import { hashToken, sameDigest } from './tokens.ts'
 
@@ -23,11 +23,14 @@ export type VerifiedApiKey = {
 /** lastUsedAt is written at most once a minute per key, so hot keys cost no write per request. */
 const LAST_USED_RESOLUTION_MS = 60_000
 
-export async function verifyApiKey(db: Db, token: string): Promise<VerifiedApiKey | null> {
+export async function verifyApiKey(
+  database: DatabaseHandle,
+  token: string,
+): Promise<VerifiedApiKey | null> {
   const match = API_KEY_PATTERN.exec(token)
   if (!match) return null
   const [, prefix, secret] = match as unknown as [string, string, string]
-  const [key] = await withScope(db, { apiKeyPrefix: prefix }, (tx) =>
+  const [key] = await withScope(database, { apiKeyPrefix: prefix }, (tx) =>
     tx
       .select({
         id: apiKeys.id,
@@ -46,7 +49,7 @@ export async function verifyApiKey(db: Db, token: string): Promise<VerifiedApiKe
   const now = Date.now()
   if (key.revokedAt || (key.expiresAt && key.expiresAt.getTime() <= now)) return null
   if (!key.lastUsedAt || now - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-    await withTenant(db, key.tenantId, (tx) =>
+    await withScope(database, { tenantId: key.tenantId }, (tx) =>
       tx
         .update(apiKeys)
         .set({ lastUsedAt: sql`now()` })

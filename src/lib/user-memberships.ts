@@ -6,7 +6,7 @@ import { and, eq, sql } from 'drizzle-orm'
 import type { DatabaseHandle, DbOrTx } from '../db/client.ts'
 import { membershipRole, memberships, roles } from '../db/schema/access.ts'
 import { tenants } from '../db/schema/tenants.ts'
-import { readInScope } from '../db/tenant-read.ts'
+import { readInScope } from '../db/scoped.ts'
 
 export type UserMembership = {
   tenantId: string

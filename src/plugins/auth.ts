@@ -219,7 +219,7 @@ async function authPlugin(app: FastifyInstance, opts: { config: Config }) {
     if (authorization !== undefined) {
       const token = bearerToken(authorization)
       if (token.startsWith('dp_')) {
-        const key = await verifyApiKey(app.db, token)
+        const key = await verifyApiKey(app.database, token)
         if (!key) throw new Unauthorized('invalid_token', 'The API key is not valid.')
         request.auth = {
           via: 'api_key',

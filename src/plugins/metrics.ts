@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import type { Config } from '../config.ts'
-import { activeTransactions } from '../db/tenant-transaction.ts'
+import { activeTransactions } from '../db/scoped.ts'
 import { Unauthorized } from '../lib/problems.ts'
 import { hashToken, sameDigest } from '../lib/tokens.ts'
 

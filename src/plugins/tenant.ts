@@ -21,7 +21,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.ts'
 import { tenants } from '../db/schema/tenants.ts'
-import { withTenant } from '../db/tenant-transaction.ts'
+import { withScope } from '../db/scoped.ts'
 import { createInvalidatingCache, type InvalidatingCache } from '../lib/invalidating-cache.ts'
 import { expandPermissions, intersectPermissions, type Permission } from '../lib/permissions.ts'
 import { BadRequest, NotFound, Unauthorized } from '../lib/problems.ts'
@@ -86,7 +86,7 @@ async function tenantPlugin(app: FastifyInstance, opts: { config: Config }) {
   }
 
   const loadMembership = async (tenantId: string, userId: string): Promise<CachedMembership> => {
-    const [row] = await withTenant(app.db, tenantId, (tx) =>
+    const [row] = await withScope(app.database, { tenantId }, (tx) =>
       selectActiveMembership(tx, tenantId, userId),
     )
     if (!row) return null

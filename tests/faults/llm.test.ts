@@ -65,7 +65,7 @@ async function ticketWithAiJob(prepare: (job: QueuedJob) => Promise<unknown> = a
   await setMode(t, 'off')
   const ticket = await openTicket(t.customer, 'Router blinking', 'My router is blinking red.')
   await setMode(t, 'auto')
-  const job = await queueJob(ctx.app.db, t.id, 'ai-reply', { ticketId: ticket.id })
+  const job = await queueJob(ctx.app.database, t.id, 'ai-reply', { ticketId: ticket.id })
   await prepare(job)
   await ctx.app.jobs.dispatch([job])
   return { t, ticketId: ticket.id, job }

@@ -76,7 +76,7 @@ describe("the worker's database connections terminated mid-job", () => {
   it('while an email is mid-send: the job completes and the email is sent once', async () => {
     sink.holdMs = 60_000
     const user = await seedUser(ctx.sql, 'Mid Send')
-    const job: QueuedJob = await queueJob(ctx.app.db, null, 'email', {
+    const job: QueuedJob = await queueJob(ctx.app.database, null, 'email', {
       template: 'verify-email',
       userId: user.id,
     })

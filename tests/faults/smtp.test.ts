@@ -36,7 +36,7 @@ await worker.waitForLine(/"worker started"/)
 
 async function verifyEmailJob(): Promise<QueuedJob> {
   const user = await seedUser(ctx.sql, 'Faulty Mail')
-  const job = await queueJob(ctx.app.db, null, 'email', {
+  const job = await queueJob(ctx.app.database, null, 'email', {
     template: 'verify-email',
     userId: user.id,
   })

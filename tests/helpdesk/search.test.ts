@@ -3,8 +3,7 @@
 // readers without kb:write).
 import { sql } from 'drizzle-orm'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { selectRows } from '../../src/db/raw-query.ts'
-import { withTenant } from '../../src/db/tenant-transaction.ts'
+import { rowsOf, withScope } from '../../src/db/scoped.ts'
 import type { Caller } from '../../src/modules/tickets/caller.ts'
 import { buildListQuery } from '../../src/modules/tickets/list-query.ts'
 import type { ListTicketsQuery } from '../../src/modules/tickets/schemas.ts'
@@ -203,9 +202,9 @@ describe('search and tag indexes under row-level security', () => {
   async function plannedIndexes(caller: Caller, query: Partial<ListTicketsQuery>) {
     const { statement } = buildListQuery(caller, { limit: 20, ...query } as ListTicketsQuery)
     // A test database is small enough that a sequential scan would win anyway.
-    const [row] = await withTenant(ctx.app.db, caller.tenantId, async (tx) => {
+    const [row] = await withScope(ctx.app.database, { tenantId: caller.tenantId }, async (tx) => {
       await tx.execute(sql`set local enable_seqscan = off`)
-      return selectRows<{ 'QUERY PLAN': unknown }>(tx, sql`explain (format json) ${statement}`)
+      return rowsOf<{ 'QUERY PLAN': unknown }>(tx, sql`explain (format json) ${statement}`)
     })
     const names = new Set<string>()
     const walk = (node: Record<string, unknown>) => {

@@ -80,7 +80,7 @@ async function ticketCreatedJob() {
 describe('email jobs', () => {
   it('verify-email: sends a link whose token is stored hashed for 24 h; a resend invalidates it', async () => {
     const user = await seedUser(ctx.sql)
-    const job = await queueJob(ctx.app.db, null, 'email', {
+    const job = await queueJob(ctx.app.database, null, 'email', {
       template: 'verify-email',
       userId: user.id,
     })
@@ -107,7 +107,7 @@ describe('email jobs', () => {
     expect(tokens).toHaveLength(1)
     expect(await jobRow(ctx.sql, job.id)).toMatchObject({ state: 'succeeded', attempts: 1 })
 
-    const again = await queueJob(ctx.app.db, null, 'email', {
+    const again = await queueJob(ctx.app.database, null, 'email', {
       template: 'verify-email',
       userId: user.id,
     })
@@ -121,7 +121,7 @@ describe('email jobs', () => {
 
   it('password-reset: a 30-minute token behind /reset-password', async () => {
     const user = await seedUser(ctx.sql, 'Grace')
-    const job = await queueJob(ctx.app.db, null, 'email', {
+    const job = await queueJob(ctx.app.database, null, 'email', {
       template: 'password-reset',
       userId: user.id,
     })
@@ -142,7 +142,7 @@ describe('email jobs', () => {
     const tenant = await seedTenant(ctx.sql, 'Acme <Support>')
     const invitation = await seedInvitation(ctx.sql, tenant, inviter.id)
     const [before] = await ctx.sql`select expires_at from invitations where id = ${invitation.id}`
-    const job = await queueJob(ctx.app.db, tenant.id, 'email', {
+    const job = await queueJob(ctx.app.database, tenant.id, 'email', {
       template: 'invitation',
       invitationId: invitation.id,
     })
@@ -166,7 +166,7 @@ describe('email jobs', () => {
     const tenant = await seedTenant(ctx.sql)
     const other = await seedTenant(ctx.sql)
     const invitation = await seedInvitation(ctx.sql, tenant, null)
-    const job = await queueJob(ctx.app.db, other.id, 'email', {
+    const job = await queueJob(ctx.app.database, other.id, 'email', {
       template: 'invitation',
       invitationId: invitation.id,
     })
@@ -185,7 +185,7 @@ describe('email jobs', () => {
     const inviter = await seedUser(ctx.sql, 'Mallory')
     const tenant = await seedTenant(ctx.sql, name)
     const invitation = await seedInvitation(ctx.sql, tenant, inviter.id)
-    const invited = await queueJob(ctx.app.db, tenant.id, 'email', {
+    const invited = await queueJob(ctx.app.database, tenant.id, 'email', {
       template: 'invitation',
       invitationId: invitation.id,
     })
@@ -333,7 +333,7 @@ describe('email jobs', () => {
     const acme = await createTestTenant(ctx)
     const other = await seedTenant(ctx.sql)
     const ticket = await send(acme.customer, 'POST', '/v1/tickets', { subject: 'x', body: 'y' })
-    const job = await queueJob(ctx.app.db, other.id, 'email', {
+    const job = await queueJob(ctx.app.database, other.id, 'email', {
       template: 'ticket-created',
       ticketId: ticket.id,
     })
@@ -345,7 +345,7 @@ describe('email jobs', () => {
 
   it('a job whose row already succeeded is skipped: no second email', async () => {
     const user = await seedUser(ctx.sql)
-    const job = await queueJob(ctx.app.db, null, 'email', {
+    const job = await queueJob(ctx.app.database, null, 'email', {
       template: 'password-reset',
       userId: user.id,
     })
@@ -358,7 +358,7 @@ describe('email jobs', () => {
 
   it('an SMTP failure leaves the row queued for a retry, with the error', async () => {
     const user = await seedUser(ctx.sql)
-    const job = await queueJob(ctx.app.db, null, 'email', {
+    const job = await queueJob(ctx.app.database, null, 'email', {
       template: 'verify-email',
       userId: user.id,
     })

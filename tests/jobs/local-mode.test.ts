@@ -18,7 +18,7 @@ describe('local mode jobs', () => {
   it('runs an email job in-process and writes the .eml, logging its path', async () => {
     expect(ctx.config.localRedis).toBe(true)
     const user = await seedUser(ctx.sql, 'Local User')
-    const job = await queueJob(ctx.app.db, null, 'email', {
+    const job = await queueJob(ctx.app.database, null, 'email', {
       template: 'password-reset',
       userId: user.id,
     })
@@ -116,7 +116,7 @@ describe('local mode jobs', () => {
     })
     try {
       const user = await seedUser(failing.sql)
-      const job = await queueJob(failing.app.db, null, 'email', {
+      const job = await queueJob(failing.app.database, null, 'email', {
         template: 'verify-email',
         userId: user.id,
       })

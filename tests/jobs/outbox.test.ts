@@ -6,7 +6,7 @@ import { Queue } from 'bullmq'
 import { sql } from 'drizzle-orm'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
-import { withScope } from '../../src/db/tenant-transaction.ts'
+import { withScope } from '../../src/db/scoped.ts'
 import { insertJob, type QueuedJob } from '../../src/jobs/outbox.ts'
 import { bullPrefix } from '../../src/jobs/queues.ts'
 import { sweepQueuedJobs } from '../../src/jobs/sweeper.ts'
@@ -30,7 +30,7 @@ describe('outbox', () => {
     const user = await seedUser(ctx.sql)
     let inserted: QueuedJob | undefined
     await expect(
-      withScope(ctx.app.db, {}, async (tx) => {
+      withScope(ctx.app.database, {}, async (tx) => {
         inserted = await insertJob(tx, {
           tenantId: null,
           queue: 'email',
@@ -45,7 +45,7 @@ describe('outbox', () => {
 
   it('rejects an invalid payload before writing anything', async () => {
     await expect(
-      withScope(ctx.app.db, {}, (tx) =>
+      withScope(ctx.app.database, {}, (tx) =>
         insertJob(tx, {
           tenantId: null,
           queue: 'email',
@@ -57,7 +57,7 @@ describe('outbox', () => {
 
   it('dispatch pushes the row with jobId = row id; a second push adds nothing', async () => {
     const user = await seedUser(ctx.sql)
-    const job = await queueJob(ctx.app.db, null, 'email', {
+    const job = await queueJob(ctx.app.database, null, 'email', {
       template: 'verify-email',
       userId: user.id,
     })
@@ -78,7 +78,7 @@ describe('outbox', () => {
     })
     try {
       const user = await seedUser(down.sql)
-      const job = await queueJob(down.app.db, null, 'email', {
+      const job = await queueJob(down.app.database, null, 'email', {
         template: 'verify-email',
         userId: user.id,
       })
@@ -105,13 +105,13 @@ describe('the sweeper read path', () => {
     const user = await seedUser(ctx.sql)
     const payload = { template: 'password-reset' as const, userId: user.id }
     const rows = [
-      await queueJob(ctx.app.db, a.id, 'email', payload),
-      await queueJob(ctx.app.db, b.id, 'email', payload),
-      await queueJob(ctx.app.db, null, 'email', payload),
+      await queueJob(ctx.app.database, a.id, 'email', payload),
+      await queueJob(ctx.app.database, b.id, 'email', payload),
+      await queueJob(ctx.app.database, null, 'email', payload),
     ]
-    const done = await queueJob(ctx.app.db, a.id, 'email', payload)
+    const done = await queueJob(ctx.app.database, a.id, 'email', payload)
     await ctx.sql`update jobs set state = 'succeeded' where id = ${done.id}`
-    const fresh = await queueJob(ctx.app.db, b.id, 'email', payload)
+    const fresh = await queueJob(ctx.app.database, b.id, 'email', payload)
     const mine = [...rows, done, fresh].map((r) => r.id)
     const overdue = mine.filter((id) => id !== fresh.id)
     await ctx.sql`update jobs set run_at = now() - interval '10 minutes' where id in ${ctx.sql(overdue)}`
@@ -135,7 +135,7 @@ describe('the sweeper read path', () => {
     // run_at was bumped: an immediate second sweep finds nothing.
     expect(await sweepQueuedJobs(ctx.app.db, { olderThanSeconds: 60 }, async () => {})).toEqual([])
     // The setting does not open rows that are not queued, nor writes to them.
-    const leaked = await withScope(ctx.app.db, {}, async (tx) => {
+    const leaked = await withScope(ctx.app.database, {}, async (tx) => {
       await tx.execute(sql`select set_config('app.job_sweeper', 'on', true)`)
       const seen = await tx.execute(sql`select id from jobs where id = ${done.id}`)
       const changed = await tx.execute(

@@ -2,8 +2,8 @@
 // superuser like any test arrangement, and polling helpers for job rows.
 import { randomBytes } from 'node:crypto'
 import type postgres from 'postgres'
-import type { Db } from '../../src/db/client.ts'
-import { withScope } from '../../src/db/tenant-transaction.ts'
+import type { DatabaseHandle } from '../../src/db/client.ts'
+import { withScope } from '../../src/db/scoped.ts'
 import { insertJob, type QueuedJob } from '../../src/jobs/outbox.ts'
 import type { Payload, QueueName } from '../../src/jobs/queues.ts'
 
@@ -45,12 +45,12 @@ export async function seedInvitation(
 
 /** Inserts an outbox row the way a route does, in its own committed transaction. */
 export function queueJob<Q extends QueueName>(
-  db: Db,
+  database: DatabaseHandle,
   tenantId: string | null,
   queue: Q,
   payload: Payload<Q>,
 ): Promise<QueuedJob> {
-  return withScope(db, { tenantId }, (tx) => insertJob(tx, { tenantId, queue, payload }))
+  return withScope(database, { tenantId }, (tx) => insertJob(tx, { tenantId, queue, payload }))
 }
 
 export type JobRowView = {

@@ -71,7 +71,7 @@ async function startWorker() {
 
 async function verifyEmailJob(): Promise<QueuedJob> {
   const user = await seedUser(ctx.sql, 'Worker Test')
-  return queueJob(ctx.app.db, null, 'email', { template: 'verify-email', userId: user.id })
+  return queueJob(ctx.app.database, null, 'email', { template: 'verify-email', userId: user.id })
 }
 
 function emailsFor(job: QueuedJob) {

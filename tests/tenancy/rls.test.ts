@@ -4,9 +4,8 @@
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APP_ROLE, type DatabaseHandle, openDatabase } from '../../src/db/client.ts'
-import { selectRows } from '../../src/db/raw-query.ts'
 import { roles } from '../../src/db/schema/access.ts'
-import { withScope, withTenant } from '../../src/db/tenant-transaction.ts'
+import { rowsOf, withScope } from '../../src/db/scoped.ts'
 import { createTenantWithOwner } from '../../src/lib/tenant-provisioning.ts'
 import { adminSql, createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 
@@ -29,7 +28,7 @@ beforeAll(async () => {
     const [user] = await admin<{ id: string }[]>`
       insert into users (id, email, name, password_hash)
       values (gen_random_uuid(), ${`${slug}@example.com`}, ${slug}, 'x') returning id`
-    const created = await withScope(handle.db, {}, (tx) =>
+    const created = await withScope(handle, {}, (tx) =>
       createTenantWithOwner(tx, { name: slug, slug, ownerUserId: user!.id }),
     )
     tenantIds.push(created.tenant.id)
@@ -55,7 +54,7 @@ afterAll(async () => {
 
 describe('row-level security', () => {
   it('queries run as the app role, which is neither superuser, BYPASSRLS nor owner', async () => {
-    const [me] = await selectRows<{ current_user: string }>(handle.db, sql`select current_user`)
+    const [me] = await rowsOf<{ current_user: string }>(handle.db, sql`select current_user`)
     expect(me?.current_user).toBe(APP_ROLE)
     const [role] = await admin<{ rolsuper: boolean; rolbypassrls: boolean }[]>`
       select rolsuper, rolbypassrls from pg_roles where rolname = ${APP_ROLE}`
@@ -80,10 +79,12 @@ describe('row-level security', () => {
 
   it('a query with its tenant filter left out still sees one tenant only', async () => {
     const [alpha, beta] = tenantIds as [string, string]
-    const seenByAlpha = await withTenant(handle.db, alpha, (tx) => tx.select().from(roles))
+    const seenByAlpha = await withScope(handle, { tenantId: alpha }, (tx) =>
+      tx.select().from(roles),
+    )
     expect(seenByAlpha).toHaveLength(4)
     expect(new Set(seenByAlpha.map((r) => r.tenantId))).toEqual(new Set([alpha]))
-    const seenByBeta = await withTenant(handle.db, beta, (tx) => tx.select().from(roles))
+    const seenByBeta = await withScope(handle, { tenantId: beta }, (tx) => tx.select().from(roles))
     expect(new Set(seenByBeta.map((r) => r.tenantId))).toEqual(new Set([beta]))
     // The superuser sees both: the rows are really there.
     const [all] = await admin<{ n: number }[]>`select count(*)::int as n from roles`
@@ -93,14 +94,14 @@ describe('row-level security', () => {
   it('a transaction with no tenant set sees no tenant rows', async () => {
     const rows = await handle.db.select().from(roles)
     expect(rows).toHaveLength(0)
-    const memberships = await selectRows(handle.db, sql`select * from memberships`)
+    const memberships = await rowsOf(handle.db, sql`select * from memberships`)
     expect(memberships).toHaveLength(0)
   })
 
   it('cannot write a row into another tenant (WITH CHECK)', async () => {
     const [alpha, beta] = tenantIds as [string, string]
     const message = await pgFailure(
-      withTenant(handle.db, alpha, (tx) =>
+      withScope(handle, { tenantId: alpha }, (tx) =>
         tx.insert(roles).values({ tenantId: beta, name: 'sneaky', permissions: [] }),
       ),
     )
@@ -131,7 +132,7 @@ describe('row-level security', () => {
     const [alpha, beta] = tenantIds as [string, string]
     const runs = Array.from({ length: 200 }, (_, i) => {
       const tenant = i % 2 === 0 ? alpha : beta
-      return withTenant(handle.db, tenant, async (tx) => {
+      return withScope(handle, { tenantId: tenant }, async (tx) => {
         const rows = await tx.select({ tenantId: roles.tenantId }).from(roles)
         return { tenant, seen: new Set(rows.map((r) => r.tenantId)), count: rows.length }
       })

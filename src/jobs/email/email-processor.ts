@@ -14,12 +14,11 @@ import { UnrecoverableError } from 'bullmq'
 import { and, eq, isNull, sql } from 'drizzle-orm'
 import nodemailer, { type Transporter } from 'nodemailer'
 import type { Config } from '../../config.ts'
-import type { Db } from '../../db/client.ts'
+import type { DatabaseHandle, Db } from '../../db/client.ts'
 import { invitations } from '../../db/schema/access.ts'
 import { tenants } from '../../db/schema/tenants.ts'
 import { users, userTokens } from '../../db/schema/users.ts'
-import { writeInScope } from '../../db/tenant-read.ts'
-import { withTenant } from '../../db/tenant-transaction.ts'
+import { withScope, writeInScope } from '../../db/scoped.ts'
 import { hashToken, randomToken } from '../../lib/tokens.ts'
 import type { Payload } from '../queues.ts'
 import type { Processor } from '../run-job.ts'
@@ -36,9 +35,9 @@ const TOKEN_TTL_MS = { verify_email: 24 * 3600_000, password_reset: 30 * 60_000 
  */
 const unlockTtlMs = (config: Config) => config.LOGIN_LOCK_MINUTES * 60_000
 
-export const processEmail: Processor = async ({ db, database, config, job, log }) => {
+export const processEmail: Processor = async ({ database, config, job, log }) => {
   const payload = job.payload as Payload<'email'>
-  const outgoing = await prepare(db, config, job.tenantId, payload)
+  const outgoing = await prepare(database, config, job.tenantId, payload)
   const recipients = outgoing ? [...new Set([outgoing.to].flat())] : []
   if (!outgoing || recipients.length === 0) {
     log.info({ template: payload.template }, 'nobody to email; nothing sent')
@@ -177,25 +176,30 @@ async function deliver(config: Config, fileKey: string, mail: Mail) {
 }
 
 async function prepare(
-  db: Db,
+  database: DatabaseHandle,
   config: Config,
   tenantId: string | null,
   payload: Payload<'email'>,
 ): Promise<Outgoing | null> {
   switch (payload.template) {
     case 'verify-email': {
-      const { user, token } = await mintUserToken(db, payload.userId, 'verify_email')
+      const { user, token } = await mintUserToken(database.db, payload.userId, 'verify_email')
       const link = appLink(config, '/verify-email', token)
       return { to: user.email, email: templates.verifyEmail({ name: user.name, link }) }
     }
     case 'password-reset': {
-      const { user, token } = await mintUserToken(db, payload.userId, 'password_reset')
+      const { user, token } = await mintUserToken(database.db, payload.userId, 'password_reset')
       const link = appLink(config, '/reset-password', token)
       return { to: user.email, email: templates.passwordReset({ name: user.name, link }) }
     }
     case 'account-locked': {
       const ttlMs = unlockTtlMs(config)
-      const { user, token } = await mintUserToken(db, payload.userId, 'unlock_account', ttlMs)
+      const { user, token } = await mintUserToken(
+        database.db,
+        payload.userId,
+        'unlock_account',
+        ttlMs,
+      )
       const link = appLink(config, '/unlock-account', token)
       return {
         to: user.email,
@@ -207,11 +211,11 @@ async function prepare(
       }
     }
     case 'invitation':
-      return prepareInvitation(db, config, tenantId, payload.invitationId)
+      return prepareInvitation(database, config, tenantId, payload.invitationId)
     case 'ticket-reply':
-      return prepareTicketReply(db, config, tenantId, payload.messageId)
+      return prepareTicketReply(database, config, tenantId, payload.messageId)
     case 'ticket-created':
-      return prepareTicketCreated(db, config, tenantId, payload.ticketId)
+      return prepareTicketCreated(database, config, tenantId, payload.ticketId)
   }
 }
 
@@ -251,14 +255,14 @@ async function mintUserToken(
 }
 
 async function prepareInvitation(
-  db: Db,
+  database: DatabaseHandle,
   config: Config,
   tenantId: string | null,
   invitationId: string,
 ): Promise<Outgoing> {
   if (!tenantId) throw new UnrecoverableError('an invitation job needs its tenant')
   const token = randomToken()
-  const found = await withTenant(db, tenantId, async (tx) => {
+  const found = await withScope(database, { tenantId }, async (tx) => {
     const [row] = await tx
       .select({
         email: invitations.email,

@@ -8,9 +8,8 @@
 import { UnrecoverableError } from 'bullmq'
 import { sql } from 'drizzle-orm'
 import type { Config } from '../../config.ts'
-import type { Db } from '../../db/client.ts'
-import { selectRows } from '../../db/raw-query.ts'
-import { withTenant } from '../../db/tenant-transaction.ts'
+import type { DatabaseHandle } from '../../db/client.ts'
+import { rowsOf, withScope } from '../../db/scoped.ts'
 import * as templates from './email-templates.ts'
 
 /** Bounds one notification's recipient list; a bigger team should use an assignee or a group address. */
@@ -40,14 +39,14 @@ export function ticketLink(config: Config, ticketId: string, tenantSlug: string)
 }
 
 export async function prepareTicketReply(
-  db: Db,
+  database: DatabaseHandle,
   config: Config,
   tenantId: string | null,
   messageId: string,
 ): Promise<templates.Outgoing | null> {
   if (!tenantId) throw new UnrecoverableError('a ticket email job needs its tenant')
-  const [row] = await withTenant(db, tenantId, (tx) =>
-    selectRows<
+  const [row] = await withScope(database, { tenantId }, (tx) =>
+    rowsOf<
       TicketFacts & {
         body: string
         internal: boolean
@@ -90,14 +89,14 @@ export async function prepareTicketReply(
 }
 
 export async function prepareTicketCreated(
-  db: Db,
+  database: DatabaseHandle,
   config: Config,
   tenantId: string | null,
   ticketId: string,
 ): Promise<templates.Outgoing | null> {
   if (!tenantId) throw new UnrecoverableError('a ticket email job needs its tenant')
-  const found = await withTenant(db, tenantId, async (tx) => {
-    const [ticket] = await selectRows<TicketFacts & { assigneeId: string | null; body: string }>(
+  const found = await withScope(database, { tenantId }, async (tx) => {
+    const [ticket] = await rowsOf<TicketFacts & { assigneeId: string | null; body: string }>(
       tx,
       sql`select ${ticketFacts}, t.assignee_id as "assigneeId",
                  (select left(m.body, ${BODY_CHARS}) from messages m
@@ -109,7 +108,7 @@ export async function prepareTicketCreated(
           where t.tenant_id = ${tenantId} and t.id = ${ticketId} and t.deleted_at is null`,
     )
     if (!ticket) return null
-    const agents = await selectRows<{ id: string; email: string }>(
+    const agents = await rowsOf<{ id: string; email: string }>(
       tx,
       sql`select u.id, u.email from memberships ms
           join roles ro on ro.tenant_id = ms.tenant_id and ro.id = ms.role_id

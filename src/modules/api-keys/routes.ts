@@ -5,7 +5,7 @@
 // holds at each request (plugins/tenant.ts).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { withTenant } from '../../db/tenant-transaction.ts'
+import { withScope } from '../../db/scoped.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { EXAMPLE_IDS, EXAMPLE_TIMES } from '../../lib/examples.ts'
 import { Page } from '../../lib/page.ts'
@@ -118,7 +118,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
           { path: 'body/expiresAt', message: 'must be in the future' },
         ])
       }
-      const created = await withTenant(app.db, caller.id, async (tx) => {
+      const created = await withScope(app.database, { tenantId: caller.id }, async (tx) => {
         const result = await createApiKey(tx, caller.id, {
           ...request.body,
           createdBy: personBehind(request.auth),
@@ -154,7 +154,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const tenantId = request.tenant!.id
-      const rows = await withTenant(app.db, tenantId, (tx) => listApiKeys(tx, tenantId))
+      const rows = await withScope(app.database, { tenantId }, (tx) => listApiKeys(tx, tenantId))
       return { data: rows.map(presentApiKey), nextCursor: null }
     },
   )
@@ -174,7 +174,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const tenantId = request.tenant!.id
-      await withTenant(app.db, tenantId, async (tx) => {
+      await withScope(app.database, { tenantId }, async (tx) => {
         const row = await revokeApiKey(tx, tenantId, request.params.id)
         if (!row) throw new NotFound('API key')
         await recordAudit(tx, {

@@ -4,8 +4,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { and, desc, eq, gte, lt, sql } from 'drizzle-orm'
 import { Type } from 'typebox'
 import { auditEvents } from '../../db/schema/audit.ts'
+import { withScope } from '../../db/scoped.ts'
 import { cursorTime } from '../../db/sql-fragments.ts'
-import { withTenant } from '../../db/tenant-transaction.ts'
 import { type CursorKey, decodeCursor, PageQuery, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { EXAMPLE_IDS, EXAMPLE_TIMES } from '../../lib/examples.ts'
 import { Page } from '../../lib/page.ts'
@@ -81,7 +81,7 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const tenantId = request.tenant!.id
       const q = request.query
       const after = decodeCursor(q.cursor, TimeIdCursor)
-      const rows = await withTenant(app.db, tenantId, (tx) =>
+      const rows = await withScope(app.database, { tenantId }, (tx) =>
         tx
           .select({ event: auditEvents, cursorAt: cursorTime(auditEvents.createdAt) })
           .from(auditEvents)

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { and, eq } from 'drizzle-orm'
 import { Type } from 'typebox'
 import { jobs } from '../../db/schema/jobs.ts'
-import { withTenant } from '../../db/tenant-transaction.ts'
+import { withScope } from '../../db/scoped.ts'
 import { readStoredError } from '../../jobs/job-failure.ts'
 import { EXAMPLE_IDS, EXAMPLE_TIMES } from '../../lib/examples.ts'
 import { ref } from '../../lib/page.ts'
@@ -85,7 +85,7 @@ const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const tenant = request.tenant!
-      const [row] = await withTenant(app.db, tenant.id, (tx) =>
+      const [row] = await withScope(app.database, { tenantId: tenant.id }, (tx) =>
         tx
           .select()
           .from(jobs)

@@ -4,8 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { readInTenant } from '../../db/tenant-read.ts'
-import { withTenant } from '../../db/tenant-transaction.ts'
+import { readInScope, withScope } from '../../db/scoped.ts'
 import { ref } from '../../lib/page.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems } from '../../lib/problem-schema.ts'
@@ -60,7 +59,11 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const reader = readerOf(request)
       const list = listArticlesQuery(reader, request.query)
-      const rows = await readInTenant<ArticleView>(app.database, reader.tenantId, list.statement)
+      const rows = await readInScope<ArticleView>(
+        app.database,
+        { tenantId: reader.tenantId },
+        list.statement,
+      )
       return list.toPage(rows)
     },
   )
@@ -84,7 +87,7 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const tenantId = request.tenant!.id
-      const article = await withTenant(app.db, tenantId, (tx) =>
+      const article = await withScope(app.database, { tenantId }, (tx) =>
         createArticle(tx, tenantId, request.auth?.userId ?? null, request.body),
       )
       return reply.code(201).header('location', `/v1/kb/articles/${article.id}`).send(article)
@@ -106,7 +109,7 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const reader = readerOf(request)
-      const article = await withTenant(app.db, reader.tenantId, (tx) =>
+      const article = await withScope(app.database, { tenantId: reader.tenantId }, (tx) =>
         getArticle(tx, reader, request.params.id),
       )
       if (!article) throw new NotFound('article')
@@ -133,7 +136,7 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const tenantId = request.tenant!.id
-      const article = await withTenant(app.db, tenantId, (tx) =>
+      const article = await withScope(app.database, { tenantId }, (tx) =>
         updateArticle(tx, tenantId, request.params.id, request.body),
       )
       if (!article) throw new NotFound('article')
@@ -156,7 +159,7 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const tenantId = request.tenant!.id
-      const deleted = await withTenant(app.db, tenantId, (tx) =>
+      const deleted = await withScope(app.database, { tenantId }, (tx) =>
         deleteArticle(tx, tenantId, request.params.id),
       )
       if (!deleted) throw new NotFound('article')

@@ -6,8 +6,8 @@ import { type SQL, sql } from 'drizzle-orm'
 import { Type } from 'typebox'
 import { uuidv7 } from 'uuidv7'
 import type { DbOrTx } from '../../db/client.ts'
-import { selectRows } from '../../db/raw-query.ts'
 import { kbArticles } from '../../db/schema/helpdesk.ts'
+import { rowsOf } from '../../db/scoped.ts'
 import { cursorTime, isoTime, searchQuery, textArray } from '../../db/sql-fragments.ts'
 import { CursorId, CursorRank, decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { normaliseTags } from '../../lib/tags.ts'
@@ -63,7 +63,7 @@ export function listArticlesQuery(reader: Reader, query: ListArticlesQuery) {
 }
 
 export async function getArticle(tx: DbOrTx, reader: Reader, id: string) {
-  const [row] = await selectRows<ArticleView>(
+  const [row] = await rowsOf<ArticleView>(
     tx,
     sql`select ${columns} from ${a} where ${visible(reader)} and ${a.id} = ${id}`,
   )
@@ -76,7 +76,7 @@ export async function createArticle(
   authorId: string | null,
   input: { title: string; body: string; tags?: string[]; published?: boolean },
 ) {
-  const [row] = await selectRows<ArticleView>(
+  const [row] = await rowsOf<ArticleView>(
     tx,
     sql`insert into ${a} (id, tenant_id, title, body, tags, published, author_id)
         values (${uuidv7()}, ${tenantId}, ${input.title}, ${input.body},
@@ -98,7 +98,7 @@ export async function updateArticle(
   if (patch.body !== undefined) set.push(sql`body = ${patch.body}`)
   if (patch.tags !== undefined) set.push(sql`tags = ${textArray(normaliseTags(patch.tags))}`)
   if (patch.published !== undefined) set.push(sql`published = ${patch.published}`)
-  const [row] = await selectRows<ArticleView>(
+  const [row] = await rowsOf<ArticleView>(
     tx,
     sql`update ${a} set ${sql.join(set, sql`, `)}
         where ${a.tenantId} = ${tenantId} and ${a.id} = ${id} returning ${columns}`,
@@ -107,7 +107,7 @@ export async function updateArticle(
 }
 
 export async function deleteArticle(tx: DbOrTx, tenantId: string, id: string) {
-  const rows = await selectRows<{ id: string }>(
+  const rows = await rowsOf<{ id: string }>(
     tx,
     sql`delete from ${a} where ${a.tenantId} = ${tenantId} and ${a.id} = ${id} returning ${a.id} as id`,
   )

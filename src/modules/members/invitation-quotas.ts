@@ -13,7 +13,7 @@
 import { sql } from 'drizzle-orm'
 import type { Config } from '../../config.ts'
 import type { Tx } from '../../db/client.ts'
-import { selectRows } from '../../db/raw-query.ts'
+import { rowsOf } from '../../db/scoped.ts'
 import { Problem } from '../../lib/problems.ts'
 
 /** The advisory-lock class of invitation quotas (the second key is the tenant's hash). */
@@ -46,7 +46,7 @@ export async function assertInvitationMailAllowed(
   email: string,
 ): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(${tenantId}))`)
-  const [counts] = await selectRows<Counts>(
+  const [counts] = await rowsOf<Counts>(
     tx,
     sql`
     with recent as (

@@ -12,7 +12,7 @@ import { type Static, Type } from 'typebox'
 import type { Config } from '../../config.ts'
 import type { DbOrTx } from '../../db/client.ts'
 import { users } from '../../db/schema/users.ts'
-import { withScope, withTenant } from '../../db/tenant-transaction.ts'
+import { withScope } from '../../db/scoped.ts'
 import { insertJob } from '../../jobs/outbox.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { PageQuery } from '../../lib/cursor.ts'
@@ -107,34 +107,38 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
     async (request, reply) => {
       const caller = request.tenant!
       const email = request.body.email.trim().toLowerCase()
-      const { invitation, job } = await withTenant(app.db, caller.id, async (tx) => {
-        const role = await invitedRole(tx, caller.id, request.body)
-        assertCanAssignRole(caller, role)
-        const roleId = role!.id
-        if (await isMember(tx, caller.id, email)) {
-          throw new Conflict('That person is already a member.', 'already_member')
-        }
-        await assertInvitationMailAllowed(tx, opts.config, caller.id, email)
-        const id = await createInvitation(tx, caller.id, {
-          email,
-          roleId,
-          invitedBy: personBehind(request.auth),
-        })
-        const queued = await insertJob(tx, {
-          tenantId: caller.id,
-          queue: 'email',
-          payload: { template: 'invitation', invitationId: id },
-        })
-        await recordAudit(tx, {
-          tenantId: caller.id,
-          action: 'invitation.created',
-          targetType: 'invitation',
-          targetId: id,
-          data: { email, roleId },
-          ...requestActor(request),
-        })
-        return { invitation: await getInvitation(tx, caller.id, id), job: queued }
-      })
+      const { invitation, job } = await withScope(
+        app.database,
+        { tenantId: caller.id },
+        async (tx) => {
+          const role = await invitedRole(tx, caller.id, request.body)
+          assertCanAssignRole(caller, role)
+          const roleId = role!.id
+          if (await isMember(tx, caller.id, email)) {
+            throw new Conflict('That person is already a member.', 'already_member')
+          }
+          await assertInvitationMailAllowed(tx, opts.config, caller.id, email)
+          const id = await createInvitation(tx, caller.id, {
+            email,
+            roleId,
+            invitedBy: personBehind(request.auth),
+          })
+          const queued = await insertJob(tx, {
+            tenantId: caller.id,
+            queue: 'email',
+            payload: { template: 'invitation', invitationId: id },
+          })
+          await recordAudit(tx, {
+            tenantId: caller.id,
+            action: 'invitation.created',
+            targetType: 'invitation',
+            targetId: id,
+            data: { email, roleId },
+            ...requestActor(request),
+          })
+          return { invitation: await getInvitation(tx, caller.id, id), job: queued }
+        },
+      )
       await app.jobs.dispatch([job])
       return reply.code(201).send(presentInvitation(invitation!))
     },
@@ -160,7 +164,7 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
     },
     async (request) => {
       const tenantId = request.tenant!.id
-      const page = await withTenant(app.db, tenantId, (tx) =>
+      const page = await withScope(app.database, { tenantId }, (tx) =>
         listInvitations(tx, tenantId, request.query),
       )
       return { data: page.data.map(presentInvitation), nextCursor: page.nextCursor }
@@ -182,7 +186,7 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
     },
     async (request, reply) => {
       const tenantId = request.tenant!.id
-      await withTenant(app.db, tenantId, async (tx) => {
+      await withScope(app.database, { tenantId }, async (tx) => {
         const revoked = await revokeInvitation(tx, tenantId, request.params.id)
         if (!revoked) throw new NotFound('invitation')
         await recordAudit(tx, {
@@ -235,7 +239,7 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
       if (request.headers.authorization || hasSessionCookie(request.headers.cookie)) {
         await app.authenticate(request, reply)
       }
-      const invitation = await findInvitationByToken(app.db, request.body.token)
+      const invitation = await findInvitationByToken(app.database, request.body.token)
       if (!invitation || invitationStatus(invitation) !== 'pending') {
         throw new NotFound('invitation')
       }
@@ -258,30 +262,34 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
         newAccount = await prepareInvitedAccount(opts.config, invitation.email, request.body)
       }
       const client = issuer.client(request)
-      const result = await withScope(app.db, { tenantId: invitation.tenantId }, async (tx) => {
-        // The inviter's rights are read now, not when the invitation was sent.
-        const inviter = invitation.invitedBy
-          ? await currentStanding(tx, invitation.tenantId, invitation.invitedBy)
-          : null
-        const role = await findRole(tx, invitation.tenantId, invitation.roleId)
-        if (!inviter || !mayStillGrant(inviter, role)) throw new NotFound('invitation')
-        const account = newAccount ? await insertInvitedAccount(tx, newAccount) : null
-        const userId = account?.id ?? (signedIn as string)
-        const accepted = await acceptInvitation(tx, invitation, userId)
-        if (!accepted) throw new NotFound('invitation')
-        const session = account
-          ? await startSession(tx, { userId, now: issuer.now(), ...client }, issuer.policy)
-          : null
-        await recordAudit(tx, {
-          tenantId: invitation.tenantId,
-          action: 'invitation.accepted',
-          targetType: 'invitation',
-          targetId: invitation.id,
-          ...requestActor(request),
-          actorUserId: userId,
-        })
-        return { userId, account, session }
-      })
+      const result = await withScope(
+        app.database,
+        { tenantId: invitation.tenantId },
+        async (tx) => {
+          // The inviter's rights are read now, not when the invitation was sent.
+          const inviter = invitation.invitedBy
+            ? await currentStanding(tx, invitation.tenantId, invitation.invitedBy)
+            : null
+          const role = await findRole(tx, invitation.tenantId, invitation.roleId)
+          if (!inviter || !mayStillGrant(inviter, role)) throw new NotFound('invitation')
+          const account = newAccount ? await insertInvitedAccount(tx, newAccount) : null
+          const userId = account?.id ?? (signedIn as string)
+          const accepted = await acceptInvitation(tx, invitation, userId)
+          if (!accepted) throw new NotFound('invitation')
+          const session = account
+            ? await startSession(tx, { userId, now: issuer.now(), ...client }, issuer.policy)
+            : null
+          await recordAudit(tx, {
+            tenantId: invitation.tenantId,
+            action: 'invitation.accepted',
+            targetType: 'invitation',
+            targetId: invitation.id,
+            ...requestActor(request),
+            actorUserId: userId,
+          })
+          return { userId, account, session }
+        },
+      )
       const { userId, account, session } = result
       await app.tenantCaches.memberships.invalidate(`${invitation.tenantId}:${userId}`)
       const accepted = { tenant: { id: invitation.tenantId }, roleId: invitation.roleId, userId }

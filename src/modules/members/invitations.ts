@@ -2,11 +2,11 @@
 // email job mints it and stores its hash), so accepting looks the invitation up
 // by that hash through the narrow invitation_by_token read path.
 import { and, desc, eq, isNull, sql } from 'drizzle-orm'
-import type { Db, DbOrTx } from '../../db/client.ts'
+import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
 import { invitations, memberships, roles } from '../../db/schema/access.ts'
 import { users } from '../../db/schema/users.ts'
+import { withScope } from '../../db/scoped.ts'
 import { cursorTime } from '../../db/sql-fragments.ts'
-import { withScope } from '../../db/tenant-transaction.ts'
 import { type CursorKey, decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { hashToken } from '../../lib/tokens.ts'
 
@@ -152,9 +152,9 @@ export async function revokeInvitation(tx: DbOrTx, tenantId: string, id: string)
 }
 
 /** The invitation a raw token belongs to, in whichever tenant it is. */
-export async function findInvitationByToken(db: Db, token: string) {
+export async function findInvitationByToken(database: DatabaseHandle, token: string) {
   const tokenHash = hashToken(token)
-  const [row] = await withScope(db, { invitationToken: tokenHash }, (tx) =>
+  const [row] = await withScope(database, { invitationToken: tokenHash }, (tx) =>
     tx
       .select({
         id: invitations.id,

@@ -2,7 +2,7 @@
 // deactivate, remove (or leave). Invitations live in invitation-routes.ts.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { withTenant } from '../../db/tenant-transaction.ts'
+import { withScope } from '../../db/scoped.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { Page, ref } from '../../lib/page.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
@@ -68,7 +68,7 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const tenantId = request.tenant!.id
-      const row = await withTenant(app.db, tenantId, (tx) =>
+      const row = await withScope(app.database, { tenantId }, (tx) =>
         getMember(tx, tenantId, request.params.userId),
       )
       if (!row) throw new NotFound('member')
@@ -110,7 +110,7 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const caller = request.tenant!
       const { userId } = request.params
-      const updated = await withTenant(app.db, caller.id, async (tx) => {
+      const updated = await withScope(app.database, { tenantId: caller.id }, async (tx) => {
         const target = await getMember(tx, caller.id, userId)
         if (!target) throw new NotFound('member')
         assertCanManageMember(caller, target)
@@ -170,7 +170,7 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const caller = request.tenant!
       const { userId } = request.params
       const leaving = userId === request.auth?.userId
-      await withTenant(app.db, caller.id, async (tx) => {
+      await withScope(app.database, { tenantId: caller.id }, async (tx) => {
         const target = await getMember(tx, caller.id, userId)
         if (!target) throw new NotFound('member')
         assertCanRemoveMember(caller, target, leaving)

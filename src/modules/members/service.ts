@@ -4,8 +4,8 @@ import { and, eq, sql } from 'drizzle-orm'
 import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
 import { membershipRole, memberships, roles } from '../../db/schema/access.ts'
 import { users } from '../../db/schema/users.ts'
+import { readInScope } from '../../db/scoped.ts'
 import { cursorTime, isoTime } from '../../db/sql-fragments.ts'
-import { readInTenant } from '../../db/tenant-read.ts'
 import { type CursorKey, decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { BUILTIN_ROLES, expandPermissions } from '../../lib/permissions.ts'
 import { Conflict } from '../../lib/problems.ts'
@@ -74,9 +74,9 @@ export async function listMembers(
       sql`(${memberships.createdAt}, ${memberships.userId}) > (${after[0]}::timestamptz, ${after[1]}::uuid)`,
     )
   }
-  const rows = await readInTenant<MemberRow & { joinedAt: string; cursorAt: string }>(
+  const rows = await readInScope<MemberRow & { joinedAt: string; cursorAt: string }>(
     database,
-    tenantId,
+    { tenantId },
     sql`select ${memberships.userId} as "userId", ${users.email} as "email", ${users.name} as "name",
           ${roles.id} as "roleId", ${roles.name} as "roleName", ${memberships.active} as "active",
           ${isoTime(memberships.createdAt)} as "joinedAt",

@@ -1,7 +1,7 @@
 // The permission catalogue and the tenant's roles (built-in and custom).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { withTenant } from '../../db/tenant-transaction.ts'
+import { withScope } from '../../db/scoped.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { EXAMPLE_IDS, EXAMPLE_TIMES } from '../../lib/examples.ts'
 import { Page, ref } from '../../lib/page.ts'
@@ -140,7 +140,7 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const tenantId = request.tenant!.id
-      const rows = await withTenant(app.db, tenantId, (tx) => listRoles(tx, tenantId))
+      const rows = await withScope(app.database, { tenantId }, (tx) => listRoles(tx, tenantId))
       return { data: rows.map(presentRole), nextCursor: null }
     },
   )
@@ -184,7 +184,7 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const tenant = request.tenant!
       assertHoldsAll(tenant.permissions, request.body.permissions, GRANT_REFUSAL)
-      const role = await withTenant(app.db, tenant.id, async (tx) => {
+      const role = await withScope(app.database, { tenantId: tenant.id }, async (tx) => {
         const row = await createRole(tx, tenant.id, request.body)
         await recordAudit(tx, {
           tenantId: tenant.id,
@@ -240,7 +240,7 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const tenant = request.tenant!
       if (request.body.permissions)
         assertHoldsAll(tenant.permissions, request.body.permissions, GRANT_REFUSAL)
-      const role = await withTenant(app.db, tenant.id, async (tx) => {
+      const role = await withScope(app.database, { tenantId: tenant.id }, async (tx) => {
         const current = await getRole(tx, tenant.id, request.params.id)
         if (!current) throw new NotFound('role')
         assertCanEditRole(tenant.permissions, current)
@@ -282,7 +282,7 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const tenant = request.tenant!
-      await withTenant(app.db, tenant.id, async (tx) => {
+      await withScope(app.database, { tenantId: tenant.id }, async (tx) => {
         const role = await deleteRole(tx, tenant.id, request.params.id)
         await recordAudit(tx, {
           tenantId: tenant.id,

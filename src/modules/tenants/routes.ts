@@ -2,7 +2,7 @@
 // check a slug, and read, change or delete the current tenant.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { withScope, withTenant } from '../../db/tenant-transaction.ts'
+import { withScope } from '../../db/scoped.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { Page, ref } from '../../lib/page.ts'
 import { problemResponse, problemResponses } from '../../lib/problem-responses.ts'
@@ -49,7 +49,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const userId = request.auth!.userId!
-      const tenant = await withScope(app.db, {}, async (tx) => {
+      const tenant = await withScope(app.database, {}, async (tx) => {
         const created = await createTenantWithOwner(tx, { ...request.body, ownerUserId: userId })
         await recordAudit(tx, {
           tenantId: created.tenant.id,
@@ -149,7 +149,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const tenantId = request.tenant!.id
-      const row = await withTenant(app.db, tenantId, (tx) => getTenant(tx, tenantId))
+      const row = await withScope(app.database, { tenantId }, (tx) => getTenant(tx, tenantId))
       if (!row) throw new NotFound('tenant')
       return presentTenant(row)
     },
@@ -177,7 +177,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const tenantId = request.tenant!.id
       if (request.body.name !== undefined) assertTenantNameAllowed(request.body.name, 'body/name')
-      const result = await withTenant(app.db, tenantId, async (tx) => {
+      const result = await withScope(app.database, { tenantId }, async (tx) => {
         const updated = await updateTenant(tx, tenantId, request.body)
         if (!updated) return null
         await recordAudit(tx, {
@@ -217,7 +217,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const tenant = request.tenant!
-      const deleted = await withTenant(app.db, tenant.id, async (tx) => {
+      const deleted = await withScope(app.database, { tenantId: tenant.id }, async (tx) => {
         const row = await markTenantDeleted(tx, tenant.id)
         if (row) {
           await recordAudit(tx, {

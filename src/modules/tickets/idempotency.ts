@@ -11,10 +11,9 @@
 // body answers 422 idempotency_key_reused.
 import { createHash } from 'node:crypto'
 import { sql } from 'drizzle-orm'
-import type { Db, Tx } from '../../db/client.ts'
-import { selectRows } from '../../db/raw-query.ts'
+import type { DatabaseHandle, Tx } from '../../db/client.ts'
 import { idempotencyKeys } from '../../db/schema/helpdesk.ts'
-import { withTenant } from '../../db/tenant-transaction.ts'
+import { rowsOf, withScope } from '../../db/scoped.ts'
 import type { QueuedJob } from '../../jobs/outbox.ts'
 import { Problem } from '../../lib/problems.ts'
 import type { Caller } from './caller.ts'
@@ -55,7 +54,7 @@ export function requestHash(method: string, path: string, body: unknown): string
  */
 export async function claimKey(tx: Tx, claim: IdempotencyClaim): Promise<StoredResponse | null> {
   const t = idempotencyKeys
-  const inserted = await selectRows<{ claimed: boolean }>(
+  const inserted = await rowsOf<{ claimed: boolean }>(
     tx,
     sql`insert into ${t} (tenant_id, principal, key, request_hash, expires_at)
         values (${claim.tenantId}, ${claim.principal}, ${claim.key}, ${claim.hash}, now() + ${TTL})
@@ -66,7 +65,7 @@ export async function claimKey(tx: Tx, claim: IdempotencyClaim): Promise<StoredR
         returning true as claimed`,
   )
   if (inserted.length > 0) return null
-  const [row] = await selectRows<{ hash: string; statusCode: number; response: unknown }>(
+  const [row] = await rowsOf<{ hash: string; statusCode: number; response: unknown }>(
     tx,
     sql`select request_hash as hash, status_code as "statusCode", response from ${t}
         where ${t.tenantId} = ${claim.tenantId} and ${t.principal} = ${claim.principal}
@@ -107,7 +106,7 @@ export async function pruneExpiredKeys(tx: Tx, tenantId: string) {
  * nothing; a first run stores its body before commit.
  */
 export async function createOnce<T>(
-  db: Db,
+  database: DatabaseHandle,
   caller: Caller,
   request: { method: string; url: string; body: unknown; headers: { 'idempotency-key'?: string } },
   create: (tx: Tx) => Promise<{ body: T; jobs: QueuedJob[] }>,
@@ -121,7 +120,7 @@ export async function createOnce<T>(
         hash: requestHash(request.method, pathOf(request.url), request.body),
       }
     : null
-  return withTenant(db, caller.tenantId, async (tx) => {
+  return withScope(database, { tenantId: caller.tenantId }, async (tx) => {
     if (claim) {
       const stored = await claimKey(tx, claim)
       if (stored) return { replayed: true, body: stored.body as T, jobs: [] }

@@ -3,15 +3,15 @@
 // they could not even see the ticket they are given.
 import { sql } from 'drizzle-orm'
 import type { DbOrTx } from '../../db/client.ts'
-import { selectRows } from '../../db/raw-query.ts'
 import { memberships, roles } from '../../db/schema/access.ts'
 import { users } from '../../db/schema/users.ts'
+import { rowsOf } from '../../db/scoped.ts'
 import { Problem } from '../../lib/problems.ts'
 
 type ActiveMember = { name: string; permissions: string[] }
 
 async function activeMember(tx: DbOrTx, tenantId: string, userId: string) {
-  const [row] = await selectRows<ActiveMember>(
+  const [row] = await rowsOf<ActiveMember>(
     tx,
     sql`select ${users.name} as name, ${roles.permissions} as permissions
         from ${memberships}

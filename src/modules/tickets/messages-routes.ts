@@ -3,7 +3,7 @@
 // routes.ts, which adds the shared schemas.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { withTenant } from '../../db/tenant-transaction.ts'
+import { withScope } from '../../db/scoped.ts'
 import { insertJob } from '../../jobs/outbox.ts'
 import { EXAMPLE_IDS } from '../../lib/examples.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
@@ -48,7 +48,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const caller = callerOf(request)
-      return withTenant(app.db, caller.tenantId, (tx) =>
+      return withScope(app.database, { tenantId: caller.tenantId }, (tx) =>
         listMessages(tx, caller, request.params.id, request.query),
       )
     },
@@ -82,7 +82,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const caller = callerOf(request)
-      const outcome = await createOnce(app.db, caller, request, async (tx) => {
+      const outcome = await createOnce(app.database, caller, request, async (tx) => {
         const { message, jobs } = await postMessage(tx, caller, request.params.id, request.body)
         return { body: message, jobs }
       })
@@ -114,7 +114,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const caller = callerOf(request)
-      const job = await withTenant(app.db, caller.tenantId, async (tx) => {
+      const job = await withScope(app.database, { tenantId: caller.tenantId }, async (tx) => {
         const ticket = await findTicket(tx, caller, request.params.id)
         if (!ticket) throw new NotFound('ticket')
         assertAcceptsMessages(ticket.status)

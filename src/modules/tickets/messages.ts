@@ -6,9 +6,9 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import type { DbOrTx, Tx } from '../../db/client.ts'
-import { selectRows } from '../../db/raw-query.ts'
 import { type AuthorType, messages, type TicketStatus, tickets } from '../../db/schema/helpdesk.ts'
 import { tenants } from '../../db/schema/tenants.ts'
+import { rowsOf } from '../../db/scoped.ts'
 import { cursorTime, isoTime, messageStamp } from '../../db/sql-fragments.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
 import { decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
@@ -35,7 +35,7 @@ type NewMessage = {
 }
 
 export async function insertMessage(tx: DbOrTx, m: NewMessage): Promise<MessageView> {
-  const [row] = await selectRows<MessageView>(
+  const [row] = await rowsOf<MessageView>(
     tx,
     sql`insert into ${messages} (id, tenant_id, ticket_id, author_id, author_type, body, internal)
         values (${m.id ?? uuidv7()}, ${m.tenantId}, ${m.ticketId}, ${m.authorId}, ${m.authorType}, ${m.body}, ${m.internal})
@@ -71,7 +71,7 @@ export async function findTicket(
   lock = false,
 ): Promise<(TicketRow & { aiReplyMode: string | null }) | null> {
   const aiMode = sql`(select ${tenants.settings} ->> 'aiReplyMode' from ${tenants} where ${tenants.id} = ${caller.tenantId})`
-  const [row] = await selectRows<TicketRow & { aiReplyMode: string | null }>(
+  const [row] = await rowsOf<TicketRow & { aiReplyMode: string | null }>(
     tx,
     sql`select ${ticketColumnsFor(caller)}, ${aiMode} as "aiReplyMode" from ${tickets}
         where ${visibleTickets(caller)} and ${tickets.id} = ${ticketId}
@@ -98,7 +98,7 @@ export async function listMessages(
       sql`(${messages.createdAt}, ${messages.id}) > (${key[0]}::timestamptz, ${key[1]}::uuid)`,
     )
   }
-  const rows = await selectRows<MessageView & { cursorAt: string }>(
+  const rows = await rowsOf<MessageView & { cursorAt: string }>(
     tx,
     sql`select ${messageColumns}, ${cursorTime(messages.createdAt)} as "cursorAt" from ${messages}
         where ${sql.join(filters, sql` and `)}

@@ -8,8 +8,7 @@ import { sql } from 'drizzle-orm'
 import type { FastifyReply } from 'fastify'
 import { type TSchema, Type } from 'typebox'
 import { tickets } from '../../db/schema/helpdesk.ts'
-import { readInTenant } from '../../db/tenant-read.ts'
-import { withTenant } from '../../db/tenant-transaction.ts'
+import { readInScope, withScope } from '../../db/scoped.ts'
 import { recordAudit, requestActor } from '../../lib/audit.ts'
 import { toPage } from '../../lib/cursor.ts'
 import { ref } from '../../lib/page.ts'
@@ -114,7 +113,7 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const caller = callerOf(request)
-      const outcome = await createOnce(app.db, caller, request, async (tx) => {
+      const outcome = await createOnce(app.database, caller, request, async (tx) => {
         const created = await createTicket(tx, caller, request.body)
         return { body: { ...created.ticket, firstMessage: created.message }, jobs: created.jobs }
       })
@@ -159,7 +158,11 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const caller = callerOf(request)
       const { statement, keyOf } = buildListQuery(caller, request.query)
-      const rows = await readInTenant<ListedRow>(app.database, caller.tenantId, statement)
+      const rows = await readInScope<ListedRow>(
+        app.database,
+        { tenantId: caller.tenantId },
+        statement,
+      )
       return serializeAs(reply, caller, 'page').send(
         toPage(rows, request.query.limit, keyOf) as never,
       )
@@ -188,9 +191,9 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const caller = callerOf(request)
-      const [row] = await readInTenant<TicketRow>(
+      const [row] = await readInScope<TicketRow>(
         app.database,
-        caller.tenantId,
+        { tenantId: caller.tenantId },
         sql`select ${ticketColumnsFor(caller)} from ${tickets}
             where ${visibleTickets(caller)} and ${tickets.id} = ${request.params.id}`,
       )
@@ -230,7 +233,7 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const caller = callerOf(request)
-      const updated = await withTenant(app.db, caller.tenantId, (tx) =>
+      const updated = await withScope(app.database, { tenantId: caller.tenantId }, (tx) =>
         updateTicket(tx, caller, request.params.id, request.body, request.headers['if-match']),
       )
       return serializeAs(reply, caller, 'ticket')
@@ -256,7 +259,7 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const caller = callerOf(request)
-      await withTenant(app.db, caller.tenantId, async (tx) => {
+      await withScope(app.database, { tenantId: caller.tenantId }, async (tx) => {
         await softDeleteTicket(tx, caller, request.params.id)
         await recordAudit(tx, {
           tenantId: caller.tenantId,

@@ -3,8 +3,8 @@
 import { sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import type { Tx } from '../../db/client.ts'
-import { selectRows } from '../../db/raw-query.ts'
 import { ticketCounters, tickets } from '../../db/schema/helpdesk.ts'
+import { rowsOf } from '../../db/scoped.ts'
 import { textArray } from '../../db/sql-fragments.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
 import type { Permission } from '../../lib/permissions.ts'
@@ -60,7 +60,7 @@ async function requesterFor(tx: Tx, caller: Caller, asked: string | undefined) {
 export async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
   const requesterId = await requesterFor(tx, caller, input.requesterId)
   const tags = normaliseTags(input.tags ?? [])
-  const [ticket] = await selectRows<TicketRow>(
+  const [ticket] = await rowsOf<TicketRow>(
     tx,
     sql`with counter as (
           insert into ${ticketCounters} (tenant_id, last_number) values (${caller.tenantId}, 1)
@@ -84,7 +84,7 @@ export async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
     body: input.body,
     internal: false,
   })
-  const [context] = await selectRows<{ aiReplyMode: string | null }>(
+  const [context] = await rowsOf<{ aiReplyMode: string | null }>(
     tx,
     sql`select settings ->> 'aiReplyMode' as "aiReplyMode" from tenants where id = ${caller.tenantId}`,
   )
@@ -187,7 +187,7 @@ export async function updateTicket(
   }
   if (history.length === 0) return ticket
   if (customerSees) set.push(publicChange)
-  const [updated] = await selectRows<TicketRow>(
+  const [updated] = await rowsOf<TicketRow>(
     tx,
     sql`update ${tickets} set ${sql.join(set, sql`, `)}
         where ${tickets.tenantId} = ${caller.tenantId} and ${tickets.id} = ${id}
@@ -200,7 +200,7 @@ export async function updateTicket(
 }
 
 export async function softDeleteTicket(tx: Tx, caller: Caller, id: string) {
-  const rows = await selectRows<{ id: string }>(
+  const rows = await rowsOf<{ id: string }>(
     tx,
     sql`update ${tickets} set deleted_at = now(), version = version + 1
         where ${visibleTickets(caller)} and ${tickets.id} = ${id}
