@@ -16,10 +16,10 @@ import { uuidv7 } from 'uuidv7'
 import type { DatabaseHandle } from '../src/db/client.ts'
 import { tickets } from '../src/db/schema/helpdesk.ts'
 import { readInScope } from '../src/db/scoped.ts'
+import type { Caller } from '../src/domain/tickets/caller.ts'
+import { buildListQuery } from '../src/domain/tickets/ticket-list.ts'
+import { ticketColumns, visibleTickets } from '../src/domain/tickets/ticket-views.ts'
 import { queues } from '../src/jobs/queues.ts'
-import type { Caller } from '../src/modules/tickets/caller.ts'
-import { buildListQuery } from '../src/modules/tickets/list-query.ts'
-import { ticketColumns, visibleTickets } from '../src/modules/tickets/ticket-sql.ts'
 
 const app = Fastify({ logger: false })
 const databaseUrl = process.env.BENCH_DATABASE_URL

@@ -1,10 +1,14 @@
 // Writes a job into the outbox (the jobs table) inside the caller's transaction,
 // so a job exists exactly when the change that caused it was committed. After
 // commit, app.jobs.dispatch() (or the worker's sweeper) pushes it to its queue.
+// One INSERT does it, whether run on its own (insertJob) or as a CTE of a
+// statement that writes the job beside its cause (outboxInsert).
+import { type SQL, sql } from 'drizzle-orm'
 import { Value } from 'typebox/value'
 import { uuidv7 } from 'uuidv7'
 import type { DbOrTx } from '../db/client.ts'
 import { jobs } from '../db/schema/jobs.ts'
+import { bare } from '../db/sql-fragments.ts'
 import { type Payload, type QueueName, queues } from './queues.ts'
 
 export type QueuedJob = { id: string; queue: QueueName; tenantId: string | null }
@@ -15,25 +19,35 @@ export async function insertJob<Q extends QueueName>(
   tx: DbOrTx,
   job: NewJob<Q>,
 ): Promise<QueuedJob> {
-  const row = outboxRow(job)
-  await tx.insert(jobs).values({
-    id: row.id,
-    tenantId: job.tenantId,
-    type: job.queue,
-    payload: job.payload as Record<string, unknown>,
-    maxAttempts: row.maxAttempts,
-  })
-  return { id: row.id, queue: job.queue, tenantId: job.tenantId }
+  const { queued, statement } = outboxInsert(job)
+  await tx.execute(statement)
+  return queued
 }
 
+const columns = sql.join(
+  [jobs.id, jobs.tenantId, jobs.type, jobs.payload, jobs.maxAttempts].map(bare),
+  sql`, `,
+)
+
 /**
- * A job's row values, its payload checked against its queue's schema: for a
- * statement that writes the row itself (in a CTE, beside the change that causes it).
+ * The job's INSERT, its payload checked against its queue's schema, and the
+ * job to dispatch once it is committed. With `from` (a CTE's name) the row is
+ * written once per row of it: none when that CTE wrote nothing.
  */
-export function outboxRow<Q extends QueueName>(job: NewJob<Q>) {
+export function outboxInsert<Q extends QueueName>(
+  job: NewJob<Q>,
+  from?: SQL,
+): { queued: QueuedJob; statement: SQL } {
   const { payload, maxAttempts } = queues[job.queue]
   if (!Value.Check(payload, job.payload)) {
     throw new TypeError(`invalid ${job.queue} job payload: ${JSON.stringify(job.payload)}`)
   }
-  return { id: uuidv7(), queue: job.queue, payload: job.payload, maxAttempts }
+  const id = uuidv7()
+  return {
+    queued: { id, queue: job.queue, tenantId: job.tenantId },
+    statement: sql`insert into ${jobs} (${columns})
+      select ${id}, ${job.tenantId}, ${job.queue}, ${JSON.stringify(job.payload)}::jsonb, ${maxAttempts}${
+        from ? sql` from ${from}` : sql``
+      }`,
+  }
 }

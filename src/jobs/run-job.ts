@@ -14,7 +14,7 @@ import type { DatabaseHandle, Db, Tx } from '../db/client.ts'
 import { jobs } from '../db/schema/jobs.ts'
 import { isConnectionLost, withScope, writeInScope } from '../db/scoped.ts'
 import { isoTime } from '../db/sql-fragments.ts'
-import { publicFailureOf, storedFailure } from './job-failure.ts'
+import { publicFailureOf, storedFailure } from '../domain/jobs/failures.ts'
 import type { JobOutcome } from './job-metrics.ts'
 import type { QueuedJob } from './outbox.ts'
 import { backoffDelayMs, queues } from './queues.ts'
@@ -121,7 +121,7 @@ export async function runJob(
     const unrecoverable = error instanceof UnrecoverableError || error.name === 'UnrecoverableError'
     const final = unrecoverable || opts.finalAttempt === true || row.attempts >= row.maxAttempts
     // What the tenant reads (the row, audit events): an error's public form when it has
-    // one (src/jobs/job-failure.ts); its full message goes to the log below.
+    // one (src/domain/jobs/failures.ts); its full message goes to the log below.
     const failure = publicFailureOf(error)
     const message = (failure ? storedFailure(failure) : error.message).slice(0, 2000)
     const logged = { err: error.message.slice(0, 2000), ...(failure ? { code: failure.code } : {}) }

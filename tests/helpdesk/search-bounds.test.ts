@@ -7,7 +7,7 @@
 // test counts that work (lexemes in the vectors the UPDATE rewrites) instead
 // of timing it.
 import { beforeAll, describe, expect, it } from 'vitest'
-import { SEARCH_BOUNDS } from '../../src/db/sql-fragments.ts'
+import { SEARCH_BOUNDS } from '../../src/domain/tickets/ticket-stamps.ts'
 import { useTestApp } from '../helpers/app.ts'
 import { staleSearchVectors } from '../helpers/search-vectors.ts'
 import { type Actor, createTestTenant, type TestTenant } from '../helpers/tenancy.ts'

@@ -10,7 +10,7 @@
 // fewer than ticketLexemes. So a writer that skips the bounds, or bounds that
 // drift between the migration and SEARCH_BOUNDS, show up as stale tickets.
 import type postgres from 'postgres'
-import { SEARCH_BOUNDS } from '../../src/db/sql-fragments.ts'
+import { SEARCH_BOUNDS } from '../../src/domain/tickets/ticket-stamps.ts'
 
 type Words = { id: string; subject: string[]; public: string[]; all: string[] }
 type MessageWords = { ticketId: string; internal: boolean; words: string[] }

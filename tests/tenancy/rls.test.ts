@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APP_ROLE, type DatabaseHandle, openDatabase } from '../../src/db/client.ts'
 import { roles } from '../../src/db/schema/access.ts'
 import { rowsOf, withScope } from '../../src/db/scoped.ts'
-import { createTenantWithOwner } from '../../src/lib/tenant-provisioning.ts'
+import { createTenantWithOwner } from '../../src/domain/tenants/provisioning.ts'
 import { adminSql, createTestDatabase, type TestDatabase } from '../helpers/database.ts'
 
 let database: TestDatabase

@@ -33,6 +33,11 @@ export const ticketStatuses = ['new', 'open', 'pending', 'on_hold', 'solved', 'c
 export type TicketStatus = (typeof ticketStatuses)[number]
 export const ticketPriorities = ['low', 'normal', 'high', 'urgent'] as const
 export type TicketPriority = (typeof ticketPriorities)[number]
+/** Each priority's rank, what -priority sorts by (the priority_rank column, the list's cursors). */
+export const PRIORITY_RANK = { urgent: 4, high: 3, normal: 2, low: 1 } as const satisfies Record<
+  TicketPriority,
+  number
+>
 export const authorTypes = ['customer', 'agent', 'ai', 'system'] as const
 export type AuthorType = (typeof authorTypes)[number]
 export type MessageSource = { kind: string; id: string; title: string }
@@ -50,6 +55,18 @@ export const ticketCounters = pgTable('ticket_counters', {
 
 const live = sql`deleted_at IS NULL`
 
+/**
+ * priority_rank's expression, spelled from PRIORITY_RANK, highest first, the
+ * lowest as the ELSE: `CASE priority WHEN 'urgent' THEN 4 ... ELSE 1 END`, the
+ * text drizzle/0005 created the column with.
+ */
+function priorityRankCase() {
+  const ranked = Object.entries(PRIORITY_RANK).sort(([, a], [, b]) => b - a)
+  const [, lowest] = ranked.pop() as [TicketPriority, number]
+  const whens = ranked.map(([priority, rank]) => `WHEN '${priority}' THEN ${rank}`)
+  return sql.raw(`CASE priority ${whens.join(' ')} ELSE ${lowest} END`)
+}
+
 export const tickets = pgTable(
   'tickets',
   {
@@ -59,12 +76,8 @@ export const tickets = pgTable(
     subject: text('subject').notNull(),
     status: text('status').$type<TicketStatus>().notNull().default('new'),
     priority: text('priority').$type<TicketPriority>().notNull().default('normal'),
-    /** sort key of -priority: urgent 4 … low 1 */
-    priorityRank: smallint('priority_rank')
-      .notNull()
-      .generatedAlwaysAs(
-        sql`CASE priority WHEN 'urgent' THEN 4 WHEN 'high' THEN 3 WHEN 'normal' THEN 2 ELSE 1 END`,
-      ),
+    /** sort key of -priority: PRIORITY_RANK, urgent 4 … low 1 */
+    priorityRank: smallint('priority_rank').notNull().generatedAlwaysAs(priorityRankCase()),
     requesterId: uuid('requester_id')
       .notNull()
       .references(() => users.id),

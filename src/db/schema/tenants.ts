@@ -4,8 +4,11 @@ import { sql } from 'drizzle-orm'
 import { jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { createdAt, primaryId, updatedAt } from './columns.ts'
 
+export const aiReplyModes = ['off', 'draft', 'auto'] as const
+
+/** As stored: a key not set yet takes its default (domain/tenants/settings.ts). */
 export type TenantSettings = {
-  aiReplyMode?: 'off' | 'draft' | 'auto'
+  aiReplyMode?: (typeof aiReplyModes)[number]
 }
 
 export const tenants = pgTable(

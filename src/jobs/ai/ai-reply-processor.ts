@@ -17,22 +17,21 @@
 // last failure writes an `ai.reply_failed` audit event in the tenant, which,
 // like the job's error, holds a provider failure's code and safe message only.
 import { UnrecoverableError } from 'bullmq'
-import { type SQL, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
-import type { DatabaseHandle } from '../../db/client.ts'
-import type { MessageSource } from '../../db/schema/helpdesk.ts'
-import { readAllInScope, readInScope, writeInScope } from '../../db/scoped.ts'
-import { messageStamp } from '../../db/sql-fragments.ts'
+import { readAllInScope } from '../../db/scoped.ts'
+import {
+  type ReplyContext,
+  replyContextFrom,
+  replyContextQueries,
+} from '../../domain/ai/reply-context.ts'
+import { replyOfJob, type StoredReply, storeReply } from '../../domain/ai/reply-store.ts'
+import { publicFailureOf, readStoredError } from '../../domain/jobs/failures.ts'
 import { recordAudit } from '../../lib/audit.ts'
-import { publicFailureOf, readStoredError } from '../job-failure.ts'
-import { outboxRow, type QueuedJob } from '../outbox.ts'
 import type { Payload } from '../queues.ts'
 import { markedSucceeded, type Processor } from '../run-job.ts'
 import { providerFor } from './provider.ts'
 import { AiProviderError } from './provider-errors.ts'
-import { type ReplyContext, replyContextFrom, replyContextQueries } from './reply-context.ts'
-
-type StoredReply = { id: string; internal: boolean }
 
 export const processAiReply: Processor = async ({
   database,
@@ -145,85 +144,4 @@ function reasonToSkip(context: ReplyContext, payload: Payload<'ai-reply'>): stri
   // The newer message queued a job of its own, which answers the whole thread.
   if (latestCustomer && latestCustomer.id !== trigger) return 'a newer customer message'
   return null
-}
-
-function replyOfJob(tenantId: string, jobId: string): SQL {
-  return sql`select id, internal from messages where tenant_id = ${tenantId} and job_id = ${jobId}`
-}
-
-/**
- * Stores the reply in one statement (one round trip): under the ticket's row
- * lock (so it cannot be closed or deleted underneath), the message unless this
- * job's reply exists, the ticket touched like by any message (its words added
- * to the search vectors), for a public reply the requester's email in the
- * outbox, and the job's row marked succeeded, all in one transaction.
- */
-async function storeReply(
-  database: DatabaseHandle,
-  r: {
-    tenantId: string
-    ticketId: string
-    jobId: string
-    messageId: string
-    body: string
-    sources: MessageSource[]
-    internal: boolean
-    /** an UPDATE of the job's row, run as a CTE beside the insert */
-    markSucceeded: SQL
-  },
-): Promise<{ skipped: string } | { message: StoredReply; jobs: QueuedJob[] }> {
-  const email = r.internal
-    ? null
-    : outboxRow({
-        tenantId: r.tenantId,
-        queue: 'email',
-        payload: { template: 'ticket-reply', messageId: r.messageId },
-      })
-  const queueEmail = email
-    ? sql`, emailed as (
-          insert into jobs (id, tenant_id, type, payload, max_attempts)
-          select ${email.id}, ${r.tenantId}, ${email.queue}, ${JSON.stringify(email.payload)}::jsonb,
-                 ${email.maxAttempts}
-          from inserted)`
-    : sql``
-  const [row] = await writeInScope<{
-    status: string | null
-    id: string | null
-    internal: boolean | null
-  }>(
-    database,
-    { tenantId: r.tenantId },
-    sql`with ticket as (
-          select status from tickets
-          where tenant_id = ${r.tenantId} and id = ${r.ticketId} and deleted_at is null
-          for update
-        ), inserted as (
-          insert into messages
-            (id, tenant_id, ticket_id, author_id, author_type, body, internal, sources, job_id)
-          select ${r.messageId}, ${r.tenantId}, ${r.ticketId}, null, 'ai', ${r.body}, ${r.internal},
-                 ${JSON.stringify(r.sources)}::jsonb, ${r.jobId}
-          from ticket where status <> 'closed'
-          on conflict (job_id) where job_id is not null do nothing
-          returning id, internal
-        ), stamped as (
-          update tickets set ${messageStamp({ body: r.body, internal: r.internal })}
-          where tenant_id = ${r.tenantId} and id = ${r.ticketId} and exists (select from inserted)
-        ), marked as (${r.markSucceeded})${queueEmail}
-        select (select status from ticket) as status, inserted.id, inserted.internal
-        from (select) one left join inserted on true`,
-  )
-  if (!row?.status) return { skipped: 'the ticket was deleted' }
-  if (row.status === 'closed') return { skipped: 'the ticket is closed' }
-  if (row.id === null || row.internal === null) {
-    // Another run of this job got there first (its transaction held the key).
-    const [existing] = await readInScope<StoredReply>(
-      database,
-      { tenantId: r.tenantId },
-      replyOfJob(r.tenantId, r.jobId),
-    )
-    if (!existing) throw new Error('the reply key is taken but no reply is stored')
-    return { message: existing, jobs: [] }
-  }
-  const jobs = email ? [{ id: email.id, queue: email.queue, tenantId: r.tenantId }] : []
-  return { message: { id: row.id, internal: row.internal }, jobs }
 }

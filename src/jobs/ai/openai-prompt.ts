@@ -5,7 +5,8 @@
 // the thread and the articles in size; the articles are the best-ranked
 // candidates, not only the close matches, so the model is told some may not apply.
 import type { MessageSource } from '../../db/schema/helpdesk.ts'
-import { articleSource, type ReplyInput, type RetrievedArticle } from './provider.ts'
+import type { RetrievedArticle } from '../../domain/ai/kb-retrieval.ts'
+import { articleSource, type ReplyInput } from './provider.ts'
 
 export type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string }
 

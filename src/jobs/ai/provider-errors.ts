@@ -4,7 +4,7 @@
 // provider's body, the address it could not reach) for the log only: a
 // provider's body may quote part of the API key, an org id or an internal host.
 import { UnrecoverableError } from 'bullmq'
-import type { PublicFailure } from '../job-failure.ts'
+import type { PublicFailure } from '../../domain/jobs/failures.ts'
 
 export const AI_FAILURES = {
   ai_provider_unreachable: 'The AI provider could not be reached.',

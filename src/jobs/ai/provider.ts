@@ -1,30 +1,14 @@
 // The AI reply provider interface and the choice of provider (AI_PROVIDER).
 // The processor gathers the context once (the public thread, newest last, and
-// the knowledge-base articles its policy picks: kb-retrieval.ts); a provider
+// the knowledge-base articles its policy picks: domain/ai/kb-retrieval.ts); a provider
 // turns it into a reply and names the articles it cites.
 import type { Config } from '../../config.ts'
 import type { MessageSource } from '../../db/schema/helpdesk.ts'
+import type { ArticlePolicy, RetrievedArticle } from '../../domain/ai/kb-retrieval.ts'
+import type { ThreadMessage } from '../../domain/ai/reply-context.ts'
 import { builtinProvider } from './builtin-provider.ts'
-import type { ArticlePolicy } from './kb-retrieval.ts'
 import { noopProvider } from './noop-provider.ts'
 import { openaiProvider } from './openai-provider.ts'
-
-export type ThreadMessage = {
-  authorType: 'customer' | 'agent' | 'ai'
-  body: string
-  createdAt: string
-}
-
-export type RetrievedArticle = {
-  id: string
-  title: string
-  /** the body, cut to a bounded length for prompts */
-  body: string
-  /** the passages of the body around the customer's terms (ts_headline) */
-  excerpt: string
-  /** passes the builtin provider's threshold: close enough to cite without a model's judgement */
-  vetted: boolean
-}
 
 export type ReplyInput = {
   tenantName: string

@@ -16,9 +16,11 @@ import nodemailer, { type Transporter } from 'nodemailer'
 import type { Config } from '../../config.ts'
 import type { DatabaseHandle, Db } from '../../db/client.ts'
 import { invitations } from '../../db/schema/access.ts'
+import { jobs } from '../../db/schema/jobs.ts'
 import { tenants } from '../../db/schema/tenants.ts'
 import { users, userTokens } from '../../db/schema/users.ts'
 import { withScope, writeInScope } from '../../db/scoped.ts'
+import { bare } from '../../db/sql-fragments.ts'
 import { hashToken, randomToken } from '../../lib/tokens.ts'
 import type { Payload } from '../queues.ts'
 import type { Processor } from '../run-job.ts'
@@ -96,8 +98,8 @@ export const processEmail: Processor = async ({ database, config, job, log }) =>
     await writeInScope(
       database,
       { tenantId: job.tenantId },
-      sql`update jobs set result = ${JSON.stringify({ sent: [...done] })}::jsonb
-          where id = ${job.id} and state = 'running'`,
+      sql`update ${jobs} set ${bare(jobs.result)} = ${JSON.stringify({ sent: [...done] })}::jsonb
+          where ${jobs.id} = ${job.id} and ${jobs.state} = 'running'`,
     )
     log.info({ template: payload.template, messageId: sent.messageId, ...sent.logged }, sent.note)
   }

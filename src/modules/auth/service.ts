@@ -7,6 +7,7 @@
 import { eq, sql } from 'drizzle-orm'
 import type { DatabaseHandle, Db } from '../../db/client.ts'
 import { users } from '../../db/schema/users.ts'
+import { createTenantWithOwner } from '../../domain/tenants/provisioning.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
 import { recordAudit, recordInUserTenants } from '../../lib/audit.ts'
 import {
@@ -19,7 +20,6 @@ import {
 } from '../../lib/passwords.ts'
 import { ALL_PERMISSIONS, expandPermissions } from '../../lib/permissions.ts'
 import { BadRequest, Conflict, Problem, Unauthorized } from '../../lib/problems.ts'
-import { createTenantWithOwner } from '../../lib/tenant-provisioning.ts'
 import { listUserMemberships } from '../../lib/user-memberships.ts'
 import { clearLockout, lockedUntil, lockoutKey, recordLoginFailure } from './lockout.ts'
 import { type SessionLimits, type StartedSession, startSession } from './sessions.ts'

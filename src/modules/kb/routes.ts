@@ -4,34 +4,25 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { readInScope, withScope } from '../../db/scoped.ts'
-import { ref } from '../../lib/page.ts'
-import { problemResponses } from '../../lib/problem-responses.ts'
-import { tenantRouteProblems } from '../../lib/problem-schema.ts'
-import { NotFound } from '../../lib/problems.ts'
-import {
-  Article,
-  ArticlePage,
-  ArticleParams,
-  type ArticleView,
-  CreateArticleBody,
-  ListArticlesQuery,
-  UpdateArticleBody,
-} from './schemas.ts'
 import {
   createArticle,
   deleteArticle,
   getArticle,
-  listArticlesQuery,
+  listArticles,
   type Reader,
+  readerFrom,
   updateArticle,
-} from './service.ts'
+} from '../../domain/kb/articles.ts'
+import { Article, ListArticlesQuery } from '../../domain/kb/schemas.ts'
+import { ref } from '../../lib/page.ts'
+import { problemResponses } from '../../lib/problem-responses.ts'
+import { tenantRouteProblems } from '../../lib/problem-schema.ts'
+import { ArticlePage, ArticleParams, CreateArticleBody, UpdateArticleBody } from './schemas.ts'
 
 const tags = ['kb']
 
 function readerOf(request: FastifyRequest): Reader {
-  const tenant = request.tenant!
-  return { tenantId: tenant.id, editor: tenant.permissions.has('kb:write') }
+  return readerFrom(request.tenant!.id, request.tenant!.permissions)
 }
 
 const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -56,16 +47,7 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (request) => {
-      const reader = readerOf(request)
-      const list = listArticlesQuery(reader, request.query)
-      const rows = await readInScope<ArticleView>(
-        app.database,
-        { tenantId: reader.tenantId },
-        list.statement,
-      )
-      return list.toPage(rows)
-    },
+    async (request) => listArticles(app.database, readerOf(request), request.query),
   )
 
   app.post(
@@ -86,9 +68,11 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const tenantId = request.tenant!.id
-      const article = await withScope(app.database, { tenantId }, (tx) =>
-        createArticle(tx, tenantId, request.auth?.userId ?? null, request.body),
+      const article = await createArticle(
+        app.database,
+        request.tenant!.id,
+        request.auth?.userId ?? null,
+        request.body,
       )
       return reply.code(201).header('location', `/v1/kb/articles/${article.id}`).send(article)
     },
@@ -107,14 +91,7 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ref(Article, { description: 'The article' }), ...tenantRouteProblems },
       },
     },
-    async (request) => {
-      const reader = readerOf(request)
-      const article = await withScope(app.database, { tenantId: reader.tenantId }, (tx) =>
-        getArticle(tx, reader, request.params.id),
-      )
-      if (!article) throw new NotFound('article')
-      return article
-    },
+    async (request) => getArticle(app.database, readerOf(request), request.params.id),
   )
 
   app.patch(
@@ -134,14 +111,8 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (request) => {
-      const tenantId = request.tenant!.id
-      const article = await withScope(app.database, { tenantId }, (tx) =>
-        updateArticle(tx, tenantId, request.params.id, request.body),
-      )
-      if (!article) throw new NotFound('article')
-      return article
-    },
+    async (request) =>
+      updateArticle(app.database, request.tenant!.id, request.params.id, request.body),
   )
 
   app.delete(
@@ -158,11 +129,7 @@ const kbRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const tenantId = request.tenant!.id
-      const deleted = await withScope(app.database, { tenantId }, (tx) =>
-        deleteArticle(tx, tenantId, request.params.id),
-      )
-      if (!deleted) throw new NotFound('article')
+      await deleteArticle(app.database, request.tenant!.id, request.params.id)
       return reply.code(204).send(null)
     },
   )

@@ -2,23 +2,20 @@
 // check a slug, and read, change or delete the current tenant.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { withScope } from '../../db/scoped.ts'
-import { recordAudit, requestActor } from '../../lib/audit.ts'
+import { Tenant, TenantMembership } from '../../domain/tenants/schemas.ts'
+import {
+  changeTenant,
+  createTenant,
+  deleteTenant,
+  listMyTenants,
+  readTenant,
+  slugAvailability,
+} from '../../domain/tenants/tenants.ts'
+import { requestActor } from '../../lib/audit.ts'
 import { Page, ref } from '../../lib/page.ts'
 import { problemResponse, problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems, userRouteProblems } from '../../lib/problem-schema.ts'
-import { NotFound } from '../../lib/problems.ts'
-import { assertTenantNameAllowed } from '../../lib/tenant-names.ts'
-import { createTenantWithOwner } from '../../lib/tenant-provisioning.ts'
-import { listUserMemberships } from '../../lib/user-memberships.ts'
-import { CreateTenantBody, Tenant, TenantMembership, UpdateTenantBody } from './schemas.ts'
-import {
-  getTenant,
-  markTenantDeleted,
-  presentTenant,
-  slugAvailability,
-  updateTenant,
-} from './service.ts'
+import { CreateTenantBody, SlugAvailability, SlugQuery, UpdateTenantBody } from './schemas.ts'
 
 const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(Tenant)
@@ -48,21 +45,15 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const userId = request.auth!.userId!
-      const tenant = await withScope(app.database, {}, async (tx) => {
-        const created = await createTenantWithOwner(tx, { ...request.body, ownerUserId: userId })
-        await recordAudit(tx, {
-          tenantId: created.tenant.id,
-          action: 'tenant.created',
-          targetType: 'tenant',
-          targetId: created.tenant.id,
-          ...requestActor(request),
-        })
-        return created.tenant
-      })
+      const tenant = await createTenant(
+        app.database,
+        request.body,
+        request.auth!.userId!,
+        requestActor(request),
+      )
       await app.tenantCaches.tenants.invalidate(tenant.slug)
       reply.code(201).header('location', '/v1/tenant')
-      return presentTenant(tenant)
+      return tenant
     },
   )
 
@@ -81,18 +72,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (request) => {
-      const rows = await listUserMemberships(app.database, request.auth!.userId!)
-      return {
-        data: rows.map((r) => ({
-          id: r.tenantId,
-          name: r.tenantName,
-          slug: r.slug,
-          role: { id: r.roleId, name: r.roleName },
-        })),
-        nextCursor: null,
-      }
-    },
+    async (request) => listMyTenants(app.database, request.auth!.userId!),
   )
 
   app.get(
@@ -106,33 +86,14 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'Needs no sign-in. `reason` says why a slug is not available: taken, reserved ' +
           '(www, api, admin, ...) or invalid.',
-        querystring: Type.Object(
-          { slug: Type.String({ minLength: 1, maxLength: 64 }) },
-          { additionalProperties: false },
-        ),
+        querystring: SlugQuery,
         response: {
-          200: Type.Object(
-            {
-              slug: Type.String(),
-              available: Type.Boolean(),
-              reason: Type.Optional(
-                Type.Union([
-                  Type.Literal('taken'),
-                  Type.Literal('reserved'),
-                  Type.Literal('invalid'),
-                ]),
-              ),
-            },
-            {
-              description: 'Whether the slug is free',
-              examples: [{ slug: 'globex', available: true }],
-            },
-          ),
+          200: SlugAvailability,
           400: problemResponse(400, ['validation_failed']),
         },
       },
     },
-    async (request) => slugAvailability(app.db, request.query.slug),
+    async (request) => slugAvailability(app.database, request.query.slug),
   )
 
   app.get(
@@ -147,12 +108,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ref(Tenant, { description: 'The tenant' }), ...tenantRouteProblems },
       },
     },
-    async (request) => {
-      const tenantId = request.tenant!.id
-      const row = await withScope(app.database, { tenantId }, (tx) => getTenant(tx, tenantId))
-      if (!row) throw new NotFound('tenant')
-      return presentTenant(row)
-    },
+    async (request) => readTenant(app.database, request.tenant!.id),
   )
 
   app.patch(
@@ -175,25 +131,15 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const tenantId = request.tenant!.id
-      if (request.body.name !== undefined) assertTenantNameAllowed(request.body.name, 'body/name')
-      const result = await withScope(app.database, { tenantId }, async (tx) => {
-        const updated = await updateTenant(tx, tenantId, request.body)
-        if (!updated) return null
-        await recordAudit(tx, {
-          tenantId,
-          action: 'tenant.updated',
-          targetType: 'tenant',
-          targetId: tenantId,
-          data: { changes: request.body },
-          ...requestActor(request),
-        })
-        return updated.after
-      })
-      if (!result) throw new NotFound('tenant')
-      await app.tenantCaches.tenants.invalidate(result.id)
-      await app.tenantCaches.tenants.invalidate(result.slug)
-      return presentTenant(result)
+      const tenant = await changeTenant(
+        app.database,
+        request.tenant!.id,
+        request.body,
+        requestActor(request),
+      )
+      await app.tenantCaches.tenants.invalidate(tenant.id)
+      await app.tenantCaches.tenants.invalidate(tenant.slug)
+      return tenant
     },
   )
 
@@ -216,21 +162,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const tenant = request.tenant!
-      const deleted = await withScope(app.database, { tenantId: tenant.id }, async (tx) => {
-        const row = await markTenantDeleted(tx, tenant.id)
-        if (row) {
-          await recordAudit(tx, {
-            tenantId: tenant.id,
-            action: 'tenant.deleted',
-            targetType: 'tenant',
-            targetId: tenant.id,
-            ...requestActor(request),
-          })
-        }
-        return row
-      })
-      if (!deleted) throw new NotFound('tenant')
+      const deleted = await deleteTenant(app.database, request.tenant!.id, requestActor(request))
       await app.tenantCaches.tenants.invalidate(deleted.id)
       await app.tenantCaches.tenants.invalidate(deleted.slug)
       return reply.code(204).send(null)

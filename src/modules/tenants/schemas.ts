@@ -1,68 +1,15 @@
-// TypeBox schemas of the tenant routes: the contract for validation,
-// serialization and the OpenAPI document.
+// TypeBox schemas of the tenant routes' inputs (the tenant itself and its
+// settings are the domain's: domain/tenants/schemas.ts, settings.ts).
 import { Type } from 'typebox'
-import { EXAMPLE_IDS, EXAMPLE_TENANT_SLUG, EXAMPLE_TIMES } from '../../lib/examples.ts'
-import { SLUG_PATTERN } from '../../lib/tenant-provisioning.ts'
+import { SLUG_PATTERN } from '../../domain/tenants/provisioning.ts'
+import { TenantSettings } from '../../domain/tenants/settings.ts'
 
-export const AiReplyMode = Type.Union(
-  [Type.Literal('off'), Type.Literal('draft'), Type.Literal('auto')],
-  { description: 'off: no AI replies; draft: internal AI drafts; auto: AI answers customers' },
-)
-
-export const TenantSettings = Type.Object(
-  { aiReplyMode: AiReplyMode },
-  { additionalProperties: false },
-)
-
-export const Slug = Type.String({
+const Slug = Type.String({
   pattern: SLUG_PATTERN,
   minLength: 3,
   maxLength: 40,
   examples: ['acme'],
 })
-
-export const Tenant = Type.Object(
-  {
-    id: Type.String({ format: 'uuid' }),
-    name: Type.String({ examples: ['Acme Inc.'] }),
-    slug: Type.String({ examples: ['acme'] }),
-    settings: TenantSettings,
-    createdAt: Type.String({ format: 'date-time' }),
-    updatedAt: Type.String({ format: 'date-time' }),
-  },
-  {
-    $id: 'Tenant',
-    examples: [
-      {
-        id: EXAMPLE_IDS.tenant,
-        name: 'Acme Support',
-        slug: EXAMPLE_TENANT_SLUG,
-        settings: { aiReplyMode: 'off' },
-        createdAt: EXAMPLE_TIMES.signup,
-        updatedAt: EXAMPLE_TIMES.signup,
-      },
-    ],
-  },
-)
-
-export const TenantMembership = Type.Object(
-  {
-    id: Type.String({ format: 'uuid' }),
-    name: Type.String(),
-    slug: Type.String(),
-    role: Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String() }),
-  },
-  {
-    examples: [
-      {
-        id: EXAMPLE_IDS.tenant,
-        name: 'Acme Support',
-        slug: EXAMPLE_TENANT_SLUG,
-        role: { id: EXAMPLE_IDS.role, name: 'owner' },
-      },
-    ],
-  },
-)
 
 export const CreateTenantBody = Type.Object(
   {
@@ -81,5 +28,24 @@ export const UpdateTenantBody = Type.Object(
     additionalProperties: false,
     minProperties: 1,
     examples: [{ settings: { aiReplyMode: 'draft' } }],
+  },
+)
+
+export const SlugQuery = Type.Object(
+  { slug: Type.String({ minLength: 1, maxLength: 64 }) },
+  { additionalProperties: false },
+)
+
+export const SlugAvailability = Type.Object(
+  {
+    slug: Type.String(),
+    available: Type.Boolean(),
+    reason: Type.Optional(
+      Type.Union([Type.Literal('taken'), Type.Literal('reserved'), Type.Literal('invalid')]),
+    ),
+  },
+  {
+    description: 'Whether the slug is free',
+    examples: [{ slug: 'globex', available: true }],
   },
 )

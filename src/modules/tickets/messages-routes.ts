@@ -3,27 +3,22 @@
 // routes.ts, which adds the shared schemas.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { withScope } from '../../db/scoped.ts'
-import { insertJob } from '../../jobs/outbox.ts'
+import { listMessages, postMessage, requestAiReply } from '../../domain/tickets/messages.ts'
+import type { MessageRow } from '../../domain/tickets/schemas.ts'
 import { EXAMPLE_IDS } from '../../lib/examples.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems } from '../../lib/problem-schema.ts'
-import { NotFound } from '../../lib/problems.ts'
 import { callerOf } from './caller.ts'
-import { createOnce } from './idempotency.ts'
-import { findTicket, listMessages, postMessage } from './messages.ts'
 import {
   CreateMessageBody,
   IdempotencyHeaders,
   ListMessagesQuery,
   MessagePage,
-  type MessageView,
   TicketParams,
 } from './schemas.ts'
-import { assertAcceptsMessages } from './status-rules.ts'
 
 const tags = ['tickets']
-const MessageRef = Type.Unsafe<MessageView>(
+const MessageRef = Type.Unsafe<MessageRow>(
   Type.Ref('Message', { description: 'The message as stored' }),
 )
 
@@ -46,12 +41,8 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (request) => {
-      const caller = callerOf(request)
-      return withScope(app.database, { tenantId: caller.tenantId }, (tx) =>
-        listMessages(tx, caller, request.params.id, request.query),
-      )
-    },
+    async (request) =>
+      listMessages(app.database, callerOf(request), request.params.id, request.query),
   )
 
   app.post(
@@ -81,14 +72,16 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const caller = callerOf(request)
-      const outcome = await createOnce(app.database, caller, request, async (tx) => {
-        const { message, jobs } = await postMessage(tx, caller, request.params.id, request.body)
-        return { body: message, jobs }
-      })
-      if (outcome.jobs.length > 0) await app.jobs.dispatch(outcome.jobs)
-      if (outcome.replayed) reply.header('idempotent-replayed', 'true')
-      return reply.code(201).send(outcome.body)
+      const { replayed, body, jobs } = await postMessage(
+        app.database,
+        callerOf(request),
+        request.params.id,
+        request.body,
+        request,
+      )
+      if (jobs.length > 0) await app.jobs.dispatch(jobs)
+      if (replayed) reply.header('idempotent-replayed', 'true')
+      return reply.code(201).send(body)
     },
   )
 
@@ -113,17 +106,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const caller = callerOf(request)
-      const job = await withScope(app.database, { tenantId: caller.tenantId }, async (tx) => {
-        const ticket = await findTicket(tx, caller, request.params.id)
-        if (!ticket) throw new NotFound('ticket')
-        assertAcceptsMessages(ticket.status)
-        return insertJob(tx, {
-          tenantId: caller.tenantId,
-          queue: 'ai-reply',
-          payload: { ticketId: ticket.id },
-        })
-      })
+      const job = await requestAiReply(app.database, callerOf(request), request.params.id)
       await app.jobs.dispatch([job])
       return reply.code(202).send({ jobId: job.id })
     },

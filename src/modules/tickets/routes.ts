@@ -1,53 +1,39 @@
 // /v1/tickets: create (Idempotency-Key), list (filters, search, keyset), read,
 // change (If-Match) and soft-delete tickets. The messages and the AI-reply
 // routes live in messages-routes.ts, registered here so they share the schemas.
-// Reads go through readInTenant (one round trip, prepared statement), writes
-// through withTenant; jobs are dispatched only after their commit.
+// The rules and queries are the domain's (domain/tickets/); jobs are
+// dispatched only after their commit.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { sql } from 'drizzle-orm'
 import type { FastifyReply } from 'fastify'
 import { type TSchema, Type } from 'typebox'
-import { tickets } from '../../db/schema/helpdesk.ts'
-import { readInScope, withScope } from '../../db/scoped.ts'
-import { recordAudit, requestActor } from '../../lib/audit.ts'
-import { toPage } from '../../lib/cursor.ts'
+import type { Caller } from '../../domain/tickets/caller.ts'
+import { CustomerTicket, ListTicketsQuery, Message, Ticket } from '../../domain/tickets/schemas.ts'
+import { listTickets } from '../../domain/tickets/ticket-list.ts'
+import { etagOf, seesCustomerView } from '../../domain/tickets/ticket-views.ts'
+import { changeTicket, deleteTicket, getTicket, openTicket } from '../../domain/tickets/tickets.ts'
+import { requestActor } from '../../lib/audit.ts'
 import { ref } from '../../lib/page.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems } from '../../lib/problem-schema.ts'
-import { NotFound } from '../../lib/problems.ts'
-import { type Caller, callerOf } from './caller.ts'
-import { createOnce } from './idempotency.ts'
-import { buildListQuery, type ListedRow } from './list-query.ts'
+import { callerOf } from './caller.ts'
 import messageRoutes from './messages-routes.ts'
 import {
   CreateTicketBody,
-  CustomerTicket,
   CustomerTicketPage,
   CustomerTicketWithMessage,
   IdempotencyHeaders,
   IfMatchHeaders,
-  ListTicketsQuery,
-  Message,
-  Ticket,
   TicketPage,
   TicketParams,
   TicketWithMessage,
   UpdateTicketBody,
 } from './schemas.ts'
-import { createTicket, softDeleteTicket, updateTicket } from './service.ts'
-import {
-  etagOf,
-  seesCustomerView,
-  type TicketRow,
-  ticketColumnsFor,
-  visibleTickets,
-} from './ticket-sql.ts'
 
 const tags = ['tickets']
 
 /**
  * Serializes the reply with the caller's view of a ticket: the agents' schema
- * or the customer's (ticket-sql.ts), whose serializer drops every field it does
+ * or the customer's (domain/tickets/ticket-views.ts), whose serializer drops every field it does
  * not hold. The routes declare both (for the contract); picking one here keeps
  * fast-json-stringify off anyOf, which would validate every row to choose. The
  * schemas compiled here hold no $ref (a reply's compiler may not know the
@@ -113,18 +99,14 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const caller = callerOf(request)
-      const outcome = await createOnce(app.database, caller, request, async (tx) => {
-        const created = await createTicket(tx, caller, request.body)
-        return { body: { ...created.ticket, firstMessage: created.message }, jobs: created.jobs }
-      })
-      if (outcome.jobs.length > 0) await app.jobs.dispatch(outcome.jobs)
-      if (outcome.replayed) reply.header('idempotent-replayed', 'true')
-      const body = outcome.body as typeof outcome.body & TicketRow
+      const { replayed, body, jobs } = await openTicket(app.database, caller, request.body, request)
+      if (jobs.length > 0) await app.jobs.dispatch(jobs)
+      if (replayed) reply.header('idempotent-replayed', 'true')
       return serializeAs(reply, caller, 'created')
         .code(201)
         .header('location', `/v1/tickets/${body.id}`)
         .header('etag', etagOf(caller, body.version))
-        .send(body as never)
+        .send(body)
     },
   )
 
@@ -157,15 +139,8 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const caller = callerOf(request)
-      const { statement, keyOf } = buildListQuery(caller, request.query)
-      const rows = await readInScope<ListedRow>(
-        app.database,
-        { tenantId: caller.tenantId },
-        statement,
-      )
-      return serializeAs(reply, caller, 'page').send(
-        toPage(rows, request.query.limit, keyOf) as never,
-      )
+      const page = await listTickets(app.database, caller, request.query)
+      return serializeAs(reply, caller, 'page').send(page)
     },
   )
 
@@ -191,17 +166,11 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const caller = callerOf(request)
-      const [row] = await readInScope<TicketRow>(
-        app.database,
-        { tenantId: caller.tenantId },
-        sql`select ${ticketColumnsFor(caller)} from ${tickets}
-            where ${visibleTickets(caller)} and ${tickets.id} = ${request.params.id}`,
-      )
-      if (!row) throw new NotFound('ticket')
+      const row = await getTicket(app.database, caller, request.params.id)
       const etag = etagOf(caller, row.version)
       reply.header('etag', etag)
       if (request.headers['if-none-match'] === etag) return reply.code(304).send(null)
-      return serializeAs(reply, caller, 'ticket').send(row as never)
+      return serializeAs(reply, caller, 'ticket').send(row)
     },
   )
 
@@ -233,12 +202,16 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const caller = callerOf(request)
-      const updated = await withScope(app.database, { tenantId: caller.tenantId }, (tx) =>
-        updateTicket(tx, caller, request.params.id, request.body, request.headers['if-match']),
+      const updated = await changeTicket(
+        app.database,
+        caller,
+        request.params.id,
+        request.body,
+        request.headers['if-match'],
       )
       return serializeAs(reply, caller, 'ticket')
         .header('etag', etagOf(caller, updated.version))
-        .send(updated as never)
+        .send(updated)
     },
   )
 
@@ -258,17 +231,7 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const caller = callerOf(request)
-      await withScope(app.database, { tenantId: caller.tenantId }, async (tx) => {
-        await softDeleteTicket(tx, caller, request.params.id)
-        await recordAudit(tx, {
-          tenantId: caller.tenantId,
-          action: 'ticket.deleted',
-          targetType: 'ticket',
-          targetId: request.params.id,
-          ...requestActor(request),
-        })
-      })
+      await deleteTicket(app.database, callerOf(request), request.params.id, requestActor(request))
       return reply.code(204).send(null)
     },
   )

@@ -14,9 +14,20 @@
 // - `ranked`, for a model, which can judge relevance itself: the best
 //   candidates in rank order, up to MODEL_ARTICLES and MODEL_CONTEXT_CHARS, so a
 //   ticket that shares one word with the right article ("router") still shows
-//   it to the model. Each is marked `vetted` or not, for citing (openai-prompt.ts).
+//   it to the model. Each is marked `vetted` or not, for citing (jobs/ai/openai-prompt.ts).
 import { type SQL, sql } from 'drizzle-orm'
-import type { RetrievedArticle } from './provider.ts'
+import { kbArticles } from '../../db/schema/helpdesk.ts'
+
+export type RetrievedArticle = {
+  id: string
+  title: string
+  /** the body, cut to a bounded length for prompts */
+  body: string
+  /** the passages of the body around the customer's terms (ts_headline) */
+  excerpt: string
+  /** passes the builtin provider's threshold: close enough to cite without a model's judgement */
+  vetted: boolean
+}
 
 const CANDIDATES = 5
 /** articles the builtin provider may quote from */
@@ -27,6 +38,8 @@ const MODEL_CONTEXT_CHARS = 9000
 const QUERY_CHARS = 4000
 const QUERY_TERMS = 64
 const ARTICLE_CHARS = 3000
+
+const a = kbArticles
 
 type Candidate = RetrievedArticle & { matched: number; titleMatched: number; terms: number }
 
@@ -44,19 +57,19 @@ export function articlesQuery(tenantId: string, text: SQL): SQL {
             array(select quote_literal(l) from unnest(lexemes) l), ' | '), '')::tsquery as q
           from terms
         )
-        select a.id, a.title, left(a.body, ${ARTICLE_CHARS}) as body,
-          ts_headline('english', a.body, query.q,
+        select ${a.id} as id, ${a.title} as title, left(${a.body}, ${ARTICLE_CHARS}) as body,
+          ts_headline('english', ${a.body}, query.q,
             'StartSel="", StopSel="", MinWords=15, MaxWords=45, MaxFragments=2, FragmentDelimiter=" … "')
             as excerpt,
-          cardinality(array(select unnest(tsvector_to_array(a.search))
+          cardinality(array(select unnest(tsvector_to_array(${a.search}))
                             intersect select unnest(query.lexemes)))::int as matched,
-          cardinality(array(select unnest(tsvector_to_array(to_tsvector('english', a.title)))
+          cardinality(array(select unnest(tsvector_to_array(to_tsvector('english', ${a.title})))
                             intersect select unnest(query.lexemes)))::int as "titleMatched",
           cardinality(query.lexemes)::int as terms
-        from kb_articles a, query
-        where a.tenant_id = ${tenantId} and a.published and query.q is not null
-          and a.search @@ query.q
-        order by ts_rank(a.search, query.q) desc, a.id
+        from ${a}, query
+        where ${a.tenantId} = ${tenantId} and ${a.published} and query.q is not null
+          and ${a.search} @@ query.q
+        order by ts_rank(${a.search}, query.q) desc, ${a.id}
         limit ${CANDIDATES}`
 }
 

@@ -9,7 +9,7 @@
 // customer's ETag nor its updatedAt nor its list's order gives away an
 // internal note, a tag, a priority or an assignment.
 import { type SQL, sql } from 'drizzle-orm'
-import { type TicketPriority, type TicketStatus, tickets } from '../../db/schema/helpdesk.ts'
+import { tickets } from '../../db/schema/helpdesk.ts'
 import { isoTime } from '../../db/sql-fragments.ts'
 import type { Caller } from './caller.ts'
 
@@ -39,24 +39,6 @@ export function ticketColumnsFor(caller: Caller): SQL {
 /** The column behind this caller's updatedAt, for its -updatedAt sort. */
 export function updatedAtColumnFor(caller: Caller) {
   return seesCustomerView(caller) ? tickets.publicUpdatedAt : tickets.updatedAt
-}
-
-/** The SET items that record a change a customer sees. */
-export const publicChange = sql`public_version = public_version + 1, public_updated_at = now()`
-
-export type TicketRow = {
-  id: string
-  number: number
-  subject: string
-  status: TicketStatus
-  priority: TicketPriority
-  requesterId: string
-  assigneeId: string | null
-  tags: string[]
-  createdAt: string
-  updatedAt: string
-  lastMessageAt: string
-  version: number
 }
 
 /**

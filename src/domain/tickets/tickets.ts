@@ -1,28 +1,29 @@
-// Ticket writes: create (numbered through the tenant's counter row), change
-// (guarded per field, with If-Match and history), soft delete.
+// Tickets: open one (numbered through the tenant's counter row, once per
+// Idempotency-Key), read one, change one (guarded per field, with If-Match and
+// history) and soft-delete one (audited).
 import { sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
-import type { Tx } from '../../db/client.ts'
+import type { DatabaseHandle, Tx } from '../../db/client.ts'
 import { ticketCounters, tickets } from '../../db/schema/helpdesk.ts'
-import { rowsOf } from '../../db/scoped.ts'
-import { textArray } from '../../db/sql-fragments.ts'
+import { readInScope, rowsOf, withScope } from '../../db/scoped.ts'
+import { bare, textArray } from '../../db/sql-fragments.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
+import { recordAudit, type requestActor } from '../../lib/audit.ts'
 import type { Permission } from '../../lib/permissions.ts'
 import { BadRequest, Conflict, Forbidden, NotFound, Problem } from '../../lib/problems.ts'
 import { normaliseTags } from '../../lib/tags.ts'
+import { type AiReplyMode, SETTING_DEFAULTS, tenantSetting } from '../tenants/settings.ts'
 import type { Caller } from './caller.ts'
-import { assertAssignable, assertRequester } from './members-check.ts'
+import { createOnce, type IdempotentRequest } from './idempotency.ts'
 import { findTicket, insertMessage, insertSystemMessage, queueMessageJobs } from './messages.ts'
-import type { MessageView } from './schemas.ts'
+import type { MessageRow, TicketRow } from './schemas.ts'
 import { assertManualTransition } from './status-rules.ts'
-import {
-  etagOf,
-  ifMatchAccepts,
-  publicChange,
-  type TicketRow,
-  ticketColumnsFor,
-  visibleTickets,
-} from './ticket-sql.ts'
+import { assertAssignable, assertRequester } from './ticket-members.ts'
+import { anyChange, publicChange } from './ticket-stamps.ts'
+import { etagOf, ifMatchAccepts, ticketColumnsFor, visibleTickets } from './ticket-views.ts'
+
+/** Who acts, for the audit event: the request's user or API key, address and agent. */
+type Actor = ReturnType<typeof requestActor>
 
 type NewTicket = {
   subject: string
@@ -53,22 +54,57 @@ async function requesterFor(tx: Tx, caller: Caller, asked: string | undefined) {
 }
 
 /**
+ * Opens a ticket with its first message, once per Idempotency-Key
+ * (idempotency.ts); a customer's ticket queues its notification and, when the
+ * tenant wants one, an AI reply.
+ */
+export function openTicket(
+  database: DatabaseHandle,
+  caller: Caller,
+  input: NewTicket,
+  request: IdempotentRequest,
+) {
+  return createOnce(database, caller, request, async (tx) => {
+    const created = await createTicket(tx, caller, input)
+    const body: TicketRow & { firstMessage: MessageRow } = {
+      ...created.ticket,
+      firstMessage: created.message,
+    }
+    return { body, jobs: created.jobs }
+  })
+}
+
+/**
  * The number comes from the tenant's counter row, incremented in this
  * transaction: its row lock makes concurrent creates wait for each other, and
  * a rolled-back create gives its number back, so committed numbers have no gaps.
  */
-export async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
+async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
   const requesterId = await requesterFor(tx, caller, input.requesterId)
   const tags = normaliseTags(input.tags ?? [])
   const [ticket] = await rowsOf<TicketRow>(
     tx,
     sql`with counter as (
-          insert into ${ticketCounters} (tenant_id, last_number) values (${caller.tenantId}, 1)
-          on conflict (tenant_id) do update set last_number = ${ticketCounters.lastNumber} + 1
-          returning last_number),
+          insert into ${ticketCounters} (${bare(ticketCounters.tenantId)}, ${bare(ticketCounters.lastNumber)})
+          values (${caller.tenantId}, 1)
+          on conflict (${bare(ticketCounters.tenantId)})
+          do update set ${bare(ticketCounters.lastNumber)} = ${ticketCounters.lastNumber} + 1
+          returning ${bare(ticketCounters.lastNumber)} as last_number),
         words as (select message_search_vector(${input.body}) as v)
-        insert into ${tickets} (id, tenant_id, number, subject, priority, requester_id, tags,
-                                search_public, search_all)
+        insert into ${tickets} (${sql.join(
+          [
+            tickets.id,
+            tickets.tenantId,
+            tickets.number,
+            tickets.subject,
+            tickets.priority,
+            tickets.requesterId,
+            tickets.tags,
+            tickets.searchPublic,
+            tickets.searchAll,
+          ].map(bare),
+          sql`, `,
+        )})
         select ${uuidv7()}, ${caller.tenantId}, counter.last_number, ${input.subject},
                ${input.priority ?? 'normal'}, ${requesterId}, ${textArray(tags)}, words.v, words.v
         from counter, words
@@ -84,9 +120,9 @@ export async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
     body: input.body,
     internal: false,
   })
-  const [context] = await rowsOf<{ aiReplyMode: string | null }>(
+  const [context] = await rowsOf<{ aiReplyMode: AiReplyMode }>(
     tx,
-    sql`select settings ->> 'aiReplyMode' as "aiReplyMode" from tenants where id = ${caller.tenantId}`,
+    sql`select ${tenantSetting(caller.tenantId, 'aiReplyMode')} as "aiReplyMode"`,
   )
   const jobs: QueuedJob[] = []
   if (caller.authorType === 'customer') {
@@ -97,7 +133,7 @@ export async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
         payload: { template: 'ticket-created', ticketId: ticket.id },
       }),
     )
-    const mode = context?.aiReplyMode ?? null
+    const mode = context?.aiReplyMode ?? SETTING_DEFAULTS.aiReplyMode
     jobs.push(
       ...(await queueMessageJobs(tx, caller, { id: ticket.id, aiReplyMode: mode }, message)),
     )
@@ -128,7 +164,31 @@ function assertMayChange(caller: Caller, ticket: TicketRow, patch: TicketPatch) 
   need('subject', caller.seesAll || ticket.requesterId === caller.userId, 'tickets:read_all')
 }
 
-export async function updateTicket(
+/** The ticket as the caller sees it; 404 for one it may not see. One pipelined read. */
+export async function getTicket(database: DatabaseHandle, caller: Caller, id: string) {
+  const [row] = await readInScope<TicketRow>(
+    database,
+    { tenantId: caller.tenantId },
+    sql`select ${ticketColumnsFor(caller)} from ${tickets}
+        where ${visibleTickets(caller)} and ${tickets.id} = ${id}`,
+  )
+  if (!row) throw new NotFound('ticket')
+  return row
+}
+
+export function changeTicket(
+  database: DatabaseHandle,
+  caller: Caller,
+  id: string,
+  patch: TicketPatch,
+  ifMatch: string | undefined,
+): Promise<TicketRow> {
+  return withScope(database, { tenantId: caller.tenantId }, (tx) =>
+    updateTicket(tx, caller, id, patch, ifMatch),
+  )
+}
+
+async function updateTicket(
   tx: Tx,
   caller: Caller,
   id: string,
@@ -145,19 +205,19 @@ export async function updateTicket(
     throw new Conflict('A closed ticket cannot be changed.', 'ticket_closed')
   }
   const history: { body: string; internal: boolean }[] = []
-  const set = [sql`version = version + 1`, sql`updated_at = now()`]
-  // The history follows what a customer sees of a ticket (ticket-sql.ts): the
+  const set = [anyChange]
+  // The history follows what a customer sees of a ticket (ticket-views.ts): the
   // subject and the status are public, so are their entries; priority,
   // assignee and tags are not, so their entries are internal notes.
   let customerSees = false
   if (patch.subject !== undefined && patch.subject !== ticket.subject) {
-    set.push(sql`subject = ${patch.subject}`)
+    set.push(sql`${bare(tickets.subject)} = ${patch.subject}`)
     history.push({ body: `Subject changed to "${patch.subject}"`, internal: false })
     customerSees = true
   }
   if (patch.status !== undefined && patch.status !== ticket.status) {
     assertManualTransition(ticket.status, patch.status)
-    set.push(sql`status = ${patch.status}`)
+    set.push(sql`${bare(tickets.status)} = ${patch.status}`)
     history.push({
       body: `Status changed from ${ticket.status} to ${patch.status}`,
       internal: false,
@@ -165,7 +225,7 @@ export async function updateTicket(
     customerSees = true
   }
   if (patch.priority !== undefined && patch.priority !== ticket.priority) {
-    set.push(sql`priority = ${patch.priority}`)
+    set.push(sql`${bare(tickets.priority)} = ${patch.priority}`)
     history.push({
       body: `Priority changed from ${ticket.priority} to ${patch.priority}`,
       internal: true,
@@ -175,13 +235,13 @@ export async function updateTicket(
     const name = patch.assigneeId
       ? await assertAssignable(tx, caller.tenantId, patch.assigneeId)
       : null
-    set.push(sql`assignee_id = ${patch.assigneeId}`)
+    set.push(sql`${bare(tickets.assigneeId)} = ${patch.assigneeId}`)
     history.push({ body: name ? `Assigned to ${name}` : 'Unassigned', internal: true })
   }
   if (patch.tags !== undefined) {
     const tags = normaliseTags(patch.tags)
     if (tags.join('\n') !== ticket.tags.join('\n')) {
-      set.push(sql`tags = ${textArray(tags)}`)
+      set.push(sql`${bare(tickets.tags)} = ${textArray(tags)}`)
       history.push({ body: `Tags set to ${tags.join(', ') || '(none)'}`, internal: true })
     }
   }
@@ -199,14 +259,22 @@ export async function updateTicket(
   return updated ?? ticket
 }
 
-export async function softDeleteTicket(tx: Tx, caller: Caller, id: string) {
-  const rows = await rowsOf<{ id: string }>(
-    tx,
-    sql`update ${tickets} set deleted_at = now(), version = version + 1
-        where ${visibleTickets(caller)} and ${tickets.id} = ${id}
-        returning ${tickets.id} as id`,
-  )
-  if (rows.length === 0) throw new NotFound('ticket')
+/** Soft-deletes a ticket the caller may see (it answers 404 from then on), audited. */
+export function deleteTicket(database: DatabaseHandle, caller: Caller, id: string, actor: Actor) {
+  return withScope(database, { tenantId: caller.tenantId }, async (tx) => {
+    const rows = await rowsOf<{ id: string }>(
+      tx,
+      sql`update ${tickets} set ${bare(tickets.deletedAt)} = now(), ${bare(tickets.version)} = ${tickets.version} + 1
+          where ${visibleTickets(caller)} and ${tickets.id} = ${id}
+          returning ${tickets.id} as id`,
+    )
+    if (rows.length === 0) throw new NotFound('ticket')
+    await recordAudit(tx, {
+      tenantId: caller.tenantId,
+      action: 'ticket.deleted',
+      targetType: 'ticket',
+      targetId: id,
+      ...actor,
+    })
+  })
 }
-
-export type CreatedTicket = { ticket: TicketRow; message: MessageView; jobs: QueuedJob[] }

@@ -1,14 +1,16 @@
 // Who may be a ticket's requester or assignee: an active member of the tenant,
-// and for an assignee one whose role holds tickets:read_all (agent rights), or
-// they could not even see the ticket they are given.
+// and for an assignee an agent (agents.ts), or they could not even see the
+// ticket they are given.
 import { sql } from 'drizzle-orm'
 import type { DbOrTx } from '../../db/client.ts'
 import { memberships, roles } from '../../db/schema/access.ts'
 import { users } from '../../db/schema/users.ts'
 import { rowsOf } from '../../db/scoped.ts'
 import { Problem } from '../../lib/problems.ts'
+import { holdsAgentRights } from './agents.ts'
 
-type ActiveMember = { name: string; permissions: string[] }
+type ActiveMember = Pick<typeof users.$inferSelect, 'name'> &
+  Pick<typeof roles.$inferSelect, 'permissions'>
 
 async function activeMember(tx: DbOrTx, tenantId: string, userId: string) {
   const [row] = await rowsOf<ActiveMember>(
@@ -26,7 +28,7 @@ async function activeMember(tx: DbOrTx, tenantId: string, userId: string) {
 /** The assignee's name, for the history; 422 invalid_assignee unless an active agent. */
 export async function assertAssignable(tx: DbOrTx, tenantId: string, userId: string) {
   const member = await activeMember(tx, tenantId, userId)
-  if (!member?.permissions.includes('tickets:read_all')) {
+  if (!member || !holdsAgentRights(member.permissions)) {
     throw new Problem(
       422,
       'invalid_assignee',

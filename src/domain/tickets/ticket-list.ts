@@ -1,6 +1,7 @@
-// GET /v1/tickets as one SQL statement: filters, full-text search and a keyset
-// over the chosen sort. Each sort and each filter has an index (see
-// schema/helpdesk.ts); the ORDER BY spells out NULLS LAST to match them.
+// The ticket list (GET /v1/tickets) as one SQL statement: filters, full-text
+// search and a keyset over the chosen sort. Each sort and each filter has an
+// index (see schema/helpdesk.ts); the ORDER BY spells out NULLS LAST to match
+// them.
 //
 // Keysets stay correct while rows change: a cursor is the last row's sort key,
 // so an inserted row lands in its place and never shifts the next page. With
@@ -10,26 +11,31 @@
 import { type SQL, sql } from 'drizzle-orm'
 import type { PgColumn } from 'drizzle-orm/pg-core'
 import { Type } from 'typebox'
-import type { TicketPriority } from '../../db/schema/helpdesk.ts'
-import { tickets } from '../../db/schema/helpdesk.ts'
+import type { DatabaseHandle } from '../../db/client.ts'
+import { PRIORITY_RANK, tickets } from '../../db/schema/helpdesk.ts'
+import { readInScope } from '../../db/scoped.ts'
 import { cursorTime, searchQuery } from '../../db/sql-fragments.ts'
-import { CursorId, type CursorKey, CursorRank, CursorTime, decodeCursor } from '../../lib/cursor.ts'
+import {
+  CursorId,
+  type CursorKey,
+  CursorRank,
+  CursorTime,
+  decodeCursor,
+  toPage,
+} from '../../lib/cursor.ts'
 import { BadRequest } from '../../lib/problems.ts'
 import { normaliseTags } from '../../lib/tags.ts'
 import type { Caller } from './caller.ts'
-import type { ListTicketsQuery, Sort } from './schemas.ts'
+import type { ListTicketsQuery, Sort, TicketRow } from './schemas.ts'
 import {
   seesCustomerView,
-  type TicketRow,
   ticketColumnsFor,
   updatedAtColumnFor,
   visibleTickets,
-} from './ticket-sql.ts'
+} from './ticket-views.ts'
 
 type Order = Sort | 'relevance'
-export type ListedRow = TicketRow & { rank?: number; cursorAt?: string }
-
-const PRIORITY_RANK: Record<TicketPriority, number> = { urgent: 4, high: 3, normal: 2, low: 1 }
+type ListedRow = TicketRow & { rank?: number; cursorAt?: string }
 
 /** `updated` is the caller's updatedAt column (a customer's is the public time). */
 function orderBy(order: Order, updated: PgColumn): SQL {
@@ -64,7 +70,10 @@ const CURSOR: Record<Order, ReturnType<typeof Type.Tuple>> = {
   createdAt: Type.Tuple([Type.Literal('createdAt'), CursorTime, CursorId]),
   '-priority': Type.Tuple([
     Type.Literal('-priority'),
-    Type.Integer({ minimum: 1, maximum: 4 }),
+    Type.Integer({
+      minimum: Math.min(...Object.values(PRIORITY_RANK)),
+      maximum: Math.max(...Object.values(PRIORITY_RANK)),
+    }),
     CursorId,
   ]),
   relevance: Type.Tuple([Type.Literal('relevance'), CursorRank, CursorId]),
@@ -85,7 +94,7 @@ function after(order: Order, key: CursorKey, rank: SQL, updated: PgColumn): SQL 
 }
 
 /**
- * A customer sees no tags, assignee or priority (ticket-sql.ts), so it may not
+ * A customer sees no tags, assignee or priority (ticket-views.ts), so it may not
  * filter or sort by them either: the answer would tell what it cannot see.
  */
 function assertCustomerQuery(query: ListTicketsQuery) {
@@ -102,6 +111,18 @@ function assertCustomerQuery(query: ListTicketsQuery) {
   }
 }
 
+/** One page of the tickets the caller may see: one statement, sent pipelined with its scope. */
+export async function listTickets(
+  database: DatabaseHandle,
+  caller: Caller,
+  query: ListTicketsQuery,
+) {
+  const { statement, keyOf } = buildListQuery(caller, query)
+  const rows = await readInScope<ListedRow>(database, { tenantId: caller.tenantId }, statement)
+  return toPage(rows, query.limit, keyOf)
+}
+
+/** The list's statement, and the cursor key of a row of its answer. */
 export function buildListQuery(caller: Caller, query: ListTicketsQuery) {
   if (seesCustomerView(caller)) assertCustomerQuery(query)
   const order: Order = query.sort ?? (query.q ? 'relevance' : '-updatedAt')

@@ -3,12 +3,13 @@
 // foreign key) and the creator's owner membership, all in one transaction.
 // Used by POST /v1/tenants and by signup with a tenant.
 import { sql } from 'drizzle-orm'
-import type { Tx } from '../db/client.ts'
-import { memberships, roles } from '../db/schema/access.ts'
-import { tenants } from '../db/schema/tenants.ts'
-import { BUILTIN_ROLES } from './permissions.ts'
-import { BadRequest, Conflict } from './problems.ts'
-import { assertTenantNameAllowed } from './tenant-names.ts'
+import type { Tx } from '../../db/client.ts'
+import { memberships, roles } from '../../db/schema/access.ts'
+import { tenants } from '../../db/schema/tenants.ts'
+import { BUILTIN_ROLES } from '../../lib/permissions.ts'
+import { BadRequest, Conflict } from '../../lib/problems.ts'
+import { assertTenantNameAllowed } from '../../lib/tenant-names.ts'
+import { tenantColumns } from './schemas.ts'
 
 /** Subdomains and names a tenant may not take (routing, mail, confusion with us). */
 export const RESERVED_SLUGS = new Set([
@@ -74,7 +75,7 @@ export async function createTenantWithOwner(tx: Tx, input: NewTenant) {
     .insert(tenants)
     .values({ name: input.name, slug: input.slug.toLowerCase() })
     .onConflictDoNothing()
-    .returning()
+    .returning(tenantColumns)
   const tenant = inserted[0]
   if (!tenant) throw new Conflict('That slug is taken.', 'slug_taken')
   await tx.execute(sql`select set_config('app.tenant_id', ${tenant.id}, true)`)

@@ -14,14 +14,28 @@ import { sql } from 'drizzle-orm'
 import type { DatabaseHandle, Tx } from '../../db/client.ts'
 import { idempotencyKeys } from '../../db/schema/helpdesk.ts'
 import { rowsOf, withScope } from '../../db/scoped.ts'
+import { bare } from '../../db/sql-fragments.ts'
 import type { QueuedJob } from '../../jobs/outbox.ts'
 import { Problem } from '../../lib/problems.ts'
 import type { Caller } from './caller.ts'
 
 const TTL = sql`interval '24 hours'`
+/** A key's columns: the primary key, its caller and the key itself within the tenant. */
+const key = sql.join(
+  [idempotencyKeys.tenantId, idempotencyKeys.principal, idempotencyKeys.key].map(bare),
+  sql`, `,
+)
 
-export type StoredResponse = { statusCode: number; body: unknown }
-export type IdempotencyClaim = { tenantId: string; principal: string; key: string; hash: string }
+/** What a key is bound to: the request's method, path (from its url) and body. */
+export type IdempotentRequest = {
+  method: string
+  url: string
+  body: unknown
+  headers: { 'idempotency-key'?: string }
+}
+
+type StoredResponse = { statusCode: number; body: unknown }
+type IdempotencyClaim = { tenantId: string; principal: string; key: string; hash: string }
 
 /** Stable JSON (sorted keys), so a retry with reordered fields is the same request. */
 function canonical(value: unknown): string {
@@ -36,12 +50,12 @@ function canonical(value: unknown): string {
 }
 
 /** The path without the query string: part of what a key is bound to. */
-export function pathOf(url: string) {
+function pathOf(url: string) {
   const q = url.indexOf('?')
   return q === -1 ? url : url.slice(0, q)
 }
 
-export function requestHash(method: string, path: string, body: unknown): string {
+function requestHash(method: string, path: string, body: unknown): string {
   return createHash('sha256')
     .update(`${method} ${path}\n${canonical(body)}`)
     .digest('hex')
@@ -52,22 +66,24 @@ export function requestHash(method: string, path: string, body: unknown): string
  * ahead, then storeResponse), or the stored response to replay. An expired row
  * is taken over as if it were not there.
  */
-export async function claimKey(tx: Tx, claim: IdempotencyClaim): Promise<StoredResponse | null> {
+async function claimKey(tx: Tx, claim: IdempotencyClaim): Promise<StoredResponse | null> {
   const t = idempotencyKeys
   const inserted = await rowsOf<{ claimed: boolean }>(
     tx,
-    sql`insert into ${t} (tenant_id, principal, key, request_hash, expires_at)
+    sql`insert into ${t} (${key}, ${bare(t.requestHash)}, ${bare(t.expiresAt)})
         values (${claim.tenantId}, ${claim.principal}, ${claim.key}, ${claim.hash}, now() + ${TTL})
-        on conflict (tenant_id, principal, key) do update
-          set request_hash = excluded.request_hash, status_code = 0, response = null,
-              created_at = now(), expires_at = excluded.expires_at
+        on conflict (${key}) do update
+          set ${bare(t.requestHash)} = excluded.${bare(t.requestHash)}, ${bare(t.statusCode)} = 0,
+              ${bare(t.response)} = null, ${bare(t.createdAt)} = now(),
+              ${bare(t.expiresAt)} = excluded.${bare(t.expiresAt)}
           where ${t.expiresAt} <= now()
         returning true as claimed`,
   )
   if (inserted.length > 0) return null
   const [row] = await rowsOf<{ hash: string; statusCode: number; response: unknown }>(
     tx,
-    sql`select request_hash as hash, status_code as "statusCode", response from ${t}
+    sql`select ${t.requestHash} as hash, ${t.statusCode} as "statusCode", ${t.response} as response
+        from ${t}
         where ${t.tenantId} = ${claim.tenantId} and ${t.principal} = ${claim.principal}
           and ${t.key} = ${claim.key}`,
   )
@@ -81,17 +97,19 @@ export async function claimKey(tx: Tx, claim: IdempotencyClaim): Promise<StoredR
   return { statusCode: row.statusCode, body: row.response }
 }
 
-export async function storeResponse(tx: Tx, claim: IdempotencyClaim, response: StoredResponse) {
+async function storeResponse(tx: Tx, claim: IdempotencyClaim, response: StoredResponse) {
   const t = idempotencyKeys
   await tx.execute(
-    sql`update ${t} set status_code = ${response.statusCode}, response = ${JSON.stringify(response.body)}::jsonb
+    sql`update ${t}
+        set ${bare(t.statusCode)} = ${response.statusCode},
+            ${bare(t.response)} = ${JSON.stringify(response.body)}::jsonb
         where ${t.tenantId} = ${claim.tenantId} and ${t.principal} = ${claim.principal}
           and ${t.key} = ${claim.key}`,
   )
 }
 
 /** Drops a few expired keys of the tenant now and then, so the table does not grow forever. */
-export async function pruneExpiredKeys(tx: Tx, tenantId: string) {
+async function pruneExpiredKeys(tx: Tx, tenantId: string) {
   if (Math.random() > 0.01) return
   const t = idempotencyKeys
   await tx.execute(
@@ -108,7 +126,7 @@ export async function pruneExpiredKeys(tx: Tx, tenantId: string) {
 export async function createOnce<T>(
   database: DatabaseHandle,
   caller: Caller,
-  request: { method: string; url: string; body: unknown; headers: { 'idempotency-key'?: string } },
+  request: IdempotentRequest,
   create: (tx: Tx) => Promise<{ body: T; jobs: QueuedJob[] }>,
 ): Promise<{ replayed: boolean; body: T; jobs: QueuedJob[] }> {
   const key = request.headers['idempotency-key']

@@ -2,13 +2,28 @@
 // the tenant's name and current aiReplyMode), its public thread (customer,
 // agent and AI messages, no internal notes or status lines, newest last,
 // bounded in count and size so a prompt stays small), and the published
-// knowledge-base articles that match the customer's words (kb-retrieval.ts). The job
-// runtime keeps its own queries here rather than import the api's modules.
+// knowledge-base articles that match the customer's words (kb-retrieval.ts).
 import { type SQL, sql } from 'drizzle-orm'
-import type { TicketStatus } from '../../db/schema/helpdesk.ts'
+import { messages, type TicketStatus, tickets } from '../../db/schema/helpdesk.ts'
+import { tenants } from '../../db/schema/tenants.ts'
+import { users } from '../../db/schema/users.ts'
 import { isoTime } from '../../db/sql-fragments.ts'
-import { type ArticlePolicy, articlesQuery, pickArticles } from './kb-retrieval.ts'
-import type { RetrievedArticle, ThreadMessage } from './provider.ts'
+import { type AiReplyMode, settingOf } from '../tenants/settings.ts'
+import {
+  type ArticlePolicy,
+  articlesQuery,
+  pickArticles,
+  type RetrievedArticle,
+} from './kb-retrieval.ts'
+
+export type ThreadMessage = {
+  authorType: 'customer' | 'agent' | 'ai'
+  body: string
+  createdAt: string
+}
+
+const t = tickets
+const m = messages
 
 const THREAD_MESSAGES = 20
 const MESSAGE_CHARS = 2000
@@ -24,7 +39,7 @@ export type ReplyTicket = {
   requesterId: string
   requesterName: string
   tenantName: string
-  mode: 'off' | 'draft' | 'auto'
+  mode: AiReplyMode
 }
 
 export type ReplyContext = {
@@ -41,19 +56,19 @@ export type ReplyContext = {
  */
 export function replyContextQueries(tenantId: string, ticketId: string): [SQL, SQL, SQL] {
   return [
-    sql`select t.id, t.number, t.subject, t.status, t.requester_id as "requesterId",
-             u.name as "requesterName", ten.name as "tenantName",
-             coalesce(ten.settings ->> 'aiReplyMode', 'off') as mode
-        from tickets t
-        join tenants ten on ten.id = t.tenant_id
-        join users u on u.id = t.requester_id
-        where t.tenant_id = ${tenantId} and t.id = ${ticketId} and t.deleted_at is null`,
-    sql`select id, author_type as "authorType", left(body, ${MESSAGE_CHARS}) as body,
-             ${isoTime(sql`created_at`)} as "createdAt"
-        from messages
-        where tenant_id = ${tenantId} and ticket_id = ${ticketId}
-          and not internal and author_type <> 'system'
-        order by created_at desc, id desc
+    sql`select ${t.id} as id, ${t.number} as number, ${t.subject} as subject, ${t.status} as status,
+             ${t.requesterId} as "requesterId", ${users.name} as "requesterName",
+             ${tenants.name} as "tenantName", ${settingOf('aiReplyMode')} as mode
+        from ${t}
+        join ${tenants} on ${tenants.id} = ${t.tenantId}
+        join ${users} on ${users.id} = ${t.requesterId}
+        where ${t.tenantId} = ${tenantId} and ${t.id} = ${ticketId} and ${t.deletedAt} is null`,
+    sql`select ${m.id} as id, ${m.authorType} as "authorType", left(${m.body}, ${MESSAGE_CHARS}) as body,
+             ${isoTime(m.createdAt)} as "createdAt"
+        from ${m}
+        where ${m.tenantId} = ${tenantId} and ${m.ticketId} = ${ticketId}
+          and not ${m.internal} and ${m.authorType} <> 'system'
+        order by ${m.createdAt} desc, ${m.id} desc
         limit ${THREAD_MESSAGES}`,
     articlesQuery(tenantId, searchText(tenantId, ticketId)),
   ]
@@ -64,10 +79,10 @@ export function replyContextQueries(tenantId: string, ticketId: string): [SQL, S
  * provider's policy picks from the candidates; null when the ticket is gone.
  */
 export function replyContextFrom(
-  [tickets, newestFirst, candidates]: Record<string, unknown>[][],
+  [ticketRows, newestFirst, candidates]: Record<string, unknown>[][],
   policy: ArticlePolicy,
 ): ReplyContext | null {
-  const ticket = tickets?.[0] as ReplyTicket | undefined
+  const ticket = ticketRows?.[0] as ReplyTicket | undefined
   if (!ticket) return null
   const thread = boundThread(newestFirst as ReplyContext['thread']).reverse()
   return { ticket, thread, articles: pickArticles(candidates ?? [], policy) }
@@ -92,15 +107,15 @@ function boundThread<T extends { body: string }>(newestFirst: T[]): T[] {
  * asking about now.
  */
 function searchText(tenantId: string, ticketId: string): SQL {
-  const thread = sql`from messages m
-    where m.tenant_id = ${tenantId} and m.ticket_id = ${ticketId} and not m.internal`
-  return sql`(select t.subject || coalesce(E'\n' || (
+  const thread = sql`from ${m}
+    where ${m.tenantId} = ${tenantId} and ${m.ticketId} = ${ticketId} and not ${m.internal}`
+  return sql`(select ${t.subject} || coalesce(E'\n' || (
       select string_agg(c.body, E'\n') from (
-        (select left(m.body, ${MESSAGE_CHARS}) as body ${thread} and m.author_type <> 'system'
-         order by m.created_at, m.id limit 1)
+        (select left(${m.body}, ${MESSAGE_CHARS}) as body ${thread} and ${m.authorType} <> 'system'
+         order by ${m.createdAt}, ${m.id} limit 1)
         union
-        (select left(m.body, ${MESSAGE_CHARS}) ${thread} and m.author_type = 'customer'
-         order by m.created_at desc, m.id desc limit ${QUERY_MESSAGES})) c), '')
-    from tickets t
-    where t.tenant_id = ${tenantId} and t.id = ${ticketId} and t.deleted_at is null)`
+        (select left(${m.body}, ${MESSAGE_CHARS}) ${thread} and ${m.authorType} = 'customer'
+         order by ${m.createdAt} desc, ${m.id} desc limit ${QUERY_MESSAGES})) c), '')
+    from ${t}
+    where ${t.tenantId} = ${tenantId} and ${t.id} = ${ticketId} and ${t.deletedAt} is null)`
 }

@@ -1,0 +1,143 @@
+// Knowledge-base articles: queries and the one visibility rule (readers
+// without kb:write see published articles only; others are a 404 to them).
+// Search is PostgreSQL full text over a generated column (title weight A,
+// body weight B), ranked; the same ranking is what AI replies cite from
+// (domain/ai/kb-retrieval.ts). Each call is one statement, sent pipelined
+// with its tenant scope.
+import { type SQL, sql } from 'drizzle-orm'
+import { Type } from 'typebox'
+import { uuidv7 } from 'uuidv7'
+import type { DatabaseHandle } from '../../db/client.ts'
+import { kbArticles } from '../../db/schema/helpdesk.ts'
+import { readInScope, writeInScope } from '../../db/scoped.ts'
+import { bare, cursorTime, isoTime, searchQuery, textArray } from '../../db/sql-fragments.ts'
+import { CursorId, CursorRank, decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
+import type { Permission } from '../../lib/permissions.ts'
+import { NotFound } from '../../lib/problems.ts'
+import { normaliseTags } from '../../lib/tags.ts'
+import type { Article, ListArticlesQuery } from './schemas.ts'
+
+const a = kbArticles
+const columns = sql`${a.id} as "id", ${a.title} as "title", ${a.body} as "body",
+  ${a.tags} as "tags", ${a.published} as "published", ${a.authorId} as "authorId",
+  ${isoTime(a.createdAt)} as "createdAt", ${isoTime(a.updatedAt)} as "updatedAt"`
+
+const RankIdCursor = Type.Tuple([CursorRank, CursorId])
+
+/** Who reads the knowledge base: an editor (kb:write) sees drafts too. */
+export type Reader = { tenantId: string; editor: boolean }
+
+export function readerFrom(tenantId: string, permissions: ReadonlySet<Permission>): Reader {
+  return { tenantId, editor: permissions.has('kb:write') }
+}
+
+export type NewArticle = { title: string; body: string; tags?: string[]; published?: boolean }
+export type ArticlePatch = Partial<NewArticle>
+
+function visible(reader: Reader): SQL {
+  const published = reader.editor ? sql`` : sql` and ${a.published}`
+  return sql`${a.tenantId} = ${reader.tenantId}${published}`
+}
+
+export async function listArticles(
+  database: DatabaseHandle,
+  reader: Reader,
+  query: ListArticlesQuery,
+) {
+  const ranked = Boolean(query.q)
+  const tsquery = searchQuery(query.q ?? '')
+  const rank = sql`ts_rank(${a.search}, ${tsquery})`
+  const filters: SQL[] = [visible(reader)]
+  if (query.q) filters.push(sql`${a.search} @@ ${tsquery}`)
+  if (query.tag) filters.push(sql`${a.tags} @> array[${normaliseTags([query.tag])[0]}]::text[]`)
+  if (reader.editor && query.published !== undefined) {
+    filters.push(sql`${a.published} = ${query.published}`)
+  }
+  const key = decodeCursor(query.cursor, ranked ? RankIdCursor : TimeIdCursor)
+  if (key) {
+    const [value, id] = key
+    filters.push(
+      ranked
+        ? sql`(${rank}, ${a.id}) < (${Number(value)}::real, ${id}::uuid)`
+        : sql`(${a.updatedAt}, ${a.id}) < (${String(value)}::timestamptz, ${id}::uuid)`,
+    )
+  }
+  const order = ranked
+    ? sql`"rank" desc, ${a.id} desc`
+    : sql`${a.updatedAt} desc nulls last, ${a.id} desc nulls last`
+  const sortColumn = ranked
+    ? sql`, ${rank} as "rank"`
+    : sql`, ${cursorTime(a.updatedAt)} as "cursorAt"`
+  const rows = await readInScope<Article & { rank?: number; cursorAt?: string }>(
+    database,
+    { tenantId: reader.tenantId },
+    sql`select ${columns}${sortColumn}
+      from ${a} where ${sql.join(filters, sql` and `)} order by ${order} limit ${query.limit + 1}`,
+  )
+  return toPage(rows, query.limit, (r) => [ranked ? (r.rank ?? 0) : (r.cursorAt ?? ''), r.id])
+}
+
+export async function getArticle(
+  database: DatabaseHandle,
+  reader: Reader,
+  id: string,
+): Promise<Article> {
+  const [row] = await readInScope<Article>(
+    database,
+    { tenantId: reader.tenantId },
+    sql`select ${columns} from ${a} where ${visible(reader)} and ${a.id} = ${id}`,
+  )
+  if (!row) throw new NotFound('article')
+  return row
+}
+
+export async function createArticle(
+  database: DatabaseHandle,
+  tenantId: string,
+  authorId: string | null,
+  input: NewArticle,
+): Promise<Article> {
+  const [row] = await writeInScope<Article>(
+    database,
+    { tenantId },
+    sql`insert into ${a} (${bare(a.id)}, ${bare(a.tenantId)}, ${bare(a.title)}, ${bare(a.body)},
+                         ${bare(a.tags)}, ${bare(a.published)}, ${bare(a.authorId)})
+        values (${uuidv7()}, ${tenantId}, ${input.title}, ${input.body},
+                ${textArray(normaliseTags(input.tags ?? []))}, ${input.published ?? false}, ${authorId})
+        returning ${columns}`,
+  )
+  if (!row) throw new Error('article insert returned no row')
+  return row
+}
+
+export async function updateArticle(
+  database: DatabaseHandle,
+  tenantId: string,
+  id: string,
+  patch: ArticlePatch,
+): Promise<Article> {
+  const set: SQL[] = [sql`${bare(a.updatedAt)} = now()`]
+  if (patch.title !== undefined) set.push(sql`${bare(a.title)} = ${patch.title}`)
+  if (patch.body !== undefined) set.push(sql`${bare(a.body)} = ${patch.body}`)
+  if (patch.tags !== undefined) {
+    set.push(sql`${bare(a.tags)} = ${textArray(normaliseTags(patch.tags))}`)
+  }
+  if (patch.published !== undefined) set.push(sql`${bare(a.published)} = ${patch.published}`)
+  const [row] = await writeInScope<Article>(
+    database,
+    { tenantId },
+    sql`update ${a} set ${sql.join(set, sql`, `)}
+        where ${a.tenantId} = ${tenantId} and ${a.id} = ${id} returning ${columns}`,
+  )
+  if (!row) throw new NotFound('article')
+  return row
+}
+
+export async function deleteArticle(database: DatabaseHandle, tenantId: string, id: string) {
+  const rows = await writeInScope<{ id: string }>(
+    database,
+    { tenantId },
+    sql`delete from ${a} where ${a.tenantId} = ${tenantId} and ${a.id} = ${id} returning ${a.id} as id`,
+  )
+  if (rows.length === 0) throw new NotFound('article')
+}

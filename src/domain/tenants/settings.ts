@@ -1,0 +1,55 @@
+// A tenant's settings and their defaults, in one place: the schema the api
+// validates and shows, the defaults a setting not stored yet takes, and the
+// SQL that reads a setting with its default (the ticket writes and the AI
+// reply job read aiReplyMode in their own statements).
+import { type SQL, sql } from 'drizzle-orm'
+import { type Static, Type } from 'typebox'
+import { aiReplyModes, tenants } from '../../db/schema/tenants.ts'
+
+export const AiReplyMode = Type.Unsafe<(typeof aiReplyModes)[number]>(
+  Type.Union(
+    aiReplyModes.map((mode) => Type.Literal(mode)),
+    { description: 'off: no AI replies; draft: internal AI drafts; auto: AI answers customers' },
+  ),
+)
+export type AiReplyMode = Static<typeof AiReplyMode>
+
+export const TenantSettings = Type.Object(
+  { aiReplyMode: AiReplyMode },
+  { additionalProperties: false },
+)
+export type TenantSettings = Static<typeof TenantSettings>
+
+export const SETTING_DEFAULTS: TenantSettings = { aiReplyMode: 'off' }
+
+/** The settings as stored, every key that is not there at its default. */
+export function settingsWithDefaults(stored: Partial<TenantSettings>): TenantSettings {
+  return { aiReplyMode: stored.aiReplyMode ?? SETTING_DEFAULTS.aiReplyMode }
+}
+
+/** A setting of the tenants row in scope, with its default: `coalesce(settings ->> key, default)`. */
+export function settingOf<K extends keyof TenantSettings>(key: K): SQL<TenantSettings[K]> {
+  return sql<
+    TenantSettings[K]
+  >`coalesce(${tenants.settings} ->> ${literal(key)}, ${literal(SETTING_DEFAULTS[key])})`
+}
+
+/** A setting of one tenant, as a scalar subquery for a statement about something else. */
+export function tenantSetting<K extends keyof TenantSettings>(
+  tenantId: string,
+  key: K,
+): SQL<TenantSettings[K]> {
+  return sql<
+    TenantSettings[K]
+  >`(select ${settingOf(key)} from ${tenants} where ${tenants.id} = ${tenantId})`
+}
+
+/** Whether a customer's message gets an AI reply queued, in this mode. */
+export function aiRepliesOn(mode: AiReplyMode): boolean {
+  return mode === 'draft' || mode === 'auto'
+}
+
+/** Keys and defaults are ours, never input: written into the statement as literals. */
+function literal(value: string): SQL {
+  return sql.raw(`'${value.replaceAll("'", "''")}'`)
+}

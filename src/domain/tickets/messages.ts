@@ -1,0 +1,241 @@
+// Messages of a ticket: reading them (internal notes only for
+// messages:internal) and posting one, which in the same transaction moves the
+// ticket's status (status-rules.ts), stamps the ticket (ticket-stamps.ts) and
+// queues what the message causes: an AI reply for a customer's message when
+// the tenant wants one, an email to the requester for an agent's public reply.
+import { type SQL, sql } from 'drizzle-orm'
+import { uuidv7 } from 'uuidv7'
+import type { DatabaseHandle, DbOrTx, Tx } from '../../db/client.ts'
+import { type AuthorType, messages, type TicketStatus, tickets } from '../../db/schema/helpdesk.ts'
+import { rowsOf, withScope } from '../../db/scoped.ts'
+import { bare, cursorTime, isoTime } from '../../db/sql-fragments.ts'
+import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
+import { decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
+import { Forbidden, NotFound } from '../../lib/problems.ts'
+import { type AiReplyMode, aiRepliesOn, tenantSetting } from '../tenants/settings.ts'
+import type { Caller } from './caller.ts'
+import { createOnce, type IdempotentRequest } from './idempotency.ts'
+import type { MessageRow, TicketRow } from './schemas.ts'
+import { assertAcceptsMessages, statusAfterMessage } from './status-rules.ts'
+import { messageStamp } from './ticket-stamps.ts'
+import { ticketColumnsFor, visibleTickets } from './ticket-views.ts'
+
+const m = messages
+const messageColumns = sql`${m.id} as "id", ${m.ticketId} as "ticketId",
+  ${m.authorId} as "authorId", ${m.authorType} as "authorType",
+  ${m.body} as "body", ${m.internal} as "internal",
+  coalesce(${m.sources}, '[]'::jsonb) as "sources", ${isoTime(m.createdAt)} as "createdAt"`
+
+type NewMessage = {
+  /** chosen by the caller when it must be known before the insert returns */
+  id?: string
+  tenantId: string
+  ticketId: string
+  authorId: string | null
+  authorType: AuthorType
+  body: string
+  internal: boolean
+}
+
+export async function insertMessage(tx: DbOrTx, message: NewMessage): Promise<MessageRow> {
+  const [row] = await rowsOf<MessageRow>(
+    tx,
+    sql`insert into ${m} (${bare(m.id)}, ${bare(m.tenantId)}, ${bare(m.ticketId)}, ${bare(m.authorId)},
+                          ${bare(m.authorType)}, ${bare(m.body)}, ${bare(m.internal)})
+        values (${message.id ?? uuidv7()}, ${message.tenantId}, ${message.ticketId}, ${message.authorId},
+                ${message.authorType}, ${message.body}, ${message.internal})
+        returning ${messageColumns}`,
+  )
+  if (!row) throw new Error('message insert returned no row')
+  return row
+}
+
+/** History in the thread: a status change is public, other changes are internal notes. */
+export function insertSystemMessage(
+  tx: DbOrTx,
+  caller: Caller,
+  ticketId: string,
+  body: string,
+  internal: boolean,
+) {
+  return insertMessage(tx, {
+    tenantId: caller.tenantId,
+    ticketId,
+    authorId: caller.userId,
+    authorType: 'system',
+    body,
+    internal,
+  })
+}
+
+type FoundTicket = TicketRow & { aiReplyMode: AiReplyMode }
+
+/** The ticket as the caller may see it, with the tenant's aiReplyMode; locked for a change when `lock`. */
+export async function findTicket(
+  tx: DbOrTx,
+  caller: Caller,
+  ticketId: string,
+  lock = false,
+): Promise<FoundTicket | null> {
+  const [row] = await rowsOf<FoundTicket>(
+    tx,
+    sql`select ${ticketColumnsFor(caller)}, ${tenantSetting(caller.tenantId, 'aiReplyMode')} as "aiReplyMode"
+        from ${tickets}
+        where ${visibleTickets(caller)} and ${tickets.id} = ${ticketId}
+        ${lock ? sql`for update of ${tickets}` : sql``}`,
+  )
+  return row ?? null
+}
+
+/** A page of the thread, oldest first; internal notes only for callers who see them. */
+export function listMessages(
+  database: DatabaseHandle,
+  caller: Caller,
+  ticketId: string,
+  page: { limit: number; cursor?: string },
+) {
+  return withScope(database, { tenantId: caller.tenantId }, async (tx) => {
+    if (!(await findTicket(tx, caller, ticketId))) throw new NotFound('ticket')
+    const key = decodeCursor(page.cursor, TimeIdCursor)
+    const filters: SQL[] = [
+      sql`${m.tenantId} = ${caller.tenantId}`,
+      sql`${m.ticketId} = ${ticketId}`,
+    ]
+    if (!caller.seesInternal) filters.push(sql`not ${m.internal}`)
+    if (key) {
+      filters.push(sql`(${m.createdAt}, ${m.id}) > (${key[0]}::timestamptz, ${key[1]}::uuid)`)
+    }
+    const rows = await rowsOf<MessageRow & { cursorAt: string }>(
+      tx,
+      sql`select ${messageColumns}, ${cursorTime(m.createdAt)} as "cursorAt" from ${m}
+          where ${sql.join(filters, sql` and `)}
+          order by ${m.createdAt}, ${m.id} limit ${page.limit + 1}`,
+    )
+    return toPage(rows, page.limit, (r) => [r.cursorAt, r.id])
+  })
+}
+
+/** Jobs a new message causes; written in its transaction, dispatched after commit. */
+export async function queueMessageJobs(
+  tx: Tx,
+  caller: Caller,
+  ticket: { id: string; aiReplyMode: AiReplyMode },
+  message: Pick<MessageRow, 'id' | 'authorType' | 'internal'>,
+): Promise<QueuedJob[]> {
+  const jobs: QueuedJob[] = []
+  const tenantId = caller.tenantId
+  if (message.internal) return jobs
+  if (message.authorType === 'customer' && aiRepliesOn(ticket.aiReplyMode)) {
+    jobs.push(
+      await insertJob(tx, {
+        tenantId,
+        queue: 'ai-reply',
+        payload: { ticketId: ticket.id, triggerMessageId: message.id },
+      }),
+    )
+  }
+  if (message.authorType === 'agent') {
+    jobs.push(
+      await insertJob(tx, {
+        tenantId,
+        queue: 'email',
+        payload: { template: 'ticket-reply', messageId: message.id },
+      }),
+    )
+  }
+  return jobs
+}
+
+/**
+ * Posts a message, once per Idempotency-Key (idempotency.ts): the message, the
+ * ticket's new status and stamp, and the jobs it causes, in one transaction.
+ */
+export function postMessage(
+  database: DatabaseHandle,
+  caller: Caller,
+  ticketId: string,
+  input: { body: string; internal?: boolean },
+  request: IdempotentRequest,
+) {
+  return createOnce(database, caller, request, async (tx) => {
+    const { message, jobs } = await writeMessage(tx, caller, ticketId, input)
+    return { body: message, jobs }
+  })
+}
+
+async function writeMessage(
+  tx: Tx,
+  caller: Caller,
+  ticketId: string,
+  input: { body: string; internal?: boolean },
+) {
+  const internal = input.internal ?? false
+  if (internal && !caller.seesInternal) {
+    throw new Forbidden('forbidden', 'Internal notes need the messages:internal permission.')
+  }
+  const ticket = await findTicket(tx, caller, ticketId, true)
+  if (!ticket) throw new NotFound('ticket')
+  assertAcceptsMessages(ticket.status)
+  const next = statusAfterMessage(ticket.status, { authorType: caller.authorType, internal })
+  // The message, the ticket's stamp and the jobs do not depend on each other's
+  // results (the id is chosen here), so they go out together: postgres.js
+  // pipelines them on the transaction's connection, one round trip for three.
+  const id = uuidv7()
+  const [message, , jobs] = await Promise.all([
+    insertMessage(tx, {
+      id,
+      tenantId: caller.tenantId,
+      ticketId,
+      authorId: caller.userId,
+      authorType: caller.authorType,
+      body: input.body,
+      internal,
+    }),
+    touchTicket(tx, caller.tenantId, ticketId, { body: input.body, internal, status: next }),
+    queueMessageJobs(tx, caller, ticket, { id, authorType: caller.authorType, internal }),
+  ])
+  if (next !== ticket.status) {
+    await insertSystemMessage(
+      tx,
+      caller,
+      ticketId,
+      `Status changed from ${ticket.status} to ${next}`,
+      false,
+    )
+  }
+  return { message, jobs }
+}
+
+/** One UPDATE, one new row version per message (messageStamp()). */
+async function touchTicket(
+  tx: DbOrTx,
+  tenantId: string,
+  ticketId: string,
+  message: { body: string; internal: boolean; status: TicketStatus },
+) {
+  await tx.execute(
+    sql`update ${tickets} set ${messageStamp(message)}
+        where ${tickets.tenantId} = ${tenantId} and ${tickets.id} = ${ticketId}`,
+  )
+}
+
+/**
+ * Queues an AI reply on demand (an agent asked for it; the job decides where it
+ * goes: ai-reply-processor.ts); a closed ticket takes none.
+ */
+export function requestAiReply(
+  database: DatabaseHandle,
+  caller: Caller,
+  ticketId: string,
+): Promise<QueuedJob> {
+  return withScope(database, { tenantId: caller.tenantId }, async (tx) => {
+    const ticket = await findTicket(tx, caller, ticketId)
+    if (!ticket) throw new NotFound('ticket')
+    assertAcceptsMessages(ticket.status)
+    return insertJob(tx, {
+      tenantId: caller.tenantId,
+      queue: 'ai-reply',
+      payload: { ticketId: ticket.id },
+    })
+  })
+}

@@ -1,0 +1,152 @@
+// The ticket and its messages as the api shows them (TypeBox): the rows the
+// ticket reads and writes return, and the filters of the ticket list. Two
+// views of a ticket: the agents' (Ticket) and the customer's (CustomerTicket,
+// see ticket-views.ts).
+import { type Static, Type } from 'typebox'
+import { ticketPriorities, ticketStatuses } from '../../db/schema/helpdesk.ts'
+import { PageQuery } from '../../lib/cursor.ts'
+import { EXAMPLE_IDS, EXAMPLE_TIMES } from '../../lib/examples.ts'
+import { Tag } from '../../lib/tags.ts'
+
+const Id = Type.String({ format: 'uuid' })
+const Time = Type.String({ format: 'date-time' })
+const NullableId = Type.Union([Id, Type.Null()])
+
+export const Status = Type.Enum(ticketStatuses, {
+  description: 'closed is final; see the README for the transitions',
+})
+export const Priority = Type.Enum(ticketPriorities)
+
+export const Ticket = Type.Object(
+  {
+    id: Id,
+    number: Type.Integer({ description: 'Per-tenant sequence: 1, 2, 3, ...' }),
+    subject: Type.String(),
+    status: Status,
+    priority: Priority,
+    requesterId: Id,
+    assigneeId: NullableId,
+    tags: Type.Array(Type.String()),
+    createdAt: Time,
+    updatedAt: Time,
+    lastMessageAt: Time,
+  },
+  { $id: 'Ticket', examples: [ticketExample()] },
+)
+
+function ticketExample() {
+  return {
+    id: EXAMPLE_IDS.ticket,
+    number: 1,
+    subject: 'Cannot sign in to the dashboard',
+    status: 'new',
+    priority: 'high',
+    requesterId: EXAMPLE_IDS.user,
+    assigneeId: null,
+    tags: ['login'],
+    createdAt: EXAMPLE_TIMES.ticket,
+    updatedAt: EXAMPLE_TIMES.ticket,
+    lastMessageAt: EXAMPLE_TIMES.ticket,
+  }
+}
+
+const messageExample = {
+  id: EXAMPLE_IDS.message,
+  ticketId: EXAMPLE_IDS.ticket,
+  authorId: EXAMPLE_IDS.user,
+  authorType: 'agent',
+  body: 'Since this morning the login page says my password is wrong, although I reset it.',
+  internal: false,
+  createdAt: EXAMPLE_TIMES.ticket,
+}
+
+/** The agent's example, less what a customer never sees. */
+function customerTicketExample() {
+  const { priority: _p, assigneeId: _a, tags: _t, ...shown } = ticketExample()
+  return shown
+}
+
+/**
+ * A ticket as its customer sees it. Like Zendesk's end-user Requests API
+ * (subject, status, requester, times; never tags), and stricter where Zendesk
+ * leaves it to a per-field setting Deskpilot does not have: no priority and no
+ * assignee. Tags such as fraud-suspect, a priority and who works on it are the
+ * team's business. Its updatedAt (and ETag) move only with what it shows: a
+ * public message, the subject, the status.
+ */
+export const CustomerTicket = Type.Object(
+  {
+    id: Id,
+    number: Ticket.properties.number,
+    subject: Type.String(),
+    status: Status,
+    requesterId: Id,
+    createdAt: Time,
+    updatedAt: Time,
+    lastMessageAt: Time,
+  },
+  {
+    $id: 'CustomerTicket',
+    description: 'A ticket as its customer sees it: no tags, priority or assignee',
+    examples: [customerTicketExample()],
+  },
+)
+
+const Source = Type.Object({ kind: Type.String(), id: Type.String(), title: Type.String() })
+
+export const Message = Type.Object(
+  {
+    id: Id,
+    ticketId: Id,
+    authorId: NullableId,
+    authorType: Type.Union([
+      Type.Literal('customer'),
+      Type.Literal('agent'),
+      Type.Literal('ai'),
+      Type.Literal('system'),
+    ]),
+    body: Type.String(),
+    internal: Type.Boolean({ description: 'An internal note: never shown to customers' }),
+    sources: Type.Optional(Type.Array(Source, { description: 'AI messages: what they cite' })),
+    createdAt: Time,
+  },
+  { $id: 'Message', examples: [messageExample] },
+)
+
+export const sorts = ['-updatedAt', 'createdAt', '-priority'] as const
+export type Sort = (typeof sorts)[number]
+
+export const ListTicketsQuery = Type.Object(
+  {
+    status: Type.Optional(
+      Type.Array(Status, {
+        maxItems: 6,
+        description: 'Repeat for several: status=new&status=open',
+      }),
+    ),
+    priority: Type.Optional(Priority),
+    assigneeId: Type.Optional(
+      Type.Union([Id, Type.Literal('none')], { description: 'A user id, or none: unassigned' }),
+    ),
+    requesterId: Type.Optional(Id),
+    tag: Type.Optional(Tag),
+    q: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: 'Full-text search over subject and messages; ranked unless sort is given',
+      }),
+    ),
+    sort: Type.Optional(Type.Enum(sorts)),
+    ...PageQuery,
+  },
+  { additionalProperties: false },
+)
+export type ListTicketsQuery = Static<typeof ListTicketsQuery>
+
+/**
+ * A ticket row as the reads and writes return it, in either view (the routes'
+ * serializer drops what a view does not show): the version is its ETag's.
+ */
+export type TicketRow = Static<typeof Ticket> & { version: number }
+export type MessageRow = Static<typeof Message>
