@@ -131,7 +131,7 @@ export const tickets = pgTable(
     index('tickets_tags_idx').using('gin', t.tenantId, t.tags).where(live),
     // fastupdate off: every ticket update re-indexes the vectors' words, and
     // with GIN's pending list on, each search scanned that list in full until
-    // a vacuum merged it (179 searches/s after a write burst, 584 without it).
+    // a vacuum merged it, so search slowed down after every burst of writes.
     index('tickets_search_public_idx')
       .using('gin', t.tenantId, t.searchPublic)
       .with({ fastupdate: false })

@@ -31,7 +31,7 @@ const THREAD_CHARS = 12_000
 /** How many of the latest customer messages the knowledge-base search reads (with the first one). */
 const QUERY_MESSAGES = 3
 
-export type ReplyTicket = {
+type ReplyTicket = {
   id: string
   number: number
   subject: string

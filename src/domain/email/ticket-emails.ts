@@ -17,7 +17,7 @@ import { agentRole } from '../tickets/agents.ts'
 const MAX_RECIPIENTS = 100
 const BODY_CHARS = 4000
 
-export type TicketFacts = {
+type TicketFacts = {
   ticketId: string
   number: number
   subject: string
@@ -40,7 +40,7 @@ const ticketFacts = sql`${t.id} as "ticketId", ${t.number} as number, ${t.subjec
 const withTenantAndRequester = sql`join ${tenants} on ${tenants.id} = ${t.tenantId}
   join ${users} ${requester} on ${requester.id} = ${t.requesterId}`
 
-export type ReplyFacts = TicketFacts & {
+type ReplyFacts = TicketFacts & {
   body: string
   internal: boolean
   authorType: string
@@ -70,7 +70,7 @@ export async function readTicketReply(
   return row ?? null
 }
 
-export type CreatedFacts = TicketFacts & { assigneeId: string | null; body: string | null }
+type CreatedFacts = TicketFacts & { assigneeId: string | null; body: string | null }
 
 /** The new ticket and the addresses to tell; null when the ticket is gone. */
 export async function readTicketCreated(

@@ -7,7 +7,7 @@
 export type PublicFailure = { code: string; message: string }
 
 /** An error with a public form: `publicFailure` is all the tenant ever sees of it. */
-export type PubliclyDescribed = Error & { publicFailure: PublicFailure }
+type PubliclyDescribed = Error & { publicFailure: PublicFailure }
 
 export function publicFailureOf(error: unknown): PublicFailure | undefined {
   const failure = (error as Partial<PubliclyDescribed> | null)?.publicFailure

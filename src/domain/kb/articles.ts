@@ -31,8 +31,8 @@ export function readerFrom(tenantId: string, permissions: ReadonlySet<Permission
   return { tenantId, editor: permissions.has('kb:write') }
 }
 
-export type NewArticle = { title: string; body: string; tags?: string[]; published?: boolean }
-export type ArticlePatch = Partial<NewArticle>
+type NewArticle = { title: string; body: string; tags?: string[]; published?: boolean }
+type ArticlePatch = Partial<NewArticle>
 
 function visible(reader: Reader): SQL {
   const published = reader.editor ? sql`` : sql` and ${a.published}`

@@ -55,7 +55,7 @@ export function slugProblem(slug: string): string | null {
   return null
 }
 
-export type NewTenant = {
+type NewTenant = {
   name: string
   slug: string
   ownerUserId: string

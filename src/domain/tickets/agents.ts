@@ -7,7 +7,7 @@ import { type SQL, sql } from 'drizzle-orm'
 import type { PgColumn } from 'drizzle-orm/pg-core'
 import type { Permission } from '../../lib/permissions.ts'
 
-export const AGENT_PERMISSION = 'tickets:read_all' satisfies Permission
+const AGENT_PERMISSION = 'tickets:read_all' satisfies Permission
 
 /** Do these permissions (a role's, or a caller's) make their holder an agent? */
 export function holdsAgentRights(permissions: { has(p: string): boolean } | readonly string[]) {

@@ -22,7 +22,7 @@ export type Caller = {
 }
 
 /** What a request knows of its caller: the tenant, its permissions there, and who it is. */
-export type CallerFacts = {
+type CallerFacts = {
   tenantId: string
   permissions: ReadonlySet<Permission>
   userId: string | null

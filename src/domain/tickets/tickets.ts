@@ -141,7 +141,7 @@ async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
   return { ticket, message, jobs }
 }
 
-export type TicketPatch = {
+type TicketPatch = {
   subject?: string
   status?: TicketRow['status']
   priority?: TicketRow['priority']

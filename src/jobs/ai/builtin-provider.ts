@@ -8,7 +8,7 @@ import { type AiProvider, articleSource, type ReplyInput } from './provider.ts'
 /** How many articles one reply quotes: more reads as a search result, not an answer. */
 const MAX_QUOTED = 2
 
-export const HANDOFF_LINE =
+const HANDOFF_LINE =
   'I could not find an answer to this in our help articles, so I have passed your request ' +
   'on to our support team: a human agent will follow up here as soon as possible.'
 

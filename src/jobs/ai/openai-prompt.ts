@@ -8,7 +8,7 @@ import type { MessageSource } from '../../db/schema/helpdesk.ts'
 import type { RetrievedArticle } from '../../domain/ai/kb-retrieval.ts'
 import { articleSource, type ReplyInput } from './provider.ts'
 
-export type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string }
+type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string }
 
 export function buildChatMessages(input: ReplyInput): ChatMessage[] {
   const rules = [

@@ -14,7 +14,7 @@ export const AI_FAILURES = {
   ai_provider_error: 'The AI provider answered with an error.',
 } as const
 
-export type AiFailureCode = keyof typeof AI_FAILURES
+type AiFailureCode = keyof typeof AI_FAILURES
 
 function failure(code: AiFailureCode): PublicFailure {
   return { code, message: AI_FAILURES[code] }

@@ -307,11 +307,11 @@ function appLink(config: Config, path: string, token: string): string {
 }
 
 /** The Message-ID a ticket's emails all refer to (no email carries it: it stands for the ticket). */
-export function ticketRootId(ticketId: string, domain: string): string {
+function ticketRootId(ticketId: string, domain: string): string {
   return `<ticket-${ticketId}@${domain}>`
 }
 
-export function messageIdDomain(config: Config): string {
+function messageIdDomain(config: Config): string {
   const from = /@([^>\s]+)>?\s*$/.exec(config.SMTP_FROM)
   return from?.[1] ?? new URL(config.APP_URL).hostname
 }
