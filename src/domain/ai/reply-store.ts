@@ -51,8 +51,8 @@ export async function storeReply(
     body: string
     sources: MessageSource[]
     internal: boolean
-    /** an UPDATE of the job's row, run as a CTE beside the insert */
-    markSucceeded: SQL
+    /** the UPDATE marking the job's row succeeded where `stored` holds, run as a CTE beside the insert */
+    markSucceeded: (stored: SQL) => SQL
   },
 ): Promise<{ skipped: string } | { message: StoredReply; jobs: QueuedJob[] }> {
   const email = r.internal
@@ -89,7 +89,7 @@ export async function storeReply(
           update ${tickets} set ${messageStamp({ body: r.body, internal: r.internal })}
           where ${tickets.tenantId} = ${r.tenantId} and ${tickets.id} = ${r.ticketId}
             and exists (select from inserted)
-        ), marked as (${r.markSucceeded})${queueEmail}
+        ), marked as (${r.markSucceeded(sql`exists (select from inserted)`)})${queueEmail}
         select (select status from ticket) as status, inserted.id, inserted.internal
         from (select) one left join inserted on true`,
   )

@@ -17,7 +17,6 @@
 // last failure writes an `ai.reply_failed` audit event in the tenant, which,
 // like the job's error, holds a provider failure's code and safe message only.
 import { UnrecoverableError } from 'bullmq'
-import { sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { readAllInScope } from '../../db/scoped.ts'
 import {
@@ -96,7 +95,7 @@ export const processAiReply: Processor = async ({
     sources: reply.sources,
     internal,
     // The row is marked succeeded in the same statement when this run stored the reply.
-    markSucceeded: succeedStatement(result, sql`exists (select from inserted)`),
+    markSucceeded: (stored) => succeedStatement(result, stored),
   })
   if ('skipped' in stored) return { skipped: stored.skipped }
   await dispatch(stored.jobs)
