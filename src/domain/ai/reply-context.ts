@@ -4,7 +4,7 @@
 // bounded in count and size so a prompt stays small), and the published
 // knowledge-base articles that match the customer's words (kb-retrieval.ts).
 import { type SQL, sql } from 'drizzle-orm'
-import { messages, type TicketStatus, tickets } from '../../db/schema/helpdesk.ts'
+import { messages, tickets } from '../../db/schema/helpdesk.ts'
 import { tenants } from '../../db/schema/tenants.ts'
 import { users } from '../../db/schema/users.ts'
 import { isoTime } from '../../db/sql-fragments.ts'
@@ -31,16 +31,10 @@ const THREAD_CHARS = 12_000
 /** How many of the latest customer messages the knowledge-base search reads (with the first one). */
 const QUERY_MESSAGES = 3
 
-type ReplyTicket = {
-  id: string
-  number: number
-  subject: string
-  status: TicketStatus
-  requesterId: string
-  requesterName: string
-  tenantName: string
-  mode: AiReplyMode
-}
+type ReplyTicket = Pick<
+  typeof tickets.$inferSelect,
+  'id' | 'number' | 'subject' | 'status' | 'requesterId'
+> & { requesterName: string; tenantName: string; mode: AiReplyMode }
 
 export type ReplyContext = {
   ticket: ReplyTicket

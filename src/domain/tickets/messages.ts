@@ -16,7 +16,7 @@ import { type AiReplyMode, aiRepliesOn, tenantSetting } from '../tenants/setting
 import type { Caller } from './caller.ts'
 import { createOnce, type IdempotentRequest } from './idempotency.ts'
 import type { MessageRow, TicketRow } from './schemas.ts'
-import { assertAcceptsMessages, statusAfterMessage } from './status-rules.ts'
+import { assertAcceptsMessages, statusAfterMessage, statusChangeNote } from './status-rules.ts'
 import { messageStamp } from './ticket-stamps.ts'
 import { ticketColumnsFor, visibleTickets } from './ticket-views.ts'
 
@@ -195,13 +195,7 @@ async function writeMessage(
     queueMessageJobs(tx, caller, ticket, { id, authorType: caller.authorType, internal }),
   ])
   if (next !== ticket.status) {
-    await insertSystemMessage(
-      tx,
-      caller,
-      ticketId,
-      `Status changed from ${ticket.status} to ${next}`,
-      false,
-    )
+    await insertSystemMessage(tx, caller, ticketId, statusChangeNote(ticket.status, next), false)
   }
   return { message, jobs }
 }

@@ -48,6 +48,11 @@ export function statusAfterMessage(
   return current
 }
 
+/** The thread's public history line for a status change, by hand or by a message. */
+export function statusChangeNote(from: TicketStatus, to: TicketStatus): string {
+  return `Status changed from ${from} to ${to}`
+}
+
 /** No message may be added to a closed ticket. */
 export function assertAcceptsMessages(status: TicketStatus): void {
   if (status === 'closed') {

@@ -17,7 +17,7 @@ import type { Caller } from './caller.ts'
 import { createOnce, type IdempotentRequest } from './idempotency.ts'
 import { findTicket, insertMessage, insertSystemMessage, queueMessageJobs } from './messages.ts'
 import type { MessageRow, TicketRow } from './schemas.ts'
-import { assertManualTransition } from './status-rules.ts'
+import { assertManualTransition, statusChangeNote } from './status-rules.ts'
 import { assertAssignable, assertRequester } from './ticket-members.ts'
 import { anyChange, publicChange } from './ticket-stamps.ts'
 import { etagOf, ifMatchAccepts, ticketColumnsFor, visibleTickets } from './ticket-views.ts'
@@ -218,10 +218,7 @@ async function updateTicket(
   if (patch.status !== undefined && patch.status !== ticket.status) {
     assertManualTransition(ticket.status, patch.status)
     set.push(sql`${bare(tickets.status)} = ${patch.status}`)
-    history.push({
-      body: `Status changed from ${ticket.status} to ${patch.status}`,
-      internal: false,
-    })
+    history.push({ body: statusChangeNote(ticket.status, patch.status), internal: false })
     customerSees = true
   }
   if (patch.priority !== undefined && patch.priority !== ticket.priority) {
