@@ -74,6 +74,26 @@ export function openTicket(
   })
 }
 
+/** What a new ticket's INSERT writes; the other columns take their defaults. */
+const insertedColumns = sql.join(
+  [
+    tickets.id,
+    tickets.tenantId,
+    tickets.number,
+    tickets.subject,
+    tickets.priority,
+    tickets.requesterId,
+    tickets.tags,
+    tickets.searchPublic,
+    tickets.searchAll,
+  ].map(bare),
+  sql`, `,
+)
+const counterColumn = {
+  tenantId: bare(ticketCounters.tenantId),
+  lastNumber: bare(ticketCounters.lastNumber),
+}
+
 /**
  * The number comes from the tenant's counter row, incremented in this
  * transaction: its row lock makes concurrent creates wait for each other, and
@@ -85,26 +105,13 @@ async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
   const [ticket] = await rowsOf<TicketRow>(
     tx,
     sql`with counter as (
-          insert into ${ticketCounters} (${bare(ticketCounters.tenantId)}, ${bare(ticketCounters.lastNumber)})
+          insert into ${ticketCounters} (${counterColumn.tenantId}, ${counterColumn.lastNumber})
           values (${caller.tenantId}, 1)
-          on conflict (${bare(ticketCounters.tenantId)})
-          do update set ${bare(ticketCounters.lastNumber)} = ${ticketCounters.lastNumber} + 1
-          returning ${bare(ticketCounters.lastNumber)} as last_number),
+          on conflict (${counterColumn.tenantId})
+          do update set ${counterColumn.lastNumber} = ${ticketCounters.lastNumber} + 1
+          returning ${counterColumn.lastNumber} as last_number),
         words as (select message_search_vector(${input.body}) as v)
-        insert into ${tickets} (${sql.join(
-          [
-            tickets.id,
-            tickets.tenantId,
-            tickets.number,
-            tickets.subject,
-            tickets.priority,
-            tickets.requesterId,
-            tickets.tags,
-            tickets.searchPublic,
-            tickets.searchAll,
-          ].map(bare),
-          sql`, `,
-        )})
+        insert into ${tickets} (${insertedColumns})
         select ${uuidv7()}, ${caller.tenantId}, counter.last_number, ${input.subject},
                ${input.priority ?? 'normal'}, ${requesterId}, ${textArray(tags)}, words.v, words.v
         from counter, words
