@@ -24,7 +24,7 @@ export type DatabaseHandle = {
   close(): Promise<void>
 }
 
-export type DatabaseOptions = {
+type DatabaseOptions = {
   url: string | undefined
   dataDir: string
   poolMax: number

@@ -14,7 +14,7 @@ function emailFor<T extends string, K extends string>(template: T, idField: K) {
   return Type.Object(properties, { additionalProperties: false })
 }
 
-export const EmailPayload = Type.Union([
+const EmailPayload = Type.Union([
   emailFor('verify-email', 'userId'),
   emailFor('password-reset', 'userId'),
   emailFor('account-locked', 'userId'),
@@ -23,7 +23,7 @@ export const EmailPayload = Type.Union([
   emailFor('ticket-created', 'ticketId'),
 ])
 
-export const AiReplyPayload = Type.Object(
+const AiReplyPayload = Type.Object(
   { ticketId: Id, triggerMessageId: Type.Optional(Id) },
   { additionalProperties: false },
 )

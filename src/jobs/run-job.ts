@@ -60,7 +60,7 @@ export type RunDeps = {
   /** where jobs written by a processor go after its commit; without it they wait for the sweeper */
   dispatch?: Dispatch
 }
-export type RunResult = { outcome: JobOutcome; error?: Error; attempts?: number }
+type RunResult = { outcome: JobOutcome; error?: Error; attempts?: number }
 
 const MARKED = Symbol('marked succeeded by the processor')
 

@@ -27,7 +27,7 @@ import { Forbidden, Problem, Unauthorized } from '../lib/problems.ts'
 import { sendProblem } from './errors.ts'
 
 /** Anyone but a signed-in platform admin is turned away. */
-export const requirePlatformAdmin: preHandlerHookHandler = function platformAdminGuard(
+const requirePlatformAdmin: preHandlerHookHandler = function platformAdminGuard(
   request,
   reply,
   done,
