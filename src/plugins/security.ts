@@ -13,8 +13,8 @@ import { TooManyRequests } from '../lib/problems.ts'
 
 /**
  * helmet's headers, computed once at start: they are the same for every
- * response (no per-request nonces), and building them per request cost a
- * tenth of a bare route's CPU (docs/performance.md, "Security headers").
+ * response (no per-request nonces), and building them per request showed
+ * in the bench (docs/performance.md, "Security headers").
  * helmet has no API that returns its headers, only its middleware, so the
  * middleware runs once against a response that records what it sets.
  * tests/foundation/security-headers.test.ts pins the exact set, so a helmet
