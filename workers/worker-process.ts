@@ -39,6 +39,8 @@ type Resources = {
   database: DatabaseHandle
   queues: Queues
   registry: Registry
+  /** what each BullMQ Worker opens its own connection with */
+  redisConnection: { url: string; name: string }
 }
 
 /** Without both services there is nothing to work on: local mode runs jobs in the api. */
@@ -52,12 +54,8 @@ function requireServices(config: Config, log: Logger): { redisUrl: string } {
   return { redisUrl: config.REDIS_URL }
 }
 
-async function openResources(
-  config: Config,
-  log: Logger,
-  redisUrl: string,
-  connectionName: string,
-): Promise<Resources> {
+async function openResources(config: Config, log: Logger, redisUrl: string): Promise<Resources> {
+  const connectionName = `deskpilot-worker:${hostname()}:${process.pid}`
   const redis = createRedis(redisUrl, connectionName)
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'))
   await redis.connect()
@@ -71,17 +69,18 @@ async function openResources(
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   registerQueueDepthGauge(registry, () => queueDepths(redis, queues))
-  return { redis, database, queues, registry }
+  return {
+    redis,
+    database,
+    queues,
+    registry,
+    redisConnection: { url: redisUrl, name: connectionName },
+  }
 }
 
 /** One BullMQ Worker per queue this version has a processor for, each running runJob. */
-function startQueueWorkers(
-  config: Config,
-  log: Logger,
-  resources: Resources,
-  connection: { url: string; name: string },
-): Worker<JobData>[] {
-  const { redis, database, queues, registry } = resources
+function startQueueWorkers(config: Config, log: Logger, resources: Resources): Worker<JobData>[] {
+  const { redis, database, queues, registry, redisConnection: connection } = resources
   const outcomes = registerJobOutcomeCounter(registry)
   const deps: RunDeps = {
     database,
@@ -213,12 +212,8 @@ async function main() {
     }),
   )
   const { redisUrl } = requireServices(config, log)
-  const connectionName = `deskpilot-worker:${hostname()}:${process.pid}`
-  const resources = await openResources(config, log, redisUrl, connectionName)
-  const workers = startQueueWorkers(config, log, resources, {
-    url: redisUrl,
-    name: connectionName,
-  })
+  const resources = await openResources(config, log, redisUrl)
+  const workers = startQueueWorkers(config, log, resources)
   const stopSweeper = startOutboxSweeper(config, log, resources)
   const server = await serveHealth(config, resources)
   log.info(
