@@ -228,6 +228,23 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
   return Object.freeze(config)
 }
 
+/**
+ * The config of a process entry (the api, the worker): an invalid environment
+ * prints what is wrong and exits 78 (EX_CONFIG), so orchestrators tell a bad
+ * configuration from a crash.
+ */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message)
+      process.exit(78)
+    }
+    throw err
+  }
+}
+
 /** Reads process.env, first loading `.env` in development (never in test or production). */
 function readProcessEnv(): Record<string, string | undefined> {
   const mode = process.env.NODE_ENV ?? 'development'

@@ -2,23 +2,14 @@
 // SIGINT stop accepting, let in-flight requests finish, close pools, exit 0.
 // The app is imported only after drizzle-orm is switched to its CommonJS build
 // (src/lib/drizzle-commonjs.ts): nothing imported statically here touches it.
-import { ConfigError, loadConfig } from './config.ts'
+import { loadConfigOrExit } from './config.ts'
 import { loadDrizzleAsCommonJs } from './lib/drizzle-commonjs.ts'
 import { closeOnSignals } from './lib/graceful-shutdown.ts'
 
 loadDrizzleAsCommonJs()
 
 async function main() {
-  let config: ReturnType<typeof loadConfig>
-  try {
-    config = loadConfig()
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message)
-      process.exit(78) // EX_CONFIG
-    }
-    throw err
-  }
+  const config = loadConfigOrExit()
 
   const { buildApp } = await import('./app.ts')
   const app = await buildApp(config)

@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http'
 import type { Registry } from 'prom-client'
 
-export type HealthChecks = { ready(): Promise<boolean> }
+type HealthChecks = { ready(): Promise<boolean> }
 
 export function startHealthServer(opts: {
   host: string

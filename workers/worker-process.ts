@@ -9,14 +9,21 @@
 import { hostname } from 'node:os'
 import { UnrecoverableError, Worker } from 'bullmq'
 import { sql } from 'drizzle-orm'
-import { pino } from 'pino'
+import type { Redis } from 'ioredis'
+import { type Logger, pino } from 'pino'
 import { collectDefaultMetrics, Registry } from 'prom-client'
-import { type Config, ConfigError, loadConfig } from '../src/config.ts'
-import { openDatabase } from '../src/db/client.ts'
+import { type Config, loadConfigOrExit } from '../src/config.ts'
+import { type DatabaseHandle, openDatabase } from '../src/db/client.ts'
 import { closeSmtpTransports } from '../src/jobs/email/email-processor.ts'
 import { registerJobOutcomeCounter, registerQueueDepthGauge } from '../src/jobs/job-metrics.ts'
 import { processors } from '../src/jobs/processors.ts'
-import { closeQueues, createQueues, pushJobs, queueDepths } from '../src/jobs/producer.ts'
+import {
+  closeQueues,
+  createQueues,
+  pushJobs,
+  type Queues,
+  queueDepths,
+} from '../src/jobs/producer.ts'
 import { bullPrefix, type JobData, type QueueName, queueNames } from '../src/jobs/queues.ts'
 import { type RunDeps, runJob } from '../src/jobs/run-job.ts'
 import { startSweeper, sweepQueuedJobs } from '../src/jobs/sweeper.ts'
@@ -25,36 +32,30 @@ import { loggerOptions } from '../src/lib/logger.ts'
 import { createRedis } from '../src/lib/redis-client.ts'
 import { startHealthServer } from './health-server.ts'
 
-function readConfig(): Config {
-  try {
-    return loadConfig()
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message)
-      process.exit(78)
-    }
-    throw err
-  }
+/** What the worker opens at start and closes last. */
+type Resources = {
+  /** the producer side (sweeper pushes, queue depth, /ready): no offline queue */
+  redis: Redis
+  database: DatabaseHandle
+  queues: Queues
+  registry: Registry
+  /** what each BullMQ Worker opens its own connection with */
+  redisConnection: { url: string; name: string }
 }
 
-async function main() {
-  const config = readConfig()
-  const log = pino(
-    loggerOptions(config.LOG_LEVEL, 'deskpilot-worker', {
-      nodeEnv: config.NODE_ENV,
-      terminal: process.stdout.isTTY === true,
-    }),
-  )
+/** Without both services there is nothing to work on: local mode runs jobs in the api. */
+function requireServices(config: Config, log: Logger): { redisUrl: string } {
   if (!config.REDIS_URL || !config.DATABASE_URL) {
     log.error(
       'the worker needs DATABASE_URL and REDIS_URL; in local mode the api runs jobs in-process',
     )
     process.exit(78)
   }
-  const redisUrl = config.REDIS_URL
-  const connectionName = `deskpilot-worker:${hostname()}:${process.pid}`
+  return { redisUrl: config.REDIS_URL }
+}
 
-  // Producer side (sweeper pushes, queue depth, /ready): no offline queue.
+async function openResources(config: Config, log: Logger, redisUrl: string): Promise<Resources> {
+  const connectionName = `deskpilot-worker:${hostname()}:${process.pid}`
   const redis = createRedis(redisUrl, connectionName)
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'))
   await redis.connect()
@@ -65,12 +66,22 @@ async function main() {
     applicationName: 'deskpilot-worker',
   })
   const queues = createQueues(redis, config.REDIS_PREFIX)
-
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
-  const outcomes = registerJobOutcomeCounter(registry)
   registerQueueDepthGauge(registry, () => queueDepths(redis, queues))
+  return {
+    redis,
+    database,
+    queues,
+    registry,
+    redisConnection: { url: redisUrl, name: connectionName },
+  }
+}
 
+/** One BullMQ Worker per queue this version has a processor for, each running runJob. */
+function startQueueWorkers(config: Config, log: Logger, resources: Resources): Worker<JobData>[] {
+  const { redis, database, queues, registry, redisConnection: connection } = resources
+  const outcomes = registerJobOutcomeCounter(registry)
   const deps: RunDeps = {
     database,
     config,
@@ -82,10 +93,6 @@ async function main() {
         log.warn({ err: err.message, jobIds: jobs.map((j) => j.id) }, 'jobs left for the sweeper'),
       )
     },
-  }
-  const concurrency: Record<QueueName, number> = {
-    email: config.WORKER_CONCURRENCY_EMAIL,
-    'ai-reply': config.WORKER_CONCURRENCY_AI,
   }
   const workers: Worker<JobData>[] = []
   for (const name of queueNames) {
@@ -110,9 +117,9 @@ async function main() {
         return { outcome: result.outcome }
       },
       {
-        connection: { url: redisUrl, connectionName: `${connectionName}:${name}` },
+        connection: { url: connection.url, connectionName: `${connection.name}:${name}` },
         prefix: bullPrefix(config.REDIS_PREFIX),
-        concurrency: concurrency[name],
+        concurrency: concurrencyOf(config)[name],
         lockDuration: config.WORKER_STALLED_INTERVAL_MS,
         stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
       },
@@ -121,8 +128,17 @@ async function main() {
     worker.on('stalled', (jobId) => log.warn({ queue: name, jobId }, 'job stalled; retaking it'))
     workers.push(worker)
   }
+  return workers
+}
 
-  const stopSweeper = startSweeper({
+function concurrencyOf(config: Config): Record<QueueName, number> {
+  return { email: config.WORKER_CONCURRENCY_EMAIL, 'ai-reply': config.WORKER_CONCURRENCY_AI }
+}
+
+/** Pushes outbox rows left queued (Redis was down at commit); returns a stop function. */
+function startOutboxSweeper(config: Config, log: Logger, resources: Resources) {
+  const { redis, database, queues } = resources
+  return startSweeper({
     everySeconds: config.JOB_SWEEP_SECONDS,
     sweep: async () => {
       const swept = await sweepQueuedJobs(
@@ -136,8 +152,12 @@ async function main() {
     },
     onError: (err) => log.warn({ err: (err as Error).message }, 'job sweep failed'),
   })
+}
 
-  const server = await startHealthServer({
+/** /health, /ready (Redis and the database answer) and /metrics on WORKER_PORT. */
+function serveHealth(config: Config, resources: Resources) {
+  const { redis, database, registry } = resources
+  return startHealthServer({
     host: config.HOST,
     port: config.WORKER_PORT,
     registry,
@@ -153,11 +173,20 @@ async function main() {
       },
     },
   })
-  log.info(
-    { port: config.WORKER_PORT, queues: workers.map((w) => w.name), concurrency },
-    'worker started',
-  )
+}
 
+/** On SIGTERM or SIGINT: stop sweeping, let running jobs finish, then close everything. */
+function drainOnSignals(
+  config: Config,
+  log: Logger,
+  running: {
+    stopSweeper: () => Promise<void>
+    workers: Worker<JobData>[]
+    server: Awaited<ReturnType<typeof serveHealth>>
+    resources: Resources
+  },
+) {
+  const { stopSweeper, workers, server, resources } = running
   closeOnSignals({
     log,
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
@@ -165,13 +194,37 @@ async function main() {
       await stopSweeper()
       // Waits for the jobs in progress; takes no new ones meanwhile.
       await Promise.all(workers.map((w) => w.close()))
-      await closeQueues(queues)
+      await closeQueues(resources.queues)
       await new Promise<void>((resolve) => server.close(() => resolve()))
       closeSmtpTransports()
-      await database.close()
-      await redis.quit().catch(() => redis.disconnect())
+      await resources.database.close()
+      await resources.redis.quit().catch(() => resources.redis.disconnect())
     },
   })
+}
+
+async function main() {
+  const config = loadConfigOrExit()
+  const log = pino(
+    loggerOptions(config.LOG_LEVEL, 'deskpilot-worker', {
+      nodeEnv: config.NODE_ENV,
+      terminal: process.stdout.isTTY === true,
+    }),
+  )
+  const { redisUrl } = requireServices(config, log)
+  const resources = await openResources(config, log, redisUrl)
+  const workers = startQueueWorkers(config, log, resources)
+  const stopSweeper = startOutboxSweeper(config, log, resources)
+  const server = await serveHealth(config, resources)
+  log.info(
+    {
+      port: config.WORKER_PORT,
+      queues: workers.map((w) => w.name),
+      concurrency: concurrencyOf(config),
+    },
+    'worker started',
+  )
+  drainOnSignals(config, log, { stopSweeper, workers, server, resources })
 }
 
 main().catch((err) => {

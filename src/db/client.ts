@@ -24,7 +24,7 @@ export type DatabaseHandle = {
   close(): Promise<void>
 }
 
-export type DatabaseOptions = {
+type DatabaseOptions = {
   url: string | undefined
   dataDir: string
   poolMax: number
@@ -60,11 +60,15 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
 
 /**
  * Drizzle sends a query as a named (cached, planned once) statement only when
- * it was `.prepare()`d; everything else is parsed and planned again on every
- * call, which under row-level security costs more than running it (about 2 ms
- * of planning for a 0.3 ms membership query). postgres.js caches a prepared
- * statement per connection by its text, and Drizzle's texts are parameterised
- * (one per query shape), so every query is sent prepared, in transactions too.
+ * it was `.prepare()`d: it passes `prepare: false` to postgres.js's `unsafe` for
+ * every other query, and that per-query option overrides the client's
+ * `prepare: true`, so no setting of either library does this. Under row-level
+ * security planning costs more than running (docs/performance.md, "Prepared
+ * statements"), so `unsafe` is wrapped, on the client and on each transaction,
+ * to send every query prepared. postgres.js caches a statement per connection
+ * by its text, and Drizzle's texts are parameterised (one per query shape).
+ * tests/foundation/prepared-statements.test.ts fails the day an upgrade of
+ * either library sends Drizzle's queries unnamed again.
  */
 function preparingEveryQuery(sql: postgres.Sql): postgres.Sql {
   const prepareAll = (client: postgres.Sql | postgres.TransactionSql) => {

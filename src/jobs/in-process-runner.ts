@@ -8,7 +8,7 @@ import type { QueuedJob } from './outbox.ts'
 import { backoffDelayMs, type QueueName } from './queues.ts'
 import { type RunDeps, runJob } from './run-job.ts'
 
-export type InProcessRunner = {
+type InProcessRunner = {
   dispatch(jobs: readonly QueuedJob[]): void
   depths(): { queue: QueueName; state: string; count: number }[]
   /** Stops scheduling and waits for running jobs to finish. */

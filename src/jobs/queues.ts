@@ -2,38 +2,28 @@
 // options, one definition each. Payloads carry ids only, never secrets or
 // message text: the processor loads what it needs (and mints any one-time token
 // itself, so a raw token never sits in Redis or the job table).
-import { type Static, Type } from 'typebox'
+import { type Static, type TLiteral, Type } from 'typebox'
 
 const Id = Type.String({ format: 'uuid' })
 
-export const EmailPayload = Type.Union([
-  Type.Object(
-    { template: Type.Literal('verify-email'), userId: Id },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    { template: Type.Literal('password-reset'), userId: Id },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    { template: Type.Literal('account-locked'), userId: Id },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    { template: Type.Literal('invitation'), invitationId: Id },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    { template: Type.Literal('ticket-reply'), messageId: Id },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    { template: Type.Literal('ticket-created'), ticketId: Id },
-    { additionalProperties: false },
-  ),
+/** One email template's payload: its name and the id of the row it is about. */
+function emailFor<T extends string, K extends string>(template: T, idField: K) {
+  const properties = { template: Type.Literal(template), [idField]: Id } as {
+    template: TLiteral<T>
+  } & Record<K, typeof Id>
+  return Type.Object(properties, { additionalProperties: false })
+}
+
+const EmailPayload = Type.Union([
+  emailFor('verify-email', 'userId'),
+  emailFor('password-reset', 'userId'),
+  emailFor('account-locked', 'userId'),
+  emailFor('invitation', 'invitationId'),
+  emailFor('ticket-reply', 'messageId'),
+  emailFor('ticket-created', 'ticketId'),
 ])
 
-export const AiReplyPayload = Type.Object(
+const AiReplyPayload = Type.Object(
   { ticketId: Id, triggerMessageId: Type.Optional(Id) },
   { additionalProperties: false },
 )

@@ -6,14 +6,13 @@
 // to wait for its retry. A row that already finished is skipped, so a job
 // pushed twice, swept twice or retaken after a crash completes once.
 import { UnrecoverableError } from 'bullmq'
-import { and, eq, type SQL, sql } from 'drizzle-orm'
+import { and, eq, getTableColumns, type SQL, sql } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import { Value } from 'typebox/value'
 import type { Config } from '../config.ts'
 import type { DatabaseHandle, Db, Tx } from '../db/client.ts'
 import { jobs } from '../db/schema/jobs.ts'
 import { isConnectionLost, withScope, writeInScope } from '../db/scoped.ts'
-import { isoTime } from '../db/sql-fragments.ts'
 import { publicFailureOf, storedFailure } from '../domain/jobs/failures.ts'
 import type { JobOutcome } from './job-metrics.ts'
 import type { QueuedJob } from './outbox.ts'
@@ -27,7 +26,7 @@ export type Dispatch = (jobs: readonly QueuedJob[]) => Promise<void>
 
 export type ProcessorContext = {
   db: Db
-  /** the same database with its raw client, for pipelined statements (src/db/tenant-read.ts) */
+  /** the same database with its raw client, for pipelined statements (src/db/scoped.ts) */
   database: DatabaseHandle
   config: Config
   job: JobRow
@@ -61,7 +60,7 @@ export type RunDeps = {
   /** where jobs written by a processor go after its commit; without it they wait for the sweeper */
   dispatch?: Dispatch
 }
-export type RunResult = { outcome: JobOutcome; error?: Error; attempts?: number }
+type RunResult = { outcome: JobOutcome; error?: Error; attempts?: number }
 
 const MARKED = Symbol('marked succeeded by the processor')
 
@@ -152,35 +151,34 @@ export async function runJob(
   }
 }
 
-const claimedColumns = sql`${jobs.id} as "id", ${jobs.tenantId} as "tenantId", ${jobs.type} as "type",
-  ${jobs.payload} as "payload", ${jobs.state} as "state", ${jobs.attempts} as "attempts",
-  ${jobs.maxAttempts} as "maxAttempts", ${isoTime(jobs.runAt)} as "runAt",
-  ${jobs.result} as "result", ${jobs.error} as "error", ${isoTime(jobs.createdAt)} as "createdAt",
-  ${isoTime(jobs.startedAt)} as "startedAt", ${isoTime(jobs.finishedAt)} as "finishedAt"`
+/** Every column of the job row, named by its property, as a RETURNING list. */
+const jobColumns = Object.entries(getTableColumns(jobs))
+const returningJobRow = sql.join(
+  jobColumns.map(([key, column]) => sql`${column} as ${sql.identifier(key)}`),
+  sql`, `,
+)
 
 /**
- * Claims the row (`running`, attempts + 1) unless it already finished.
- * writeInScope falls back to an ordinary transaction on PGlite (local mode).
+ * Claims the row (`running`, attempts + 1) unless it already finished. The
+ * RETURNING list comes back as the driver sends it (timestamps as text), and
+ * each column's own Drizzle mapping turns it into the JobRow the query builder
+ * would have given. writeInScope falls back to an ordinary transaction on
+ * PGlite (local mode).
  */
 async function claimJob(deps: RunDeps, ref: QueuedJob): Promise<JobRow | undefined> {
-  type Raw = Omit<JobRow, 'runAt' | 'createdAt' | 'startedAt' | 'finishedAt'> &
-    Record<'runAt' | 'createdAt' | 'startedAt' | 'finishedAt', string | null>
-  const [raw] = await writeInScope<Raw>(
+  const [raw] = await writeInScope(
     deps.database,
     { tenantId: ref.tenantId },
     sql`update ${jobs} set state = 'running', attempts = ${jobs.attempts} + 1, started_at = now()
         where ${jobs.id} = ${ref.id} and ${jobs.state} in ('queued', 'running')
-        returning ${claimedColumns}`,
+        returning ${returningJobRow}`,
   )
   if (!raw) return undefined
-  const date = (value: string | null) => (value === null ? null : new Date(value))
-  return {
-    ...raw,
-    runAt: new Date(raw.runAt as string),
-    createdAt: new Date(raw.createdAt as string),
-    startedAt: date(raw.startedAt),
-    finishedAt: date(raw.finishedAt),
+  const row: Record<string, unknown> = {}
+  for (const [key, column] of jobColumns) {
+    row[key] = raw[key] === null ? null : column.mapFromDriverValue(raw[key])
   }
+  return row as JobRow
 }
 
 async function markSucceeded(deps: RunDeps, row: JobRow, result: Record<string, unknown>) {

@@ -12,7 +12,7 @@ import { jobs } from '../db/schema/jobs.ts'
 import type { QueuedJob } from './outbox.ts'
 import { type QueueName, queueNames } from './queues.ts'
 
-export type SweepOptions = { olderThanSeconds: number; limit?: number }
+type SweepOptions = { olderThanSeconds: number; limit?: number }
 
 /** Claims up to `limit` overdue queued rows, hands them to `push`, and returns them. */
 export async function sweepQueuedJobs(

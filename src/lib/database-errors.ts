@@ -4,7 +4,7 @@
 // statement's name, the SQLSTATE code and the server's message instead.
 
 /** The PostgreSQL error (postgres.js or PGlite) inside `error`, if there is one. */
-export type DatabaseError = {
+type DatabaseError = {
   code: string
   message: string
   severity?: string
@@ -30,7 +30,7 @@ export function databaseErrorOf(error: unknown): DatabaseError | undefined {
 }
 
 /** `insert into "messages"`, `update "tickets"`, `select from "tickets"`: which statement, no values. */
-export function statementName(text: string): string {
+function statementName(text: string): string {
   const sqlText = text.trim()
   const write = /^(insert\s+into|update|delete\s+from)\s+("[^"]+"|[\w.]+)/i.exec(sqlText)
   if (write) return `${write[1]?.toLowerCase().replace(/\s+/g, ' ')} ${write[2]}`

@@ -1,12 +1,10 @@
 // Loads drizzle-orm through its CommonJS build, the same code that
-// `require('drizzle-orm')` gets. Its ES module build is ~450 files in a package
-// whose package.json is 180 KB, and Node 24 reads that package.json again for
-// every file it loads as a module: importing `drizzle-orm/pg-core` that way
-// takes ~430 ms and leaves a 240 MB JS heap, against ~60 ms and 17 MB through
-// the CommonJS build (measured on Node 24.21). The process entries
-// (src/server.ts, workers/main.ts) call this before they import anything that
-// imports drizzle-orm. Tests and tools that load the sources another way (vitest,
-// drizzle-kit) are unaffected: either build is the same API.
+// `require('drizzle-orm')` gets: under Node 24 its ES module build costs several
+// times the start time and heap (docs/performance.md, "Memory"). The process
+// entries (src/server.ts, workers/main.ts) call this before they import anything
+// that imports drizzle-orm; vitest and drizzle-kit load the ES module build, the
+// same API. tests/foundation/drizzle-commonjs.test.ts fails if an upgrade (of
+// Node, or of drizzle's package layout) makes the hook resolve anything else.
 import { registerHooks } from 'node:module'
 
 let registered = false

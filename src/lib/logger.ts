@@ -6,7 +6,7 @@ import { createRequire } from 'node:module'
 import { type LoggerOptions, stdSerializers } from 'pino'
 import { serializeDatabaseError } from './database-errors.ts'
 
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-csrf-token"]',
@@ -25,7 +25,7 @@ for (const key of [
 }
 
 /** Errors as pino logs them, except a failed query: its statement and code, not its values. */
-export function serializeError(err: unknown): unknown {
+function serializeError(err: unknown): unknown {
   if (!(err instanceof Error)) return err
   return serializeDatabaseError(err) ?? stdSerializers.err(err)
 }

@@ -37,7 +37,7 @@ export function isPermission(value: string): value is Permission {
  * Direct inclusions only; expandPermissions follows chains. A new permission
  * that includes another (contacts:write → contacts:read) is one line here.
  */
-export const PERMISSION_INCLUDES: Partial<Record<Permission, readonly Permission[]>> = {
+const PERMISSION_INCLUDES: Partial<Record<Permission, readonly Permission[]>> = {
   'tickets:read_all': ['tickets:read'],
   'kb:write': ['kb:read'],
   'members:manage': ['members:read'],
@@ -66,7 +66,7 @@ export function intersectPermissions(a: Iterable<string>, b: Iterable<string>): 
 }
 
 /** The permissions of `wanted` that `held` does not grant (inclusions counted). */
-export function missingPermissions(held: Iterable<string>, wanted: Iterable<string>): string[] {
+function missingPermissions(held: Iterable<string>, wanted: Iterable<string>): string[] {
   const grants = expandPermissions(held)
   return [...new Set(wanted)].filter((p) => !(isPermission(p) && grants.has(p)))
 }
@@ -117,8 +117,6 @@ export const BUILTIN_ROLES = {
     permissions: ['tickets:read', 'tickets:write', 'kb:read'] as Permission[],
   },
 } as const satisfies Record<string, { description: string; permissions: readonly Permission[] }>
-
-export type BuiltinRoleName = keyof typeof BUILTIN_ROLES
 
 /** A permission name, as a schema (an enum in the OpenAPI document). */
 export const PermissionSchema = Type.Unsafe<Permission>(

@@ -57,7 +57,7 @@ const DETAILS = {
   invalid_text: 'Text may not contain the NUL character (\\u0000).',
 } as const
 
-export type ProblemCode = keyof typeof DETAILS
+type ProblemCode = keyof typeof DETAILS
 
 /** What each status means when a route answers it, for the response's description. */
 const MEANING: Record<number, string> = {

@@ -1,7 +1,7 @@
 // The problem+json body (RFC 9457) as a shared schema: routes reference it for
 // their error responses (through lib/problem-responses.ts), so the OpenAPI
 // document shows what errors look like.
-import { type Static, Type } from 'typebox'
+import { Type } from 'typebox'
 import { problemResponses } from './problem-responses.ts'
 
 export const ProblemSchema = Type.Object(
@@ -35,9 +35,6 @@ export const ProblemSchema = Type.Object(
     ],
   },
 )
-
-/** `Type.Ref('Problem')`: prefer problemResponse(), which also says the media type and codes. */
-export const ProblemRef = Type.Unsafe<Static<typeof ProblemSchema>>(Type.Ref('Problem'))
 
 /** The error answers most routes can give: bad input, no or bad credential, not allowed, not found. */
 export const routeProblems = problemResponses({

@@ -16,7 +16,7 @@ const LINK_LIKE = [
   /[[(]\s*(?:\.|dot)\s*[\])]/i,
 ]
 
-export function tenantNameProblem(name: string): string | null {
+function tenantNameProblem(name: string): string | null {
   // NFKC first, so fullwidth or styled letters (ｈｔｔｐ, ．) are caught as the ones they mimic.
   const plain = name.normalize('NFKC').replace(/[\u3002\uff61]/g, '.')
   if (LINK_LIKE.some((pattern) => pattern.test(plain))) {

@@ -5,7 +5,7 @@
 import type { FieldError } from './problems.ts'
 
 /** Ajv's error object, as Fastify hands it over with `verbose: true`. */
-export type AjvError = {
+type AjvError = {
   keyword: string
   instancePath: string
   schemaPath: string

@@ -79,7 +79,7 @@ export function securitySchemes(config: Config) {
 }
 
 /** The X-Tenant-ID header, declared once for every route whose config says `access: 'tenant'`. */
-export function tenantHeader(config: Config): TSchema {
+function tenantHeader(config: Config): TSchema {
   const header = Type.String({
     minLength: 1,
     description: config.BASE_DOMAIN

@@ -15,7 +15,7 @@ import { closeQueues, createQueues, pushJobs, queueDepths } from '../jobs/produc
 import { createRedis } from '../lib/redis-client.ts'
 import queueDashboard from './queue-dashboard.ts'
 
-export type JobDispatcher = {
+type JobDispatcher = {
   /** Call after the transaction that inserted the jobs has committed. Never throws. */
   dispatch(jobs: readonly QueuedJob[]): Promise<void>
 }

@@ -6,7 +6,12 @@
 // bull-board registers its own routes and cannot be told their route options,
 // so this encapsulated plugin wraps `route` for everything registered inside it:
 // each dashboard route (UI, API, static assets) declares access 'user' and gets
-// the platform-admin guard, and answers its errors as problem+json.
+// the platform-admin guard, and answers its errors as problem+json. An onRoute
+// hook here would be Fastify's usual way, but it runs too late: the access
+// plugin's onRoute hook, on the root, runs first and refuses any route without
+// config.access. That refusal is also the safety net: a dashboard route that
+// ever bypassed this wrapper would stop the app at start, which the dashboard
+// test in tests/jobs/outbox.test.ts would show.
 import { createBullBoard } from '@bull-board/api'
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter'
 import { FastifyAdapter } from '@bull-board/fastify'
@@ -22,7 +27,7 @@ import { Forbidden, Problem, Unauthorized } from '../lib/problems.ts'
 import { sendProblem } from './errors.ts'
 
 /** Anyone but a signed-in platform admin is turned away. */
-export const requirePlatformAdmin: preHandlerHookHandler = function platformAdminGuard(
+const requirePlatformAdmin: preHandlerHookHandler = function platformAdminGuard(
   request,
   reply,
   done,

@@ -12,11 +12,16 @@ import type { Config } from '../config.ts'
 import { TooManyRequests } from '../lib/problems.ts'
 
 /**
- * helmet's headers, computed once. They are the same for every response (no
- * per-request nonces), and @fastify/helmet rebuilt helmet's middleware and
- * re-parsed the CSP on every request: about a tenth of a bare route's CPU.
+ * helmet's headers, computed once at start: they are the same for every
+ * response (no per-request nonces), and building them per request showed
+ * in the bench (docs/performance.md, "Security headers").
+ * helmet has no API that returns its headers, only its middleware, so the
+ * middleware runs once against a response that records what it sets.
+ * tests/foundation/security-headers.test.ts pins the exact set, so a helmet
+ * that writes its headers another way fails there, and a start that would
+ * send none fails here.
  */
-function staticHelmetHeaders(options: HelmetOptions): Record<string, string> {
+export function securityHeaders(config: Pick<Config, 'COOKIE_SECURE'>): Record<string, string> {
   const headers: Record<string, string> = {}
   const response = {
     setHeader(name: string, value: unknown) {
@@ -26,14 +31,19 @@ function staticHelmetHeaders(options: HelmetOptions): Record<string, string> {
       delete headers[name.toLowerCase()]
     },
   }
-  helmet(options)({} as IncomingMessage, response as unknown as ServerResponse, () => {})
+  helmet(helmetOptions(config))(
+    {} as IncomingMessage,
+    response as unknown as ServerResponse,
+    () => {},
+  )
+  if (!headers['content-security-policy']) {
+    throw new Error('helmet set no Content-Security-Policy on the recording response')
+  }
   return headers
 }
 
-async function securityPlugin(app: FastifyInstance, opts: { config: Config }) {
-  const { config } = opts
-
-  const securityHeaders = staticHelmetHeaders({
+function helmetOptions(config: Pick<Config, 'COOKIE_SECURE'>): HelmetOptions {
+  return {
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -50,9 +60,15 @@ async function securityPlugin(app: FastifyInstance, opts: { config: Config }) {
     // Cross-origin SPAs read our JSON; resources are not embedded elsewhere.
     crossOriginResourcePolicy: { policy: 'same-site' },
     hsts: config.COOKIE_SECURE ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-  })
+  }
+}
+
+async function securityPlugin(app: FastifyInstance, opts: { config: Config }) {
+  const { config } = opts
+
+  const headers = securityHeaders(config)
   app.addHook('onRequest', async (_request, reply) => {
-    reply.headers(securityHeaders)
+    reply.headers(headers)
   })
 
   await app.register(cors, {
