@@ -22,10 +22,10 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.ts'
 import { tenants } from '../db/schema/tenants.ts'
 import { withScope } from '../db/scoped.ts'
+import { selectActiveMembership } from '../domain/members/memberships.ts'
 import { createInvalidatingCache, type InvalidatingCache } from '../lib/invalidating-cache.ts'
 import { expandPermissions, intersectPermissions, type Permission } from '../lib/permissions.ts'
 import { BadRequest, NotFound, Unauthorized } from '../lib/problems.ts'
-import { selectActiveMembership } from '../lib/user-memberships.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 

@@ -6,7 +6,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { withScope } from '../../db/scoped.ts'
-import { recordAudit, requestActor } from '../../lib/audit.ts'
+import {
+  assertKeyWithinCaller,
+  createApiKey,
+  listApiKeys,
+  presentApiKey,
+  revokeApiKey,
+} from '../../domain/api-keys/api-keys.ts'
+import { recordAudit, requestActor } from '../../domain/audit/record.ts'
 import { EXAMPLE_IDS, EXAMPLE_TIMES } from '../../lib/examples.ts'
 import { Page } from '../../lib/page.ts'
 import { PermissionSchema } from '../../lib/permissions.ts'
@@ -14,13 +21,6 @@ import { problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems } from '../../lib/problem-schema.ts'
 import { BadRequest, NotFound } from '../../lib/problems.ts'
 import { personBehind } from '../../plugins/access.ts'
-import {
-  assertKeyWithinCaller,
-  createApiKey,
-  listApiKeys,
-  presentApiKey,
-  revokeApiKey,
-} from './service.ts'
 
 const ApiKey = Type.Object(
   {

@@ -6,8 +6,13 @@
 // is mailed when an account locks (lockout.ts); a reset also unlocks.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../config.ts'
+import {
+  requestPasswordReset,
+  resetPassword,
+  unlockAccount,
+  verifyEmail,
+} from '../../domain/accounts/mailed-tokens.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
-import { requestPasswordReset, resetPassword, unlockAccount, verifyEmail } from './mailed-tokens.ts'
 import { emailRateLimit, ipRateLimit } from './rate-limits.ts'
 import { Accepted, ForgotBody, NoContent, ResetBody, UnlockBody, VerifyBody } from './schemas.ts'
 import type { TokenIssuer } from './token-issuer.ts'

@@ -8,15 +8,17 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Static } from 'typebox'
 import type { Config } from '../../config.ts'
-import { recordAudit } from '../../lib/audit.ts'
+import { loadUser, logIn, signUp, userMemberships } from '../../domain/accounts/accounts.ts'
+import { ensureBootstrapAdmin } from '../../domain/accounts/bootstrap-admin.ts'
+import { recordAudit } from '../../domain/audit/record.ts'
+import { refreshTokenAtLogout, rotateRefreshToken } from '../../domain/sessions/refresh-tokens.ts'
+import { revokeSessions } from '../../domain/sessions/sessions.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
 import { Forbidden, Problem, Unauthorized } from '../../lib/problems.ts'
 import { checkRequestSource, originPolicy } from '../../plugins/auth-csrf.ts'
-import { ensureBootstrapAdmin } from './bootstrap-admin.ts'
 import oauth2TokenRoutes from './oauth2-token-routes.ts'
 import passwordRoutes from './password-routes.ts'
 import { emailRateLimit, ipRateLimit } from './rate-limits.ts'
-import { refreshTokenAtLogout, rotateRefreshToken } from './refresh-tokens.ts'
 import {
   CsrfResponse,
   LoginBody,
@@ -27,9 +29,7 @@ import {
   SignedInResponse,
   SignupBody,
 } from './schemas.ts'
-import { loadUser, logIn, signUp, userMemberships } from './service.ts'
 import sessionRoutes from './session-routes.ts'
-import { revokeSessions } from './sessions.ts'
 import { tokenIssuer } from './token-issuer.ts'
 
 const TAGS = ['auth']

@@ -2,12 +2,12 @@
 // Another user's session id answers 404, the same as one that does not exist.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { recordAudit } from '../../lib/audit.ts'
+import { recordAudit } from '../../domain/audit/record.ts'
+import { listSessions, revokeSessions } from '../../domain/sessions/sessions.ts'
 import { CursorId, decodeCursor, encodeCursor } from '../../lib/cursor.ts'
 import { problemResponse, problemResponses } from '../../lib/problem-responses.ts'
 import { NotFound } from '../../lib/problems.ts'
 import { NoContent, RevokedCount, SessionList, SessionListQuery, SessionParams } from './schemas.ts'
-import { listSessions, revokeSessions } from './sessions.ts'
 import type { TokenIssuer } from './token-issuer.ts'
 
 const TAGS = ['auth']

@@ -4,10 +4,10 @@
 // only, a refresh by body token by body only).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../../config.ts'
+import type { AccountPolicy, Client } from '../../domain/accounts/accounts.ts'
+import type { RotationPolicy } from '../../domain/sessions/refresh-tokens.ts'
 import { deriveKey } from '../../plugins/auth.ts'
 import { authCookies } from './cookies.ts'
-import type { RotationPolicy } from './refresh-tokens.ts'
-import type { AccountPolicy, Client } from './service.ts'
 
 type Session = { userId: string; sessionId: string; refreshToken: string; refreshExpiresAt: Date }
 

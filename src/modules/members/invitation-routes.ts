@@ -13,23 +13,10 @@ import type { Config } from '../../config.ts'
 import type { DbOrTx } from '../../db/client.ts'
 import { users } from '../../db/schema/users.ts'
 import { withScope } from '../../db/scoped.ts'
-import { insertJob } from '../../jobs/outbox.ts'
-import { recordAudit, requestActor } from '../../lib/audit.ts'
-import { PageQuery } from '../../lib/cursor.ts'
-import { EXAMPLE_IDS } from '../../lib/examples.ts'
-import { Page, ref } from '../../lib/page.ts'
-import { hashPassword, normaliseEmail, passwordProblem } from '../../lib/passwords.ts'
-import { problemResponse, problemResponses } from '../../lib/problem-responses.ts'
-import { routeProblems, tenantRouteProblems } from '../../lib/problem-schema.ts'
-import { BadRequest, Conflict, Forbidden, NotFound, Problem } from '../../lib/problems.ts'
-import { personBehind } from '../../plugins/access.ts'
-import { checkRequestSource, originPolicy } from '../../plugins/auth-csrf.ts'
-import { SignedInResponse, signedInExample } from '../auth/schemas.ts'
-import { publicUser } from '../auth/service.ts'
-import { startSession } from '../auth/sessions.ts'
-import { tokenIssuer } from '../auth/token-issuer.ts'
-import { assertCanAssignRole } from './guards.ts'
-import { assertInvitationMailAllowed } from './invitation-quotas.ts'
+import { publicUser } from '../../domain/accounts/accounts.ts'
+import { recordAudit, requestActor } from '../../domain/audit/record.ts'
+import { assertCanAssignRole } from '../../domain/members/guards.ts'
+import { assertInvitationMailAllowed } from '../../domain/members/invitation-quotas.ts'
 import {
   acceptInvitation,
   createInvitation,
@@ -40,9 +27,27 @@ import {
   listInvitations,
   presentInvitation,
   revokeInvitation,
-} from './invitations.ts'
+} from '../../domain/members/invitations.ts'
+import {
+  currentStanding,
+  findRole,
+  findRoleByName,
+  roleNames,
+} from '../../domain/members/members.ts'
+import { startSession } from '../../domain/sessions/sessions.ts'
+import { insertJob } from '../../jobs/outbox.ts'
+import { PageQuery } from '../../lib/cursor.ts'
+import { EXAMPLE_IDS } from '../../lib/examples.ts'
+import { Page, ref } from '../../lib/page.ts'
+import { hashPassword, normaliseEmail, passwordProblem } from '../../lib/passwords.ts'
+import { problemResponse, problemResponses } from '../../lib/problem-responses.ts'
+import { routeProblems, tenantRouteProblems } from '../../lib/problem-schema.ts'
+import { BadRequest, Conflict, Forbidden, NotFound, Problem } from '../../lib/problems.ts'
+import { personBehind } from '../../plugins/access.ts'
+import { checkRequestSource, originPolicy } from '../../plugins/auth-csrf.ts'
+import { SignedInResponse, signedInExample } from '../auth/schemas.ts'
+import { tokenIssuer } from '../auth/token-issuer.ts'
 import { AcceptInvitationBody, CreateInvitationBody, Invitation } from './schemas.ts'
-import { currentStanding, findRole, findRoleByName, roleNames } from './service.ts'
 
 /**
  * The role an invitation names: `role` (a name) or `roleId`, exactly one. An

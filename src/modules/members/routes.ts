@@ -3,18 +3,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { withScope } from '../../db/scoped.ts'
-import { recordAudit, requestActor } from '../../lib/audit.ts'
-import { Page, ref } from '../../lib/page.ts'
-import { problemResponses } from '../../lib/problem-responses.ts'
-import { tenantRouteProblems } from '../../lib/problem-schema.ts'
-import { NotFound } from '../../lib/problems.ts'
+import { recordAudit, requestActor } from '../../domain/audit/record.ts'
 import {
   assertCanChangeRole,
   assertCanManageMember,
   assertCanRemoveMember,
   takesOwnerAway,
-} from './guards.ts'
-import { ListMembersQuery, Member, MemberParams, UpdateMemberBody } from './schemas.ts'
+} from '../../domain/members/guards.ts'
 import {
   assertOwnerRemains,
   findRole,
@@ -23,7 +18,12 @@ import {
   presentMember,
   removeMembership,
   updateMembership,
-} from './service.ts'
+} from '../../domain/members/members.ts'
+import { Page, ref } from '../../lib/page.ts'
+import { problemResponses } from '../../lib/problem-responses.ts'
+import { tenantRouteProblems } from '../../lib/problem-schema.ts'
+import { NotFound } from '../../lib/problems.ts'
+import { ListMembersQuery, Member, MemberParams, UpdateMemberBody } from './schemas.ts'
 
 const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(Member)

@@ -2,7 +2,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { withScope } from '../../db/scoped.ts'
-import { recordAudit, requestActor } from '../../lib/audit.ts'
+import { recordAudit, requestActor } from '../../domain/audit/record.ts'
+import {
+  assertCanEditRole,
+  createRole,
+  deleteRole,
+  getRole,
+  listRoles,
+  presentRole,
+  updateRole,
+} from '../../domain/roles/roles.ts'
 import { EXAMPLE_IDS, EXAMPLE_TIMES } from '../../lib/examples.ts'
 import { Page, ref } from '../../lib/page.ts'
 import {
@@ -17,15 +26,6 @@ import {
 import { problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems, userRouteProblems } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
-import {
-  assertCanEditRole,
-  createRole,
-  deleteRole,
-  getRole,
-  listRoles,
-  presentRole,
-  updateRole,
-} from './service.ts'
 
 const PermissionName = PermissionSchema
 

@@ -3,14 +3,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { withScope } from '../../db/scoped.ts'
-import { recordAudit, requestActor } from '../../lib/audit.ts'
+import { recordAudit, requestActor } from '../../domain/audit/record.ts'
+import { listUserMemberships } from '../../domain/members/memberships.ts'
 import { Page, ref } from '../../lib/page.ts'
 import { problemResponse, problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems, userRouteProblems } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
 import { assertTenantNameAllowed } from '../../lib/tenant-names.ts'
 import { createTenantWithOwner } from '../../lib/tenant-provisioning.ts'
-import { listUserMemberships } from '../../lib/user-memberships.ts'
 import { CreateTenantBody, Tenant, TenantMembership, UpdateTenantBody } from './schemas.ts'
 import {
   getTenant,

@@ -29,8 +29,8 @@ import { createHmac } from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import type { Db, Tx } from '../../db/client.ts'
 import { refreshTokens, sessions } from '../../db/schema/users.ts'
-import { recordAudit, recordInUserTenants } from '../../lib/audit.ts'
 import { hashToken } from '../../lib/tokens.ts'
+import { recordAudit, recordInUserTenants } from '../audit/record.ts'
 
 export type RotationPolicy = {
   now: number

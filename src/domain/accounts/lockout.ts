@@ -10,9 +10,9 @@ import { eq } from 'drizzle-orm'
 import type { Db, DbOrTx } from '../../db/client.ts'
 import { loginLockouts } from '../../db/schema/login-lockouts.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
-import { recordAudit } from '../../lib/audit.ts'
 import { normaliseEmail } from '../../lib/passwords.ts'
 import { hashToken } from '../../lib/tokens.ts'
+import { recordAudit } from '../audit/record.ts'
 
 export type LockoutPolicy = { LOGIN_MAX_FAILURES: number; LOGIN_LOCK_MINUTES: number }
 

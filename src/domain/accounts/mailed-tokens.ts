@@ -8,13 +8,13 @@ import { and, eq, gt, isNull, sql } from 'drizzle-orm'
 import type { Db, DbOrTx } from '../../db/client.ts'
 import { users, userTokens } from '../../db/schema/users.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
-import { recordAudit } from '../../lib/audit.ts'
 import { hashPassword } from '../../lib/passwords.ts'
 import { BadRequest } from '../../lib/problems.ts'
 import { hashToken } from '../../lib/tokens.ts'
+import { recordAudit } from '../audit/record.ts'
+import { revokeSessions } from '../sessions/sessions.ts'
+import { type AccountPolicy, type Client, checkPassword, findUserByEmail } from './accounts.ts'
 import { clearLockout, lockoutKey } from './lockout.ts'
-import { type AccountPolicy, type Client, checkPassword, findUserByEmail } from './service.ts'
-import { revokeSessions } from './sessions.ts'
 
 /** Queues a reset email when the account exists; the caller hides which it was. */
 export async function requestPasswordReset(db: Db, email: string): Promise<QueuedJob[]> {

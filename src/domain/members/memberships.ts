@@ -3,10 +3,10 @@
 // through the narrow own_memberships path (app.user_id), not a tenant scope,
 // in one pipelined round trip (db/tenant-read.ts): /auth/me is a hot route.
 import { and, eq, sql } from 'drizzle-orm'
-import type { DatabaseHandle, DbOrTx } from '../db/client.ts'
-import { membershipRole, memberships, roles } from '../db/schema/access.ts'
-import { tenants } from '../db/schema/tenants.ts'
-import { readInScope } from '../db/scoped.ts'
+import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
+import { membershipRole, memberships, roles } from '../../db/schema/access.ts'
+import { tenants } from '../../db/schema/tenants.ts'
+import { readInScope } from '../../db/scoped.ts'
 
 export type UserMembership = {
   tenantId: string

@@ -3,9 +3,9 @@
 // transaction's tenant scope must match event.tenantId: row-level security
 // checks it (null tenant → a transaction with no tenant set).
 import { and, eq, sql } from 'drizzle-orm'
-import type { DbOrTx, Tx } from '../db/client.ts'
-import { memberships } from '../db/schema/access.ts'
-import { auditEvents } from '../db/schema/audit.ts'
+import type { DbOrTx, Tx } from '../../db/client.ts'
+import { memberships } from '../../db/schema/access.ts'
+import { auditEvents } from '../../db/schema/audit.ts'
 
 export type AuditEvent = {
   tenantId: string | null

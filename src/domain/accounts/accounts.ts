@@ -8,7 +8,6 @@ import { eq, sql } from 'drizzle-orm'
 import type { DatabaseHandle, Db } from '../../db/client.ts'
 import { users } from '../../db/schema/users.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
-import { recordAudit, recordInUserTenants } from '../../lib/audit.ts'
 import {
   hashPassword,
   needsRehash,
@@ -20,9 +19,10 @@ import {
 import { ALL_PERMISSIONS, expandPermissions } from '../../lib/permissions.ts'
 import { BadRequest, Conflict, Problem, Unauthorized } from '../../lib/problems.ts'
 import { createTenantWithOwner } from '../../lib/tenant-provisioning.ts'
-import { listUserMemberships } from '../../lib/user-memberships.ts'
+import { recordAudit, recordInUserTenants } from '../audit/record.ts'
+import { listUserMemberships } from '../members/memberships.ts'
+import { type SessionLimits, type StartedSession, startSession } from '../sessions/sessions.ts'
 import { clearLockout, lockedUntil, lockoutKey, recordLoginFailure } from './lockout.ts'
-import { type SessionLimits, type StartedSession, startSession } from './sessions.ts'
 
 export type Client = { ip: string | null; userAgent: string | null }
 export type AccountPolicy = SessionLimits & {

@@ -9,7 +9,7 @@ import { cursorTime, isoTime } from '../../db/sql-fragments.ts'
 import { type CursorKey, decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { BUILTIN_ROLES, expandPermissions } from '../../lib/permissions.ts'
 import { Conflict } from '../../lib/problems.ts'
-import { selectActiveMembership } from '../../lib/user-memberships.ts'
+import { selectActiveMembership } from './memberships.ts'
 
 const memberColumns = {
   userId: memberships.userId,
