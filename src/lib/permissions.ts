@@ -118,8 +118,6 @@ export const BUILTIN_ROLES = {
   },
 } as const satisfies Record<string, { description: string; permissions: readonly Permission[] }>
 
-export type BuiltinRoleName = keyof typeof BUILTIN_ROLES
-
 /** A permission name, as a schema (an enum in the OpenAPI document). */
 export const PermissionSchema = Type.Unsafe<Permission>(
   Type.String({ enum: ALL_PERMISSIONS, description: 'A permission from GET /v1/permissions' }),

@@ -5,22 +5,26 @@
 // and refused after it expires. A reset sets the password, lifts the sign-in
 // lock and revokes every session of the user in the same transaction.
 import { and, eq, gt, isNull, sql } from 'drizzle-orm'
-import type { Db, DbOrTx } from '../../db/client.ts'
+import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
 import { users, userTokens } from '../../db/schema/users.ts'
+import { withScope } from '../../db/scoped.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
 import { hashPassword } from '../../lib/passwords.ts'
 import { BadRequest } from '../../lib/problems.ts'
 import { hashToken } from '../../lib/tokens.ts'
 import { recordAudit } from '../audit/record.ts'
-import { revokeSessions } from '../sessions/sessions.ts'
-import { type AccountPolicy, type Client, checkPassword, findUserByEmail } from './accounts.ts'
+import { type Client, revokeSessions } from '../sessions/sessions.ts'
+import { type AccountPolicy, checkNewPassword, findUserByEmail } from './accounts.ts'
 import { clearLockout, lockoutKey } from './lockout.ts'
 
 /** Queues a reset email when the account exists; the caller hides which it was. */
-export async function requestPasswordReset(db: Db, email: string): Promise<QueuedJob[]> {
-  const user = await findUserByEmail(db, email)
+export async function requestPasswordReset(
+  database: DatabaseHandle,
+  email: string,
+): Promise<QueuedJob[]> {
+  const user = await findUserByEmail(database.db, email)
   if (!user) return []
-  const job = await insertJob(db, {
+  const job = await insertJob(database.db, {
     tenantId: null,
     queue: 'email',
     payload: { template: 'password-reset', userId: user.id },
@@ -58,11 +62,11 @@ async function consumeUserToken(
 
 /** Sets the password and revokes every session of the user; returns the revoked ids. */
 export async function resetPassword(
-  db: Db,
+  database: DatabaseHandle,
   input: { token: string; password: string },
   ctx: { now: number; client: Client; policy: AccountPolicy },
 ): Promise<string[]> {
-  const [pending] = await db
+  const [pending] = await database.db
     .select({ email: users.email })
     .from(userTokens)
     .innerJoin(users, eq(users.id, userTokens.userId))
@@ -73,10 +77,10 @@ export async function resetPassword(
       ),
     )
   if (!pending) throw invalidToken()
-  checkPassword(input.password, pending.email, ctx.policy.PASSWORD_MIN_LENGTH)
+  checkNewPassword(input.password, pending.email, ctx.policy.PASSWORD_MIN_LENGTH)
   const passwordHash = await hashPassword(input.password)
   const now = new Date(ctx.now)
-  return db.transaction(async (tx) => {
+  return withScope(database, {}, async (tx) => {
     const userId = await consumeUserToken(tx, input.token, 'password_reset', ctx.now)
     if (!userId) throw invalidToken()
     await tx
@@ -116,8 +120,12 @@ export async function resetPassword(
   })
 }
 
-export async function verifyEmail(db: Db, token: string, ctx: { now: number; client: Client }) {
-  await db.transaction(async (tx) => {
+export async function verifyEmail(
+  database: DatabaseHandle,
+  token: string,
+  ctx: { now: number; client: Client },
+) {
+  await withScope(database, {}, async (tx) => {
     const userId = await consumeUserToken(tx, token, 'verify_email', ctx.now)
     if (!userId) throw invalidToken()
     await tx
@@ -141,8 +149,12 @@ export async function verifyEmail(db: Db, token: string, ctx: { now: number; cli
  * Lifts the sign-in lock of the token's account and forgets its failures. The
  * token is used even when the lock has already run out, so a link works once.
  */
-export async function unlockAccount(db: Db, token: string, ctx: { now: number; client: Client }) {
-  await db.transaction(async (tx) => {
+export async function unlockAccount(
+  database: DatabaseHandle,
+  token: string,
+  ctx: { now: number; client: Client },
+) {
+  await withScope(database, {}, async (tx) => {
     const userId = await consumeUserToken(tx, token, 'unlock_account', ctx.now)
     if (!userId) throw invalidToken()
     const [user] = await tx.select({ email: users.email }).from(users).where(eq(users.id, userId))

@@ -16,7 +16,7 @@ import { Forbidden, NotFound } from '../../lib/problems.ts'
 
 type RoleLike = { name: string; builtin: boolean; permissions: string[] }
 /** Someone's standing in the tenant: a member's role, or an API key (no role). */
-type Standing = { roleName: string | null; permissions: ReadonlySet<Permission> }
+export type Standing = { roleName: string | null; permissions: ReadonlySet<Permission> }
 
 export function isOwnerRole(role: { name: string; builtin: boolean }) {
   return role.builtin && role.name === 'owner'

@@ -1,16 +1,31 @@
-// Members of a tenant and the rules around them: only owners hand out or take
-// away the owner role, and a tenant always keeps at least one active owner.
-import { and, eq, sql } from 'drizzle-orm'
+// Members of a tenant and the rules around them (guards.ts): who may change or
+// remove whom, only owners hand out or take away the owner role, and a tenant
+// always keeps at least one active owner. Changes are audited in their
+// transaction; the caller clears the membership cache after commit.
+import { and, eq, type SQL, sql } from 'drizzle-orm'
+import type { Static } from 'typebox'
 import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
-import { membershipRole, memberships, roles } from '../../db/schema/access.ts'
+import { memberships, roles } from '../../db/schema/access.ts'
 import { users } from '../../db/schema/users.ts'
-import { readInScope } from '../../db/scoped.ts'
+import { readInScope, withScope } from '../../db/scoped.ts'
 import { cursorTime, isoTime } from '../../db/sql-fragments.ts'
 import { type CursorKey, decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
-import { BUILTIN_ROLES, expandPermissions } from '../../lib/permissions.ts'
-import { Conflict } from '../../lib/problems.ts'
+import { expandPermissions } from '../../lib/permissions.ts'
+import { Conflict, NotFound } from '../../lib/problems.ts'
+import { type AuditActor, recordAudit } from '../audit/record.ts'
+import { getRole } from '../roles/roles.ts'
+import {
+  assertCanChangeRole,
+  assertCanManageMember,
+  assertCanRemoveMember,
+  type Standing,
+  takesOwnerAway,
+} from './guards.ts'
+import { membershipRoleJoin } from './membership-role.ts'
 import { selectActiveMembership } from './memberships.ts'
+import type { Member } from './schemas.ts'
 
+/** The columns of a member row, for the query builder and the raw list alike. */
 const memberColumns = {
   userId: memberships.userId,
   email: users.email,
@@ -20,43 +35,43 @@ const memberColumns = {
   /** what a caller must hold to manage this member (guards.ts) */
   rolePermissions: roles.permissions,
   active: memberships.active,
-  joinedAt: memberships.createdAt,
+  joinedAt: isoTime(memberships.createdAt),
 }
 
-type MemberRow = {
-  userId: string
-  email: string
-  name: string
-  roleId: string
-  roleName: string
-  active: boolean
-  /** a Date from the query builder, an RFC 3339 string from the raw list query */
-  joinedAt: Date | string
-}
+/** The member, with the role's permissions the guards read. */
+type MemberRow = NonNullable<Awaited<ReturnType<typeof getMember>>>
 
-export function presentMember(row: MemberRow) {
+/** The caller of a member change: their standing in the tenant and who they are. */
+export type Caller = Standing & { tenantId: string; userId: string | null }
+
+export function presentMember(row: MemberRow): Static<typeof Member> {
   return {
     userId: row.userId,
     email: row.email,
     name: row.name,
     role: { id: row.roleId, name: row.roleName },
     active: row.active,
-    joinedAt: typeof row.joinedAt === 'string' ? row.joinedAt : row.joinedAt.toISOString(),
+    joinedAt: row.joinedAt,
   }
 }
 
-function membersQuery(tx: DbOrTx) {
-  return tx
+const membersFrom = sql`${memberships}
+  join ${users} on ${users.id} = ${memberships.userId}
+  join ${roles} on ${membershipRoleJoin}`
+
+export async function getMember(tx: DbOrTx, tenantId: string, userId: string) {
+  const [row] = await tx
     .select(memberColumns)
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
-    .innerJoin(roles, membershipRole)
+    .innerJoin(roles, membershipRoleJoin)
+    .where(and(eq(memberships.tenantId, tenantId), eq(memberships.userId, userId)))
+  return row ?? null
 }
 
 /**
  * One page of members, oldest first. A hot read: sent as one pipelined round
- * trip with its tenant setting (db/tenant-read.ts), so it is plain SQL with the
- * row shape spelled out.
+ * trip with its tenant setting, so it is plain SQL over the same columns.
  */
 export async function listMembers(
   database: DatabaseHandle,
@@ -66,7 +81,7 @@ export async function listMembers(
   const after = decodeCursor(query.cursor, TimeIdCursor)
   const search = query.q?.trim()
   const pattern = search ? `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null
-  const filters = [sql`${memberships.tenantId} = ${tenantId}`]
+  const filters: SQL[] = [sql`${memberships.tenantId} = ${tenantId}`]
   if (pattern)
     filters.push(sql`(${users.email} ilike ${pattern} or ${users.name} ilike ${pattern})`)
   if (after) {
@@ -74,39 +89,38 @@ export async function listMembers(
       sql`(${memberships.createdAt}, ${memberships.userId}) > (${after[0]}::timestamptz, ${after[1]}::uuid)`,
     )
   }
-  const rows = await readInScope<MemberRow & { joinedAt: string; cursorAt: string }>(
+  const columns = Object.entries(memberColumns).map(
+    ([alias, column]) => sql`${column} as ${sql.identifier(alias)}`,
+  )
+  const rows = await readInScope<MemberRow & { cursorAt: string }>(
     database,
     { tenantId },
-    sql`select ${memberships.userId} as "userId", ${users.email} as "email", ${users.name} as "name",
-          ${roles.id} as "roleId", ${roles.name} as "roleName", ${memberships.active} as "active",
-          ${isoTime(memberships.createdAt)} as "joinedAt",
-          ${cursorTime(memberships.createdAt)} as "cursorAt"
-        from ${memberships}
-        join ${users} on ${users.id} = ${memberships.userId}
-        join ${roles} on ${roles.tenantId} = ${memberships.tenantId} and ${roles.id} = ${memberships.roleId}
+    sql`select ${sql.join(columns, sql`, `)}, ${cursorTime(memberships.createdAt)} as "cursorAt"
+        from ${membersFrom}
         where ${sql.join(filters, sql` and `)}
         order by ${memberships.createdAt}, ${memberships.userId}
         limit ${query.limit + 1}`,
   )
-  return toPage(rows, query.limit, (r): CursorKey => [r.cursorAt, r.userId])
+  const page = toPage(rows, query.limit, (r): CursorKey => [r.cursorAt, r.userId])
+  return { data: page.data.map(presentMember), nextCursor: page.nextCursor }
 }
 
-export async function getMember(tx: DbOrTx, tenantId: string, userId: string) {
-  const [row] = await membersQuery(tx).where(
-    and(eq(memberships.tenantId, tenantId), eq(memberships.userId, userId)),
-  )
-  return row ?? null
+/** One member of the tenant; 404 for a user who is not one. */
+export async function readMember(database: DatabaseHandle, tenantId: string, userId: string) {
+  const row = await withScope(database, { tenantId }, (tx) => getMember(tx, tenantId, userId))
+  if (!row) throw new NotFound('member')
+  return presentMember(row)
 }
 
 /**
  * Would this change leave the tenant with no active owner? Locks the owners'
  * membership rows, so two concurrent demotions cannot both pass the check.
  */
-export async function assertOwnerRemains(tx: DbOrTx, tenantId: string, leavingUserId: string) {
+async function assertOwnerRemains(tx: DbOrTx, tenantId: string, leavingUserId: string) {
   const owners = await tx
     .select({ userId: memberships.userId })
     .from(memberships)
-    .innerJoin(roles, membershipRole)
+    .innerJoin(roles, membershipRoleJoin)
     .where(
       and(
         eq(memberships.tenantId, tenantId),
@@ -121,61 +135,72 @@ export async function assertOwnerRemains(tx: DbOrTx, tenantId: string, leavingUs
   }
 }
 
-export async function updateMembership(
-  tx: DbOrTx,
-  tenantId: string,
+/** Changes a member's role or deactivates them, as the guards allow the caller. */
+export async function updateMember(
+  database: DatabaseHandle,
+  caller: Caller,
   userId: string,
   patch: { roleId?: string; active?: boolean },
+  actor: AuditActor,
 ) {
-  await tx
-    .update(memberships)
-    .set({ ...patch, updatedAt: sql`now()` })
-    .where(and(eq(memberships.tenantId, tenantId), eq(memberships.userId, userId)))
-  return getMember(tx, tenantId, userId)
+  const { tenantId } = caller
+  const after = await withScope(database, { tenantId }, async (tx) => {
+    const target = await getMember(tx, tenantId, userId)
+    if (!target) throw new NotFound('member')
+    assertCanManageMember(caller, target)
+    const { roleId, active } = patch
+    const changingRole = roleId !== undefined && roleId !== target.roleId
+    const role = changingRole ? await getRole(tx, tenantId, roleId) : undefined
+    if (changingRole) assertCanChangeRole(caller, userId === caller.userId, role ?? null)
+    if (takesOwnerAway(target, { role, active })) await assertOwnerRemains(tx, tenantId, userId)
+    await tx
+      .update(memberships)
+      .set({ ...patch, updatedAt: sql`now()` })
+      .where(and(eq(memberships.tenantId, tenantId), eq(memberships.userId, userId)))
+    const changed = await getMember(tx, tenantId, userId)
+    await recordAudit(tx, {
+      tenantId,
+      action: roleId !== undefined ? 'member.role_changed' : 'member.updated',
+      targetType: 'user',
+      targetId: userId,
+      data: {
+        before: { roleId: target.roleId, active: target.active },
+        after: { roleId: changed?.roleId, active: changed?.active },
+      },
+      ...actor,
+    })
+    return changed
+  })
+  if (!after) throw new NotFound('member')
+  return presentMember(after)
 }
 
-export async function removeMembership(tx: DbOrTx, tenantId: string, userId: string) {
-  await tx
-    .delete(memberships)
-    .where(and(eq(memberships.tenantId, tenantId), eq(memberships.userId, userId)))
-}
-
-const roleColumns = {
-  id: roles.id,
-  name: roles.name,
-  builtin: roles.builtin,
-  permissions: roles.permissions,
-}
-
-/** A role of the tenant, for assigning it to a member or an invitation. */
-export async function findRole(tx: DbOrTx, tenantId: string, roleId: string) {
-  const [row] = await tx
-    .select(roleColumns)
-    .from(roles)
-    .where(and(eq(roles.tenantId, tenantId), eq(roles.id, roleId)))
-  return row ?? null
-}
-
-/** A role of the tenant by its name, compared as the unique index does (case-insensitive). */
-export async function findRoleByName(tx: DbOrTx, tenantId: string, name: string) {
-  const [row] = await tx
-    .select(roleColumns)
-    .from(roles)
-    .where(and(eq(roles.tenantId, tenantId), eq(sql`lower(${roles.name})`, name.toLowerCase())))
-  return row ?? null
-}
-
-/** The tenant's role names: the built-in ones from most to least rights, then custom ones. */
-export async function roleNames(tx: DbOrTx, tenantId: string) {
-  const rows = await tx
-    .select({ name: roles.name, builtin: roles.builtin })
-    .from(roles)
-    .where(eq(roles.tenantId, tenantId))
-    .orderBy(roles.name)
-  const builtin = Object.keys(BUILTIN_ROLES)
-  const rank = (r: { name: string; builtin: boolean }) =>
-    r.builtin ? builtin.indexOf(r.name) : builtin.length
-  return rows.sort((a, b) => rank(a) - rank(b)).map((r) => r.name)
+/** Removes a member, or lets the caller leave (their own user id). */
+export async function removeMember(
+  database: DatabaseHandle,
+  caller: Caller,
+  userId: string,
+  actor: AuditActor,
+): Promise<void> {
+  const { tenantId } = caller
+  const leaving = userId === caller.userId
+  await withScope(database, { tenantId }, async (tx) => {
+    const target = await getMember(tx, tenantId, userId)
+    if (!target) throw new NotFound('member')
+    assertCanRemoveMember(caller, target, leaving)
+    if (takesOwnerAway(target, { removed: true })) await assertOwnerRemains(tx, tenantId, userId)
+    await tx
+      .delete(memberships)
+      .where(and(eq(memberships.tenantId, tenantId), eq(memberships.userId, userId)))
+    await recordAudit(tx, {
+      tenantId,
+      action: leaving ? 'member.left' : 'member.removed',
+      targetType: 'user',
+      targetId: userId,
+      data: { roleId: target.roleId },
+      ...actor,
+    })
+  })
 }
 
 /**

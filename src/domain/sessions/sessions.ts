@@ -1,11 +1,21 @@
 // Login sessions: one row per login, holding the refresh-token family. Creating
 // one issues its first refresh token; revoking sets revoked_at (kept for the
 // audit trail and so a replayed token still finds its family). Every time here
-// comes from the caller's clock (app.authClock), so tests can move it.
+// comes from the caller's clock, so tests can move it. Revoking returns the
+// revoked ids: the caller clears them from every api copy's session cache
+// after commit.
 import { and, desc, eq, gt, isNull, lt, ne } from 'drizzle-orm'
-import type { DbOrTx } from '../../db/client.ts'
+import { Type } from 'typebox'
+import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
 import { refreshTokens, sessions } from '../../db/schema/users.ts'
+import { withScope } from '../../db/scoped.ts'
+import { CursorId, decodeCursor, encodeCursor } from '../../lib/cursor.ts'
+import { NotFound } from '../../lib/problems.ts'
 import { hashToken, randomToken } from '../../lib/tokens.ts'
+import { recordAudit } from '../audit/record.ts'
+
+/** Where a request came from, for the audit trail and the session row. */
+export type Client = { ip: string | null; userAgent: string | null }
 
 export type SessionLimits = {
   SESSION_ABSOLUTE_TTL: number
@@ -73,12 +83,17 @@ export async function revokeSessions(
   return rows.map((r) => r.id)
 }
 
-/** The user's live sessions, newest first (ids are UUIDv7, so time-ordered). */
-export async function listSessions(
-  db: DbOrTx,
-  input: { userId: string; now: number; limit: number; before?: string },
+/** Sessions are paged by id (uuidv7, so newest first is id order). */
+const SessionCursor = Type.Tuple([CursorId])
+
+/** A page of the user's live sessions, newest first; `current` marks the caller's own. */
+export async function listOwnSessions(
+  database: DatabaseHandle,
+  input: { userId: string; currentSessionId: string | null; now: number },
+  page: { limit: number; cursor?: string },
 ) {
-  return db
+  const before = decodeCursor(page.cursor, SessionCursor)?.[0]
+  const rows = await database.db
     .select({
       id: sessions.id,
       createdAt: sessions.createdAt,
@@ -93,9 +108,92 @@ export async function listSessions(
         eq(sessions.userId, input.userId),
         isNull(sessions.revokedAt),
         gt(sessions.expiresAt, new Date(input.now)),
-        input.before ? lt(sessions.id, input.before) : undefined,
+        before ? lt(sessions.id, before) : undefined,
       ),
     )
     .orderBy(desc(sessions.id))
-    .limit(input.limit)
+    .limit(page.limit + 1)
+  const data = rows.slice(0, page.limit)
+  const last = data.at(-1)
+  return {
+    data: data.map((s) => ({
+      id: s.id,
+      createdAt: s.createdAt.toISOString(),
+      lastUsedAt: s.lastUsedAt.toISOString(),
+      expiresAt: s.expiresAt.toISOString(),
+      userAgent: s.userAgent,
+      ip: s.ip,
+      current: s.id === input.currentSessionId,
+    })),
+    nextCursor: rows.length > page.limit && last ? encodeCursor([last.id]) : null,
+  }
+}
+
+/**
+ * Ends one session of the user (a logout, or revoking one of one's own
+ * sessions) and records it; the revoked ids, empty when it had ended already
+ * or is not the user's.
+ */
+export function endSession(
+  database: DatabaseHandle,
+  input: { userId: string; sessionId: string; now: number; client: Client; reason: string },
+  auditData?: Record<string, unknown>,
+): Promise<string[]> {
+  return withScope(database, {}, async (tx) => {
+    const ids = await revokeSessions(tx, {
+      userId: input.userId,
+      now: input.now,
+      reason: input.reason,
+      only: input.sessionId,
+    })
+    if (ids.length > 0) {
+      await recordAudit(tx, {
+        tenantId: null,
+        action: 'auth.session_revoked',
+        actorUserId: input.userId,
+        targetType: 'session',
+        targetId: input.sessionId,
+        ...input.client,
+        ...(auditData ? { data: auditData } : {}),
+      })
+    }
+    return ids
+  })
+}
+
+/** Revokes one of the caller's own sessions; 404 for one that is not theirs or not live. */
+export async function revokeOwnSession(
+  database: DatabaseHandle,
+  input: { userId: string; sessionId: string; now: number; client: Client },
+): Promise<string[]> {
+  const ids = await endSession(database, { ...input, reason: 'revoked' })
+  if (ids.length === 0) throw new NotFound('session')
+  return ids
+}
+
+/** Revokes every session of the user but the current one, and records it. */
+export function revokeOtherSessions(
+  database: DatabaseHandle,
+  input: { userId: string; currentSessionId: string; now: number; client: Client },
+): Promise<string[]> {
+  return withScope(database, {}, async (tx) => {
+    const ids = await revokeSessions(tx, {
+      userId: input.userId,
+      now: input.now,
+      reason: 'revoked',
+      except: input.currentSessionId,
+    })
+    if (ids.length > 0) {
+      await recordAudit(tx, {
+        tenantId: null,
+        action: 'auth.sessions_revoked',
+        actorUserId: input.userId,
+        targetType: 'user',
+        targetId: input.userId,
+        ...input.client,
+        data: { sessionIds: ids },
+      })
+    }
+    return ids
+  })
 }

@@ -13,9 +13,9 @@ import {
   verifyEmail,
 } from '../../domain/accounts/mailed-tokens.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
+import type { TokenIssuer } from '../../plugins/token-issuer.ts'
 import { emailRateLimit, ipRateLimit } from './rate-limits.ts'
 import { Accepted, ForgotBody, NoContent, ResetBody, UnlockBody, VerifyBody } from './schemas.ts'
-import type { TokenIssuer } from './token-issuer.ts'
 
 const TAGS = ['auth']
 /** What spending a mailed single-use token answers (verify, unlock). */
@@ -57,7 +57,7 @@ const passwordRoutes: FastifyPluginAsyncTypebox<{ config: Config; issuer: TokenI
     },
     async (request, reply) => {
       const started = performance.now()
-      const jobs = await requestPasswordReset(app.db, request.body.email)
+      const jobs = await requestPasswordReset(app.database, request.body.email)
       await app.jobs.dispatch(jobs)
       const wait = FORGOT_FLOOR_MS - (performance.now() - started)
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
@@ -89,7 +89,7 @@ const passwordRoutes: FastifyPluginAsyncTypebox<{ config: Config; issuer: TokenI
       },
     },
     async (request, reply) => {
-      const revoked = await resetPassword(app.db, request.body, {
+      const revoked = await resetPassword(app.database, request.body, {
         now: issuer.now(),
         client: issuer.client(request),
         policy: issuer.policy,
@@ -113,7 +113,7 @@ const passwordRoutes: FastifyPluginAsyncTypebox<{ config: Config; issuer: TokenI
       },
     },
     async (request, reply) => {
-      await verifyEmail(app.db, request.body.token, {
+      await verifyEmail(app.database, request.body.token, {
         now: issuer.now(),
         client: issuer.client(request),
       })
@@ -137,7 +137,7 @@ const passwordRoutes: FastifyPluginAsyncTypebox<{ config: Config; issuer: TokenI
       },
     },
     async (request, reply) => {
-      await unlockAccount(app.db, request.body.token, {
+      await unlockAccount(app.database, request.body.token, {
         now: issuer.now(),
         client: issuer.client(request),
       })

@@ -1,6 +1,7 @@
 // TypeBox schemas of the auth routes: request bodies (closed: unknown fields
 // are a 400) and responses (serialized from these, so nothing else can leak).
 import { Type } from 'typebox'
+import { User, userExample } from '../../domain/accounts/schemas.ts'
 import { PageQuery } from '../../lib/cursor.ts'
 import {
   EXAMPLE_IDS,
@@ -10,25 +11,7 @@ import {
 } from '../../lib/examples.ts'
 import { Page } from '../../lib/page.ts'
 import { PASSWORD_MAX_LENGTH } from '../../lib/passwords.ts'
-
-const userExample = {
-  id: EXAMPLE_IDS.user,
-  email: EXAMPLE_USER.email,
-  name: EXAMPLE_USER.name,
-  emailVerified: false,
-  isPlatformAdmin: false,
-  createdAt: EXAMPLE_TIMES.signup,
-}
-const tokensExample = {
-  accessToken: 'eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiIwMTkzYTBjNCJ9.c2lnbmF0dXJl',
-  refreshToken: 'q8V0c4W6nHk2b1ZxR7tLmP3sYwE9aUfJ',
-  expiresIn: 900,
-  tokenType: 'Bearer',
-  csrfToken: 'mJ3dQ1x9ZkTq7PzVh2LwYc',
-}
-
-/** What a sign-in answers, as the document's example. */
-export const signedInExample = { user: userExample, ...tokensExample }
+import { tokensExample } from '../../plugins/token-issuer.ts'
 
 const Email = Type.String({ format: 'email', maxLength: 254, examples: ['ada@example.com'] })
 const Password = Type.String({
@@ -39,18 +22,6 @@ const Password = Type.String({
 const OpaqueToken = Type.String({ minLength: 1, maxLength: 200, examples: ['Zm9v...'] })
 const Uuid = Type.String({ format: 'uuid', examples: ['0190c3c4-8f5a-7cc2-b3f4-5d1e2a3b4c5d'] })
 const Time = Type.String({ format: 'date-time', examples: ['2025-01-01T12:00:00.000Z'] })
-
-export const User = Type.Object(
-  {
-    id: Uuid,
-    email: Email,
-    name: Type.String({ examples: ['Ada Lovelace'] }),
-    emailVerified: Type.Boolean(),
-    isPlatformAdmin: Type.Boolean(),
-    createdAt: Time,
-  },
-  { additionalProperties: false, examples: [userExample] },
-)
 
 export const SignupBody = Type.Object(
   {
@@ -92,23 +63,6 @@ export const RefreshBody = Type.Object(
     additionalProperties: false,
     description: 'Omit the body, or refreshToken, to use the refresh cookie',
     examples: [{ refreshToken: tokensExample.refreshToken }],
-  },
-)
-
-/** signup and login answer tokens in the body and set cookies too */
-export const SignedInResponse = Type.Object(
-  {
-    user: User,
-    accessToken: Type.String({ examples: ['eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9...'] }),
-    refreshToken: Type.String({ examples: ['q8V0c4W6nH...'] }),
-    expiresIn: Type.Integer({ description: 'access token lifetime in seconds', examples: [900] }),
-    tokenType: Type.Literal('Bearer'),
-    csrfToken: Type.String({ examples: ['mJ3d...'] }),
-  },
-  {
-    additionalProperties: false,
-    description: 'Signed in: the tokens, and the same as cookies',
-    examples: [signedInExample],
   },
 )
 
