@@ -2,13 +2,14 @@
 // rules every way to a new account or a new password shares (signup, the
 // bootstrap admin, a password reset, an invitation accepted with a new
 // account): checkNewPassword and insertAccount.
-import { eq, sql } from 'drizzle-orm'
+import { eq, type SQL, sql } from 'drizzle-orm'
 import type { Static } from 'typebox'
 import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
 import { users } from '../../db/schema/users.ts'
-import { hashPassword, normaliseEmail, passwordProblem } from '../../lib/passwords.ts'
 import { BadRequest } from '../../lib/problems.ts'
-import type { SessionLimits } from '../sessions/sessions.ts'
+import type { AuditEvent } from '../audit/record.ts'
+import type { Client, SessionLimits } from '../sessions/sessions.ts'
+import { hashPassword, normaliseEmail, passwordProblem } from './passwords.ts'
 import type { User } from './schemas.ts'
 
 export type AccountPolicy = SessionLimits & {
@@ -106,4 +107,27 @@ export async function loadUser(
 ): Promise<PublicUser | null> {
   const [user] = await database.db.select().from(users).where(eq(users.id, userId))
   return user ? publicUser(user) : null
+}
+
+/** An event of the account's own trail (no tenant): the user acts on their own account. */
+export function accountEvent(
+  action: string,
+  userId: string,
+  client: Client,
+  data?: Record<string, unknown>,
+): AuditEvent {
+  return {
+    tenantId: null,
+    action,
+    actorUserId: userId,
+    targetType: 'user',
+    targetId: userId,
+    ...client,
+    ...(data ? { data } : {}),
+  }
+}
+
+/** The SET value that marks the address verified at `now`, keeping an earlier proof. */
+export function verifiedSince(now: Date): SQL {
+  return sql`coalesce(${users.emailVerifiedAt}, ${now.toISOString()}::timestamptz)`
 }

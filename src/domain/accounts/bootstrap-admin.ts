@@ -7,8 +7,8 @@
 // restarts are idempotent and a changed password sticks); an existing
 // non-admin account refuses the start.
 import type { DatabaseHandle } from '../../db/client.ts'
-import { hashPassword, normaliseEmail } from '../../lib/passwords.ts'
 import { findUserByEmail, insertAccount } from './accounts.ts'
+import { hashPassword, normaliseEmail } from './passwords.ts'
 
 export class BootstrapAdminConflict extends Error {
   constructor(email: string) {

@@ -11,9 +11,9 @@ import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
 import { loginLockouts } from '../../db/schema/login-lockouts.ts'
 import { withScope } from '../../db/scoped.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
-import { normaliseEmail } from '../../lib/passwords.ts'
 import { hashToken } from '../../lib/tokens.ts'
 import { recordAudit } from '../audit/record.ts'
+import { normaliseEmail } from './passwords.ts'
 
 export type LockoutPolicy = { LOGIN_MAX_FAILURES: number; LOGIN_LOCK_MINUTES: number }
 

@@ -4,18 +4,24 @@
 // here a token is found by that hash, used once (an atomic conditional update),
 // and refused after it expires. A reset sets the password, lifts the sign-in
 // lock and revokes every session of the user in the same transaction.
-import { and, eq, gt, isNull, sql } from 'drizzle-orm'
+import { and, eq, gt, isNull } from 'drizzle-orm'
 import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
 import { users, userTokens } from '../../db/schema/users.ts'
 import { withScope } from '../../db/scoped.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
-import { hashPassword } from '../../lib/passwords.ts'
 import { BadRequest } from '../../lib/problems.ts'
 import { hashToken } from '../../lib/tokens.ts'
 import { recordAudit } from '../audit/record.ts'
 import { type Client, revokeSessions } from '../sessions/sessions.ts'
-import { type AccountPolicy, checkNewPassword, findUserByEmail } from './accounts.ts'
+import {
+  type AccountPolicy,
+  accountEvent,
+  checkNewPassword,
+  findUserByEmail,
+  verifiedSince,
+} from './accounts.ts'
 import { clearLockout, lockoutKey } from './lockout.ts'
+import { hashPassword } from './passwords.ts'
 
 /** Queues a reset email when the account exists; the caller hides which it was. */
 export async function requestPasswordReset(
@@ -89,7 +95,7 @@ export async function resetPassword(
         passwordHash,
         passwordChangedAt: now,
         // Following the mailed link proved the address.
-        emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.toISOString()}::timestamptz)`,
+        emailVerifiedAt: verifiedSince(now),
         updatedAt: now,
       })
       .where(eq(users.id, userId))
@@ -107,15 +113,10 @@ export async function resetPassword(
         ),
       )
     const revoked = await revokeSessions(tx, { userId, now: ctx.now, reason: 'password_reset' })
-    await recordAudit(tx, {
-      tenantId: null,
-      action: 'auth.password_reset',
-      actorUserId: userId,
-      targetType: 'user',
-      targetId: userId,
-      ...ctx.client,
-      data: { revokedSessions: revoked.length },
-    })
+    await recordAudit(
+      tx,
+      accountEvent('auth.password_reset', userId, ctx.client, { revokedSessions: revoked.length }),
+    )
     return revoked
   })
 }
@@ -130,18 +131,9 @@ export async function verifyEmail(
     if (!userId) throw invalidToken()
     await tx
       .update(users)
-      .set({
-        emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${new Date(ctx.now).toISOString()}::timestamptz)`,
-      })
+      .set({ emailVerifiedAt: verifiedSince(new Date(ctx.now)) })
       .where(eq(users.id, userId))
-    await recordAudit(tx, {
-      tenantId: null,
-      action: 'auth.email_verified',
-      actorUserId: userId,
-      targetType: 'user',
-      targetId: userId,
-      ...ctx.client,
-    })
+    await recordAudit(tx, accountEvent('auth.email_verified', userId, ctx.client))
   })
 }
 
@@ -160,13 +152,6 @@ export async function unlockAccount(
     const [user] = await tx.select({ email: users.email }).from(users).where(eq(users.id, userId))
     if (!user) throw invalidToken()
     await clearLockout(tx, lockoutKey(user.email))
-    await recordAudit(tx, {
-      tenantId: null,
-      action: 'auth.account_unlocked',
-      actorUserId: userId,
-      targetType: 'user',
-      targetId: userId,
-      ...ctx.client,
-    })
+    await recordAudit(tx, accountEvent('auth.account_unlocked', userId, ctx.client))
   })
 }

@@ -9,19 +9,13 @@ import type { DatabaseHandle } from '../../db/client.ts'
 import { users } from '../../db/schema/users.ts'
 import { withScope } from '../../db/scoped.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
-import {
-  hashPassword,
-  needsRehash,
-  normaliseEmail,
-  verifyDummyPassword,
-  verifyPassword,
-} from '../../lib/passwords.ts'
 import { Conflict, Problem, Unauthorized } from '../../lib/problems.ts'
 import { createTenantWithOwner } from '../../lib/tenant-provisioning.ts'
 import { recordAudit, recordInUserTenants } from '../audit/record.ts'
 import { type Client, type StartedSession, startSession } from '../sessions/sessions.ts'
 import {
   type AccountPolicy,
+  accountEvent,
   findUserByEmail,
   insertAccount,
   newAccountDetails,
@@ -29,6 +23,13 @@ import {
   publicUser,
 } from './accounts.ts'
 import { clearLockout, lockedUntil, lockoutKey, recordLoginFailure } from './lockout.ts'
+import {
+  hashPassword,
+  needsRehash,
+  normaliseEmail,
+  verifyDummyPassword,
+  verifyPassword,
+} from './passwords.ts'
 
 export type SignedIn = StartedSession & { user: PublicUser; jobs: QueuedJob[] }
 
@@ -46,14 +47,7 @@ export async function signUp(
   return withScope(database, {}, async (tx) => {
     const user = await insertAccount(tx, account, new Date(ctx.now))
     if (!user) throw new Conflict('An account with this email already exists.', 'email_taken')
-    await recordAudit(tx, {
-      tenantId: null,
-      action: 'auth.signup',
-      actorUserId: user.id,
-      targetType: 'user',
-      targetId: user.id,
-      ...ctx.client,
-    })
+    await recordAudit(tx, accountEvent('auth.signup', user.id, ctx.client))
     const job = await insertJob(tx, {
       tenantId: null,
       queue: 'email',
@@ -142,14 +136,8 @@ export async function logIn(
       await tx.update(users).set({ passwordHash: rehash }).where(eq(users.id, user.id))
     }
     await clearLockout(tx, key)
-    const event = {
-      action: 'auth.login',
-      actorUserId: user.id,
-      targetType: 'user',
-      targetId: user.id,
-      ...ctx.client,
-    }
-    await recordAudit(tx, { ...event, tenantId: null })
+    const event = accountEvent('auth.login', user.id, ctx.client)
+    await recordAudit(tx, event)
     await recordInUserTenants(tx, user.id, event)
     const session = await startSession(
       tx,

@@ -12,7 +12,7 @@ import { withScope } from '../../db/scoped.ts'
 import { CursorId, decodeCursor, encodeCursor } from '../../lib/cursor.ts'
 import { NotFound } from '../../lib/problems.ts'
 import { hashToken, randomToken } from '../../lib/tokens.ts'
-import { recordAudit } from '../audit/record.ts'
+import { type AuditEvent, recordAudit } from '../audit/record.ts'
 
 /** Where a request came from, for the audit trail and the session row. */
 export type Client = { ip: string | null; userAgent: string | null }
@@ -130,6 +130,23 @@ export async function listOwnSessions(
 }
 
 /**
+ * Revokes the user's sessions that `which` picks and, when any were live,
+ * records the event `eventOf` makes of their ids, in one transaction.
+ */
+function revokeRecorded(
+  database: DatabaseHandle,
+  input: { userId: string; now: number; reason: string },
+  which: { only: string } | { except: string },
+  eventOf: (ids: string[]) => AuditEvent,
+): Promise<string[]> {
+  return withScope(database, {}, async (tx) => {
+    const ids = await revokeSessions(tx, { ...input, ...which })
+    if (ids.length > 0) await recordAudit(tx, eventOf(ids))
+    return ids
+  })
+}
+
+/**
  * Ends one session of the user (a logout, or revoking one of one's own
  * sessions) and records it; the revoked ids, empty when it had ended already
  * or is not the user's.
@@ -139,26 +156,15 @@ export function endSession(
   input: { userId: string; sessionId: string; now: number; client: Client; reason: string },
   auditData?: Record<string, unknown>,
 ): Promise<string[]> {
-  return withScope(database, {}, async (tx) => {
-    const ids = await revokeSessions(tx, {
-      userId: input.userId,
-      now: input.now,
-      reason: input.reason,
-      only: input.sessionId,
-    })
-    if (ids.length > 0) {
-      await recordAudit(tx, {
-        tenantId: null,
-        action: 'auth.session_revoked',
-        actorUserId: input.userId,
-        targetType: 'session',
-        targetId: input.sessionId,
-        ...input.client,
-        ...(auditData ? { data: auditData } : {}),
-      })
-    }
-    return ids
-  })
+  return revokeRecorded(database, input, { only: input.sessionId }, () => ({
+    tenantId: null,
+    action: 'auth.session_revoked',
+    actorUserId: input.userId,
+    targetType: 'session',
+    targetId: input.sessionId,
+    ...input.client,
+    ...(auditData ? { data: auditData } : {}),
+  }))
 }
 
 /** Revokes one of the caller's own sessions; 404 for one that is not theirs or not live. */
@@ -176,24 +182,19 @@ export function revokeOtherSessions(
   database: DatabaseHandle,
   input: { userId: string; currentSessionId: string; now: number; client: Client },
 ): Promise<string[]> {
-  return withScope(database, {}, async (tx) => {
-    const ids = await revokeSessions(tx, {
-      userId: input.userId,
-      now: input.now,
-      reason: 'revoked',
-      except: input.currentSessionId,
-    })
-    if (ids.length > 0) {
-      await recordAudit(tx, {
-        tenantId: null,
-        action: 'auth.sessions_revoked',
-        actorUserId: input.userId,
-        targetType: 'user',
-        targetId: input.userId,
-        ...input.client,
-        data: { sessionIds: ids },
-      })
-    }
-    return ids
-  })
+  const { userId, now, client } = input
+  return revokeRecorded(
+    database,
+    { userId, now, reason: 'revoked' },
+    { except: input.currentSessionId },
+    (ids) => ({
+      tenantId: null,
+      action: 'auth.sessions_revoked',
+      actorUserId: userId,
+      targetType: 'user',
+      targetId: userId,
+      ...client,
+      data: { sessionIds: ids },
+    }),
+  )
 }

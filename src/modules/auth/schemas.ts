@@ -1,6 +1,7 @@
 // TypeBox schemas of the auth routes: request bodies (closed: unknown fields
 // are a 400) and responses (serialized from these, so nothing else can leak).
 import { Type } from 'typebox'
+import { PASSWORD_MAX_LENGTH } from '../../domain/accounts/passwords.ts'
 import { User, userExample } from '../../domain/accounts/schemas.ts'
 import { PageQuery } from '../../lib/cursor.ts'
 import {
@@ -10,7 +11,6 @@ import {
   EXAMPLE_USER,
 } from '../../lib/examples.ts'
 import { Page } from '../../lib/page.ts'
-import { PASSWORD_MAX_LENGTH } from '../../lib/passwords.ts'
 import { tokensExample } from '../../plugins/token-issuer.ts'
 
 const Email = Type.String({ format: 'email', maxLength: 254, examples: ['ada@example.com'] })
