@@ -8,7 +8,7 @@ import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
 import { memberships, roles } from '../../db/schema/access.ts'
 import { users } from '../../db/schema/users.ts'
 import { readInScope, withScope } from '../../db/scoped.ts'
-import { cursorTime, isoTime } from '../../db/sql-fragments.ts'
+import { cursorTime, isoTime, type RowOf, selectList } from '../../db/sql-fragments.ts'
 import { type CursorKey, decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { expandPermissions } from '../../lib/permissions.ts'
 import { Conflict, NotFound } from '../../lib/problems.ts'
@@ -39,7 +39,7 @@ const memberColumns = {
 }
 
 /** The member, with the role's permissions the guards read. */
-type MemberRow = NonNullable<Awaited<ReturnType<typeof getMember>>>
+type MemberRow = RowOf<typeof memberColumns>
 
 /** The caller of a member change: their standing in the tenant and who they are. */
 export type Caller = Standing & { tenantId: string; userId: string | null }
@@ -59,7 +59,11 @@ const membersFrom = sql`${memberships}
   join ${users} on ${users.id} = ${memberships.userId}
   join ${roles} on ${membershipRoleJoin}`
 
-export async function getMember(tx: DbOrTx, tenantId: string, userId: string) {
+export async function getMember(
+  tx: DbOrTx,
+  tenantId: string,
+  userId: string,
+): Promise<MemberRow | null> {
   const [row] = await tx
     .select(memberColumns)
     .from(memberships)
@@ -89,13 +93,10 @@ export async function listMembers(
       sql`(${memberships.createdAt}, ${memberships.userId}) > (${after[0]}::timestamptz, ${after[1]}::uuid)`,
     )
   }
-  const columns = Object.entries(memberColumns).map(
-    ([alias, column]) => sql`${column} as ${sql.identifier(alias)}`,
-  )
   const rows = await readInScope<MemberRow & { cursorAt: string }>(
     database,
     { tenantId },
-    sql`select ${sql.join(columns, sql`, `)}, ${cursorTime(memberships.createdAt)} as "cursorAt"
+    sql`select ${selectList(memberColumns)}, ${cursorTime(memberships.createdAt)} as "cursorAt"
         from ${membersFrom}
         where ${sql.join(filters, sql` and `)}
         order by ${memberships.createdAt}, ${memberships.userId}

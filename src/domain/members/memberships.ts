@@ -5,28 +5,30 @@
 // (app.user_id), not a tenant scope, in one pipelined round trip: /auth/me is a
 // hot route.
 import { and, eq, sql } from 'drizzle-orm'
+import type { Static } from 'typebox'
 import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
 import { memberships, roles } from '../../db/schema/access.ts'
 import { tenants } from '../../db/schema/tenants.ts'
 import { readInScope, withScope } from '../../db/scoped.ts'
+import { type RowOf, selectList } from '../../db/sql-fragments.ts'
 import { ALL_PERMISSIONS, expandPermissions, type Permission } from '../../lib/permissions.ts'
 import { membershipRoleJoin } from './membership-role.ts'
+import type { MyMembership } from './schemas.ts'
 
-export type UserMembership = {
-  tenantId: string
-  tenantName: string
-  slug: string
-  roleId: string
-  roleName: string
-  permissions: string[]
+const userMembershipColumns = {
+  tenantId: tenants.id,
+  tenantName: tenants.name,
+  slug: tenants.slug,
+  roleId: roles.id,
+  roleName: roles.name,
+  permissions: roles.permissions,
 }
 
 export function listUserMemberships(database: DatabaseHandle, userId: string) {
-  return readInScope<UserMembership>(
+  return readInScope<RowOf<typeof userMembershipColumns>>(
     database,
     { userId },
-    sql`select ${tenants.id} as "tenantId", ${tenants.name} as "tenantName", ${tenants.slug} as "slug",
-          ${roles.id} as "roleId", ${roles.name} as "roleName", ${roles.permissions} as "permissions"
+    sql`select ${selectList(userMembershipColumns)}
         from ${memberships}
         join ${tenants} on ${tenants.id} = ${memberships.tenantId}
         join ${roles} on ${membershipRoleJoin}
@@ -41,7 +43,10 @@ export function listUserMemberships(database: DatabaseHandle, userId: string) {
  * the role grants, inclusions counted, in catalogue order: what the routes
  * will allow.
  */
-export async function myMemberships(database: DatabaseHandle, userId: string) {
+export async function myMemberships(
+  database: DatabaseHandle,
+  userId: string,
+): Promise<Static<typeof MyMembership>[]> {
   const rows = await listUserMemberships(database, userId)
   return rows.map((r) => {
     const granted = expandPermissions(r.permissions)

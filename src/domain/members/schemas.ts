@@ -59,3 +59,19 @@ export const Invitation = Type.Object(
     ],
   },
 )
+
+const Uuid = Type.String({ format: 'uuid', examples: ['0190c3c4-8f5a-7cc2-b3f4-5d1e2a3b4c5d'] })
+
+/** One of the signed-in user's own memberships, as /v1/auth/me shows it. */
+export const MyMembership = Type.Object(
+  {
+    tenant: Type.Object({
+      id: Uuid,
+      name: Type.String({ examples: ['Acme Support'] }),
+      slug: Type.String({ examples: ['acme'] }),
+    }),
+    role: Type.Object({ id: Uuid, name: Type.String({ examples: ['owner'] }) }),
+    permissions: Type.Array(Type.String({ examples: ['tickets:read'] })),
+  },
+  { additionalProperties: false },
+)

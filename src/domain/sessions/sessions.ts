@@ -5,7 +5,7 @@
 // revoked ids: the caller clears them from every api copy's session cache
 // after commit.
 import { and, desc, eq, gt, isNull, lt, ne } from 'drizzle-orm'
-import { Type } from 'typebox'
+import { type Static, Type } from 'typebox'
 import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
 import { refreshTokens, sessions } from '../../db/schema/users.ts'
 import { withScope } from '../../db/scoped.ts'
@@ -13,6 +13,7 @@ import { CursorId, decodeCursor, encodeCursor } from '../../lib/cursor.ts'
 import { NotFound } from '../../lib/problems.ts'
 import { hashToken, randomToken } from '../../lib/tokens.ts'
 import { type AuditEvent, recordAudit } from '../audit/record.ts'
+import type { SessionItem } from './schemas.ts'
 
 /** Where a request came from, for the audit trail and the session row. */
 export type Client = { ip: string | null; userAgent: string | null }
@@ -91,7 +92,7 @@ export async function listOwnSessions(
   database: DatabaseHandle,
   input: { userId: string; currentSessionId: string | null; now: number },
   page: { limit: number; cursor?: string },
-) {
+): Promise<{ data: Static<typeof SessionItem>[]; nextCursor: string | null }> {
   const before = decodeCursor(page.cursor, SessionCursor)?.[0]
   const rows = await database.db
     .select({

@@ -3,6 +3,8 @@
 import { Type } from 'typebox'
 import { PASSWORD_MAX_LENGTH } from '../../domain/accounts/passwords.ts'
 import { User, userExample } from '../../domain/accounts/schemas.ts'
+import { MyMembership } from '../../domain/members/schemas.ts'
+import { SessionItem } from '../../domain/sessions/schemas.ts'
 import { PageQuery } from '../../lib/cursor.ts'
 import {
   EXAMPLE_IDS,
@@ -21,7 +23,6 @@ const Password = Type.String({
 })
 const OpaqueToken = Type.String({ minLength: 1, maxLength: 200, examples: ['Zm9v...'] })
 const Uuid = Type.String({ format: 'uuid', examples: ['0190c3c4-8f5a-7cc2-b3f4-5d1e2a3b4c5d'] })
-const Time = Type.String({ format: 'date-time', examples: ['2025-01-01T12:00:00.000Z'] })
 
 export const SignupBody = Type.Object(
   {
@@ -94,20 +95,7 @@ export const CsrfResponse = Type.Object(
 export const MeResponse = Type.Object(
   {
     user: User,
-    memberships: Type.Array(
-      Type.Object(
-        {
-          tenant: Type.Object({
-            id: Uuid,
-            name: Type.String({ examples: ['Acme Support'] }),
-            slug: Type.String({ examples: ['acme'] }),
-          }),
-          role: Type.Object({ id: Uuid, name: Type.String({ examples: ['owner'] }) }),
-          permissions: Type.Array(Type.String({ examples: ['tickets:read'] })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    memberships: Type.Array(MyMembership),
   },
   {
     additionalProperties: false,
@@ -125,19 +113,6 @@ export const MeResponse = Type.Object(
       },
     ],
   },
-)
-
-export const SessionItem = Type.Object(
-  {
-    id: Uuid,
-    createdAt: Time,
-    lastUsedAt: Time,
-    expiresAt: Time,
-    userAgent: Type.Union([Type.String(), Type.Null()]),
-    ip: Type.Union([Type.String(), Type.Null()]),
-    current: Type.Boolean({ description: 'the session this request belongs to' }),
-  },
-  { additionalProperties: false },
 )
 
 export const SessionList = Page(
