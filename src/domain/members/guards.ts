@@ -9,7 +9,7 @@
 // - the owner role (whose holders can delete the tenant) is handed out or taken
 //   away only by an owner, since admins hold every permission too;
 // - nobody but an owner changes their own role; anyone may leave.
-// Whether any owner is left afterwards is a query: service.ts assertOwnerRemains.
+// Whether any owner is left afterwards is a query: members.ts assertOwnerRemains.
 
 import { assertHoldsAll, GRANT_REFUSAL, type Permission } from '../../lib/permissions.ts'
 import { Forbidden, NotFound } from '../../lib/problems.ts'

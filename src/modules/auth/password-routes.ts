@@ -3,7 +3,8 @@
 // answer nor its time tells; the reset email is an outbox job. The tokens are
 // minted by the email job and stored as hashes in user_tokens; here they are
 // looked up by hash, used once, and refused after they expire. The unlock link
-// is mailed when an account locks (lockout.ts); a reset also unlocks.
+// is mailed when an account locks (domain/accounts/lockout.ts); a reset also
+// unlocks.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../config.ts'
 import {

@@ -1,11 +1,7 @@
 // Invitations: invite by email (queues the invitation email), list, revoke,
 // and accept (by the signed-in user whose email the invitation was sent to, or
-// as a new account, which is then signed in as signup would be).
-//
-// An invitation acts with its inviter's current rights: it is accepted only
-// while the inviter is an active member who could still hand out its role
-// (guards.ts); otherwise it answers like a revoked one. It records the person
-// behind the request, also when an API key sent it.
+// as a new account, which is then signed in as signup would be). The rules are
+// domain/members/invitations.ts and invitation-acceptance.ts.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Config } from '../../config.ts'
