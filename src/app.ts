@@ -5,6 +5,7 @@ import { AjvCompiler } from '@fastify/ajv-compiler'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyServerOptions, LogController } from 'fastify'
 import type { Config } from './config.ts'
+import { type Clock, systemClock } from './lib/clock.ts'
 import { loggerOptions } from './lib/logger.ts'
 import { requestIdFor } from './lib/request-id.ts'
 import apiKeyRoutes from './modules/api-keys/routes.ts'
@@ -33,6 +34,8 @@ import textInputPlugin from './plugins/text-input.ts'
 export type BuildOptions = {
   /** a pino destination stream (tests capture log lines with it) */
   logStream?: NodeJS.WritableStream
+  /** the time auth decisions use; the system clock unless a test passes one it can move */
+  clock?: Clock
 }
 
 /**
@@ -130,7 +133,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(metricsPlugin, { config })
   await app.register(jobsPlugin, { config })
   await app.register(securityPlugin, { config })
-  await app.register(authPlugin, { config })
+  await app.register(authPlugin, { config, clock: options.clock ?? systemClock })
   await app.register(tenantPlugin, { config })
   await app.register(docsPlugin, { config })
 

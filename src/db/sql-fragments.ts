@@ -3,6 +3,24 @@
 // PGlite.
 import { type SQL, sql } from 'drizzle-orm'
 import type { PgColumn } from 'drizzle-orm/pg-core'
+import type { SelectResultFields } from 'drizzle-orm/query-builders/select.types'
+
+type Columns = Record<string, PgColumn | SQL>
+
+/**
+ * The SELECT list of a raw statement, each column named `as "key"`, so its rows
+ * have the shape RowOf<typeof columns>: what the query builder's select of the
+ * same columns gives (a timestamp wanted as text goes through isoTime).
+ */
+export function selectList(columns: Columns): SQL {
+  return sql.join(
+    Object.entries(columns).map(([key, column]) => sql`${column} as ${sql.identifier(key)}`),
+    sql`, `,
+  )
+}
+
+/** The row a select of `columns` gives, in the query builder or through selectList. */
+export type RowOf<C extends Columns> = SelectResultFields<C>
 
 /**
  * A timestamp as every response shows it: RFC 3339 UTC with milliseconds,

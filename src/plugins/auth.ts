@@ -1,42 +1,26 @@
 // Who is calling: app.authenticate sets request.auth from, in this order,
-//   1. Authorization: Bearer <access JWT>
-//   2. Authorization: Bearer dp_... (an API key)
+//   1. Authorization: Bearer <access JWT>           (access-tokens.ts)
+//   2. Authorization: Bearer dp_... (an API key)    (domain/api-keys/credentials.ts)
 //   3. the access-token cookie (and then, for POST/PUT/PATCH/DELETE, the CSRF
 //      checks of auth-csrf.ts)
-// A Bearer header wins over a cookie, so a Bearer request never needs CSRF.
+// A Bearer header wins over a cookie, so a Bearer request never needs CSRF. An
+// access token counts only while its session is live (session-cache.ts).
 //
-// Access tokens: HS256 only (pinned: the library accepts any algorithm unless
-// told), header typ "at+jwt" and a kid derived from the key, iss "deskpilot",
-// aud "deskpilot-api", required sub, sid, jti, iat, exp. Keys in
-// JWT_PREVIOUS_SECRETS verify by their kid, so JWT_SECRET can rotate.
-// Opaque tokens (refresh, reset, verification, invitation) are not JWTs and so
-// can never pass here.
-//
-// A revoked session's access tokens stop working at once: each request checks
-// its session through a small per-process cache that a revocation clears on
-// every api copy through Redis pub/sub (lib/invalidating-cache.ts); the TTL
-// bounds staleness while Redis is unreachable.
-import { createHmac, randomUUID } from 'node:crypto'
+// The plugin decorates the app with authenticate, the access-token signer, the
+// session-bound CSRF token, forgetSessions and the clock auth decisions use
+// (buildApp's `clock` option).
 import cookie from '@fastify/cookie'
-import jwt from '@fastify/jwt'
-import { eq, sql } from 'drizzle-orm'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.ts'
-import { sessions, users } from '../db/schema/users.ts'
-import { verifyApiKey } from '../lib/api-key-credentials.ts'
-import { createInvalidatingCache } from '../lib/invalidating-cache.ts'
+import { type VerifiedApiKey, verifyApiKey } from '../domain/api-keys/credentials.ts'
+import type { Clock } from '../lib/clock.ts'
 import { Unauthorized } from '../lib/problems.ts'
 import type { AuthContext } from './access.ts'
+import { type AccessTokens, deriveKey, registerAccessTokens } from './access-tokens.ts'
 import { checkCsrf, csrfTokenFor, originPolicy } from './auth-csrf.ts'
+import { createSessionCheck, type SessionCheck } from './session-cache.ts'
 
-export const JWT_ISSUER = 'deskpilot'
-export const JWT_AUDIENCE = 'deskpilot-api'
-export const ACCESS_TOKEN_TYPE = 'at+jwt'
-
-/** How long a session's state is trusted from the cache: pub/sub clears it sooner. */
-const SESSION_CACHE_TTL_MS = { redis: 30_000, local: 5_000 }
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /**
@@ -56,41 +40,15 @@ export function cookieNames(secure: boolean) {
 }
 export const REFRESH_COOKIE_PATH = '/v1/auth'
 
-/** A key for one purpose, derived from a secret, so no two uses share a key. */
-export function deriveKey(secret: string, purpose: string): Buffer {
-  return createHmac('sha256', secret).update(`deskpilot:${purpose}`).digest()
-}
-
-function keyId(secret: string): string {
-  return deriveKey(secret, 'jwt-kid').toString('base64url').slice(0, 16)
-}
-
-export type SessionState = { userId: string; isPlatformAdmin: boolean; expiresAt: number } | null
-
-/** The time auth decisions use; the offset is honoured only when NODE_ENV=test. */
-export type AuthClock = { now(): number; advance(ms: number): void; reset(): void }
-
 declare module 'fastify' {
   interface FastifyInstance {
-    accessTokens: { sign(userId: string, sessionId: string): string }
+    accessTokens: Pick<AccessTokens, 'sign'>
     /** the session-bound CSRF token (API.md, Cookies) */
     csrfTokenFor(sessionId: string): string
     /** drops revoked sessions from every api copy's cache; call after commit */
     forgetSessions(sessionIds: readonly string[]): Promise<void>
-    authClock: AuthClock
-  }
-}
-
-function createClock(testing: boolean): AuthClock {
-  let offset = 0
-  return {
-    now: () => Date.now() + offset,
-    advance(ms) {
-      if (testing) offset += ms
-    },
-    reset() {
-      offset = 0
-    },
+    /** the time auth decisions use */
+    authClock: Clock
   }
 }
 
@@ -100,119 +58,48 @@ function bearerToken(value: string): string {
   return match[1]
 }
 
-/** The kid of a JWT's header, read without trusting it (the signature check follows). */
-function headerKid(token: string): string | undefined {
-  const dot = token.indexOf('.')
-  if (dot <= 0) return undefined
-  try {
-    const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString())
-    return typeof header?.kid === 'string' ? header.kid : undefined
-  } catch {
-    return undefined
+function apiKeyAuth(key: VerifiedApiKey): AuthContext {
+  return {
+    via: 'api_key',
+    userId: null,
+    sessionId: null,
+    apiKeyId: key.apiKeyId,
+    apiKeyTenantId: key.tenantId,
+    apiKeyPermissions: key.permissions,
+    apiKeyCreatedBy: key.createdBy,
+    isPlatformAdmin: false,
   }
 }
 
-async function authPlugin(app: FastifyInstance, opts: { config: Config }) {
-  const { config } = opts
-  const clock = createClock(config.NODE_ENV === 'test')
-  const names = cookieNames(config.COOKIE_SECURE)
+async function sessionAuth(
+  tokens: AccessTokens,
+  sessions: SessionCheck,
+  token: string,
+  via: 'bearer' | 'cookie',
+): Promise<AuthContext> {
+  const { sub, sid } = tokens.verify(token)
+  const session = await sessions.live(sub, sid)
+  return {
+    via,
+    userId: sub,
+    sessionId: sid,
+    apiKeyId: null,
+    apiKeyTenantId: null,
+    apiKeyPermissions: null,
+    apiKeyCreatedBy: null,
+    isPlatformAdmin: session.isPlatformAdmin,
+  }
+}
+
+async function authPlugin(app: FastifyInstance, opts: { config: Config; clock: Clock }) {
+  const { config, clock } = opts
+  const accessCookie = cookieNames(config.COOKIE_SECURE).access
   const policy = originPolicy(config)
   const csrfKey = deriveKey(config.JWT_SECRET, 'csrf')
-  const currentKid = keyId(config.JWT_SECRET)
-  const previousKeys = new Map(config.JWT_PREVIOUS_SECRETS.map((s) => [keyId(s), s]))
-  previousKeys.delete(currentKid)
 
   await app.register(cookie)
-  await app.register(jwt, {
-    secret: config.JWT_SECRET,
-    sign: {
-      algorithm: 'HS256',
-      iss: JWT_ISSUER,
-      aud: JWT_AUDIENCE,
-      kid: currentKid,
-      header: { alg: 'HS256', typ: ACCESS_TOKEN_TYPE },
-      // @fastify/jwt reads a number as seconds.
-      expiresIn: config.ACCESS_TOKEN_TTL,
-    },
-    verify: {
-      algorithms: ['HS256'],
-      allowedIss: JWT_ISSUER,
-      allowedAud: JWT_AUDIENCE,
-      requiredClaims: ['sub', 'sid', 'jti', 'iat', 'exp'],
-      checkTyp: ACCESS_TOKEN_TYPE,
-    },
-  })
-
-  const sessionCache = await createInvalidatingCache<SessionState>({
-    name: 'sessions',
-    ttlMs: app.redis ? SESSION_CACHE_TTL_MS.redis : SESSION_CACHE_TTL_MS.local,
-    maxEntries: 50_000,
-    redis: app.redis,
-    channelPrefix: config.REDIS_PREFIX,
-  })
-  app.addHook('onClose', () => sessionCache.close())
-
-  // Prepared once: this runs on every cache miss of every authenticated request.
-  const loadSession = app.db
-    .select({
-      userId: sessions.userId,
-      expiresAt: sessions.expiresAt,
-      revokedAt: sessions.revokedAt,
-      isPlatformAdmin: users.isPlatformAdmin,
-    })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.id, sql.placeholder('id')))
-    .prepare('auth_session_state')
-
-  async function sessionState(sessionId: string): Promise<SessionState> {
-    const [row] = await loadSession.execute({ id: sessionId })
-    if (!row || row.revokedAt) return null
-    return {
-      userId: row.userId,
-      isPlatformAdmin: row.isPlatformAdmin,
-      expiresAt: row.expiresAt.getTime(),
-    }
-  }
-
-  function verifyAccessToken(token: string): { sub: string; sid: string } {
-    const kid = headerKid(token)
-    const previous = kid === undefined ? undefined : previousKeys.get(kid)
-    if (kid !== currentKid && previous === undefined) {
-      throw new Unauthorized('invalid_token', 'The access token is not valid.')
-    }
-    let claims: Record<string, unknown>
-    try {
-      // The current key uses the plugin's cached verifier; older keys are rare.
-      claims =
-        previous === undefined ? app.jwt.verify(token) : app.jwt.verify(token, { key: previous })
-    } catch {
-      throw new Unauthorized('invalid_token', 'The access token is not valid or has expired.')
-    }
-    const { sub, sid } = claims
-    if (typeof sub !== 'string' || typeof sid !== 'string' || !UUID.test(sid) || !UUID.test(sub)) {
-      throw new Unauthorized('invalid_token', 'The access token is not valid.')
-    }
-    return { sub, sid }
-  }
-
-  async function fromAccessToken(token: string, via: 'bearer' | 'cookie'): Promise<AuthContext> {
-    const { sub, sid } = verifyAccessToken(token)
-    const session = await sessionCache.get(sid, () => sessionState(sid))
-    if (!session || session.userId !== sub || session.expiresAt <= clock.now()) {
-      throw new Unauthorized('invalid_token', 'The session has ended.')
-    }
-    return {
-      via,
-      userId: sub,
-      sessionId: sid,
-      apiKeyId: null,
-      apiKeyTenantId: null,
-      apiKeyPermissions: null,
-      apiKeyCreatedBy: null,
-      isPlatformAdmin: session.isPlatformAdmin,
-    }
-  }
+  const tokens = await registerAccessTokens(app, config)
+  const sessions = await createSessionCheck(app, config, clock)
 
   async function authenticate(request: FastifyRequest): Promise<void> {
     const authorization = request.headers.authorization
@@ -221,24 +108,15 @@ async function authPlugin(app: FastifyInstance, opts: { config: Config }) {
       if (token.startsWith('dp_')) {
         const key = await verifyApiKey(app.database, token)
         if (!key) throw new Unauthorized('invalid_token', 'The API key is not valid.')
-        request.auth = {
-          via: 'api_key',
-          userId: null,
-          sessionId: null,
-          apiKeyId: key.apiKeyId,
-          apiKeyTenantId: key.tenantId,
-          apiKeyPermissions: key.permissions,
-          apiKeyCreatedBy: key.createdBy,
-          isPlatformAdmin: false,
-        }
+        request.auth = apiKeyAuth(key)
         return
       }
-      request.auth = await fromAccessToken(token, 'bearer')
+      request.auth = await sessionAuth(tokens, sessions, token, 'bearer')
       return
     }
-    const cookieToken = request.cookies[names.access]
+    const cookieToken = request.cookies[accessCookie]
     if (cookieToken) {
-      const auth = await fromAccessToken(cookieToken, 'cookie')
+      const auth = await sessionAuth(tokens, sessions, cookieToken, 'cookie')
       if (STATE_CHANGING.has(request.method)) {
         checkCsrf(request, policy, csrfKey, auth.sessionId as string)
       }
@@ -251,13 +129,8 @@ async function authPlugin(app: FastifyInstance, opts: { config: Config }) {
   app.decorate('authenticate', authenticate)
   app.decorate('authClock', clock)
   app.decorate('csrfTokenFor', (sessionId: string) => csrfTokenFor(csrfKey, sessionId))
-  app.decorate('accessTokens', {
-    sign: (userId: string, sessionId: string) =>
-      app.jwt.sign({ sub: userId, sid: sessionId, jti: randomUUID() }),
-  })
-  app.decorate('forgetSessions', async (sessionIds: readonly string[]) => {
-    await Promise.all(sessionIds.map((id) => sessionCache.invalidate(id)))
-  })
+  app.decorate('accessTokens', { sign: tokens.sign })
+  app.decorate('forgetSessions', sessions.forget)
 }
 
 export default fp(authPlugin, { name: 'auth', dependencies: ['access', 'db', 'redis'] })

@@ -21,20 +21,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.ts'
 import { tenants } from '../db/schema/tenants.ts'
-import { withScope } from '../db/scoped.ts'
+import { loadMembership, type MemberStanding } from '../domain/members/memberships.ts'
 import { createInvalidatingCache, type InvalidatingCache } from '../lib/invalidating-cache.ts'
-import { expandPermissions, intersectPermissions, type Permission } from '../lib/permissions.ts'
+import { intersectPermissions } from '../lib/permissions.ts'
 import { BadRequest, NotFound, Unauthorized } from '../lib/problems.ts'
-import { selectActiveMembership } from '../lib/user-memberships.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 type CachedTenant = { id: string; slug: string; name: string } | null
-type CachedMembership = {
-  roleId: string
-  roleName: string
-  permissions: ReadonlySet<Permission>
-} | null
+type CachedMembership = MemberStanding | null
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -43,6 +38,14 @@ declare module 'fastify' {
       memberships: InvalidatingCache<CachedMembership>
     }
   }
+}
+
+/**
+ * The membership cache's key of a user in a tenant; without a user, the
+ * prefix that invalidates every membership of the tenant (a role changed).
+ */
+export function membershipCacheKey(tenantId: string, userId?: string): string {
+  return `${tenantId}:${userId ?? ''}`
 }
 
 /** The tenant reference of a request: the header, else the subdomain under BASE_DOMAIN. */
@@ -85,17 +88,10 @@ async function tenantPlugin(app: FastifyInstance, opts: { config: Config }) {
     return row ?? null
   }
 
-  const loadMembership = async (tenantId: string, userId: string): Promise<CachedMembership> => {
-    const [row] = await withScope(app.database, { tenantId }, (tx) =>
-      selectActiveMembership(tx, tenantId, userId),
+  const membershipOf = (tenantId: string, userId: string) =>
+    membershipCache.get(membershipCacheKey(tenantId, userId), () =>
+      loadMembership(app.database, tenantId, userId),
     )
-    if (!row) return null
-    return {
-      roleId: row.roleId,
-      roleName: row.roleName,
-      permissions: expandPermissions(row.permissions),
-    }
-  }
 
   app.decorate('resolveTenant', async (request: FastifyRequest) => {
     const ref = tenantReference(request, config.BASE_DOMAIN)
@@ -113,11 +109,7 @@ async function tenantPlugin(app: FastifyInstance, opts: { config: Config }) {
     if (auth.via === 'api_key') {
       if (auth.apiKeyTenantId !== tenant.id) throw new NotFound('tenant')
       const creatorId = auth.apiKeyCreatedBy
-      const creator = creatorId
-        ? await membershipCache.get(`${tenant.id}:${creatorId}`, () =>
-            loadMembership(tenant.id, creatorId),
-          )
-        : null
+      const creator = creatorId ? await membershipOf(tenant.id, creatorId) : null
       if (!creator) {
         throw new Unauthorized(
           'invalid_token',
@@ -134,9 +126,7 @@ async function tenantPlugin(app: FastifyInstance, opts: { config: Config }) {
     }
     const userId = auth.userId
     if (!userId) throw new Unauthorized()
-    const membership = await membershipCache.get(`${tenant.id}:${userId}`, () =>
-      loadMembership(tenant.id, userId),
-    )
+    const membership = await membershipOf(tenant.id, userId)
     if (!membership) throw new NotFound('tenant')
     request.tenant = { ...tenant, ...membership }
   })

@@ -29,7 +29,7 @@ afterAll(async () => {
   closeSmtpTransports()
   await sink.close()
 })
-afterEach(() => app.authClock.reset())
+afterEach(() => ctx.clock.reset())
 const deps = { database: app.database, config: ctx.config, log: app.log, processors }
 
 const WRONG = 'a wrong password entirely'
@@ -111,7 +111,7 @@ describe('lockout per address', () => {
     })
     expect(jobs.filter((j) => j.payload.userId === user.user.id)).toHaveLength(1)
 
-    app.authClock.advance(15 * 60_000 + 1_000)
+    ctx.clock.advance(15 * 60_000 + 1_000)
     expect((await login(nobody, 'any password at all')).statusCode).toBe(401)
     expect((await login(user.email, user.password)).statusCode).toBe(200)
   })

@@ -12,7 +12,7 @@ const ctx = await useTestApp({
 })
 const { app } = ctx
 
-afterEach(() => app.authClock.reset())
+afterEach(() => ctx.clock.reset())
 
 function login(email: string, password: string, remoteAddress?: string) {
   return app.inject({
@@ -104,9 +104,9 @@ describe('lockout', () => {
       'auth.account_locked',
     ])
 
-    app.authClock.advance(14 * 60_000)
+    ctx.clock.advance(14 * 60_000)
     expect((await login(user.email, user.password)).statusCode).toBe(423)
-    app.authClock.advance(60_000 + 1_000)
+    ctx.clock.advance(60_000 + 1_000)
     expect((await login(user.email, user.password)).statusCode).toBe(200)
     // The success forgot the address's failures.
     const rows =

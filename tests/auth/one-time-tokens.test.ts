@@ -10,7 +10,7 @@ import { bearer, logIn, signUp } from '../helpers/auth.ts'
 const ctx = await useTestApp({ env: { AUTH_RATE_LIMIT_MAX: '1000' } })
 const { app } = ctx
 
-afterEach(() => app.authClock.reset())
+afterEach(() => ctx.clock.reset())
 
 async function mint(userId: string, purpose: 'password_reset' | 'verify_email', minutes = 30) {
   const raw = randomToken()
@@ -66,9 +66,9 @@ describe('password reset', () => {
   it('refuses an expired token and an unknown one', async () => {
     const s = await signUp(app)
     const token = await mint(s.user.id, 'password_reset', 30)
-    app.authClock.advance(31 * 60_000)
+    ctx.clock.advance(31 * 60_000)
     expect((await reset(token, 'a brand new long passphrase')).statusCode).toBe(400)
-    app.authClock.reset()
+    ctx.clock.reset()
     expect((await reset(randomToken(), 'a brand new long passphrase')).statusCode).toBe(400)
     // The expired attempt consumed nothing: within its time the token still works.
     expect((await reset(token, 'a brand new long passphrase')).statusCode).toBe(204)
@@ -98,9 +98,9 @@ describe('email verification', () => {
   it('refuses an expired token and a token of another purpose', async () => {
     const s = await signUp(app)
     const token = await mint(s.user.id, 'verify_email', 24 * 60)
-    app.authClock.advance(24 * 3_600_000 + 1_000)
+    ctx.clock.advance(24 * 3_600_000 + 1_000)
     expect((await verify(token)).statusCode).toBe(400)
-    app.authClock.reset()
+    ctx.clock.reset()
     const resetToken = await mint(s.user.id, 'password_reset')
     expect((await verify(resetToken)).statusCode).toBe(400)
     expect((await reset(token, 'a brand new long passphrase')).statusCode).toBe(400)

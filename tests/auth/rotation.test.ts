@@ -12,7 +12,7 @@ const ctx = await useTestApp({
 })
 const { app } = ctx
 
-afterEach(() => app.authClock.reset())
+afterEach(() => ctx.clock.reset())
 
 async function refresh(refreshToken: string) {
   return app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refreshToken } })
@@ -53,7 +53,7 @@ describe('rotation', () => {
   it('the predecessor replayed within the grace gets the same successor, byte for byte', async () => {
     const s = await signUp(app)
     const t1 = await rotate(s.refreshToken)
-    app.authClock.advance(9_000)
+    ctx.clock.advance(9_000)
     const again = await refresh(s.refreshToken)
     expect(again.statusCode).toBe(200)
     expect(again.json().refreshToken).toBe(t1)
@@ -68,7 +68,7 @@ describe('rotation', () => {
   it('the predecessor replayed after the grace is reuse', async () => {
     const s = await signUp(app)
     const t1 = await rotate(s.refreshToken)
-    app.authClock.advance(11_000)
+    ctx.clock.advance(11_000)
     const late = await refresh(s.refreshToken)
     expect(late.statusCode).toBe(401)
     expect(late.json().code).toBe('token_reused')
@@ -92,16 +92,16 @@ describe('rotation', () => {
 
   it('an idle session cannot refresh, and sliding never passes the absolute limit', async () => {
     const idle = await signUp(app)
-    app.authClock.advance(101_000)
+    ctx.clock.advance(101_000)
     expect((await refresh(idle.refreshToken)).statusCode).toBe(401)
-    app.authClock.reset()
+    ctx.clock.reset()
 
     const s = await signUp(app)
-    app.authClock.advance(90_000)
+    ctx.clock.advance(90_000)
     const t1 = await rotate(s.refreshToken)
-    app.authClock.advance(90_000)
+    ctx.clock.advance(90_000)
     const t2 = await rotate(t1)
-    app.authClock.advance(90_000)
+    ctx.clock.advance(90_000)
     const late = await refresh(t2)
     expect(late.statusCode).toBe(401)
     expect(late.json().code).toBe('invalid_token')

@@ -139,7 +139,7 @@ describe('reuse found by /v1/auth/refresh', () => {
   it('is audited in every tenant the user belongs to, and in no other', async () => {
     const { s, mine, other } = await memberOfTwo()
     await rotate(s.refreshToken)
-    app.authClock.advance(60_000)
+    ctx.clock.advance(60_000)
     try {
       const replay = await app.inject({
         method: 'POST',
@@ -149,7 +149,7 @@ describe('reuse found by /v1/auth/refresh', () => {
       expect(replay.statusCode).toBe(401)
       expect(replay.json().code).toBe('token_reused')
     } finally {
-      app.authClock.reset()
+      ctx.clock.reset()
     }
     expectReuseRecorded(await reuseEvents(s.user.id), mine, other, 'refresh')
     // And a tenant admin reads it through the API.

@@ -7,6 +7,7 @@ import { afterAll } from 'vitest'
 import { type App, buildApp } from '../../src/app.ts'
 import { type Config, loadConfig } from '../../src/config.ts'
 import { bullPrefix } from '../../src/jobs/queues.ts'
+import { type TestClock, testClock } from './clock.ts'
 import { adminSql, createTestDatabase, type TestDatabase } from './database.ts'
 import { TEST_REDIS_URL } from './services.ts'
 
@@ -17,6 +18,8 @@ export type TestContext = {
   sql: ReturnType<typeof adminSql>
   /** every log line the app wrote, parsed */
   logs: Record<string, unknown>[]
+  /** the app's clock: advance() moves the time auth decisions use */
+  clock: TestClock
   close(): Promise<void>
 }
 
@@ -50,7 +53,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestC
       done()
     },
   })
-  const app = await buildApp(config, { logStream })
+  const clock = testClock()
+  const app = await buildApp(config, { logStream, clock })
   await options.extend?.(app)
   await app.ready()
   const sql = adminSql(database)
@@ -60,6 +64,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestC
     database,
     sql,
     logs,
+    clock,
     async close() {
       await app.close()
       await sql.end({ timeout: 1 })

@@ -1,7 +1,7 @@
 // The tenant boundary: roles, memberships, invitations and API keys. All are
 // tenant-scoped with row-level security (drizzle/*_rls_*.sql), and composite
 // foreign keys (tenant_id, x_id) so no row can point into another tenant.
-import { and, eq, type SQL, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import {
   boolean,
   foreignKey,
@@ -60,12 +60,6 @@ export const memberships = pgTable(
     index('memberships_tenant_role_idx').on(t.tenantId, t.roleId),
   ],
 )
-
-/** Join condition: the role a membership holds (within the same tenant). */
-export const membershipRole = and(
-  eq(roles.tenantId, memberships.tenantId),
-  eq(roles.id, memberships.roleId),
-) as SQL
 
 export const invitations = pgTable(
   'invitations',

@@ -11,6 +11,7 @@ import { messages, tickets } from '../../db/schema/helpdesk.ts'
 import { tenants } from '../../db/schema/tenants.ts'
 import { users } from '../../db/schema/users.ts'
 import { rowsOf, withScope } from '../../db/scoped.ts'
+import { membershipRoleJoin } from '../members/membership-role.ts'
 import { agentRole } from '../tickets/agents.ts'
 
 /** Bounds one notification's recipient list; a bigger team should use an assignee or a group address. */
@@ -93,7 +94,7 @@ export async function readTicketCreated(
     const agents = await rowsOf<{ id: string; email: string }>(
       tx,
       sql`select ${users.id} as id, ${users.email} as email from ${memberships}
-          join ${roles} on ${roles.tenantId} = ${memberships.tenantId} and ${roles.id} = ${memberships.roleId}
+          join ${roles} on ${membershipRoleJoin}
           join ${users} on ${users.id} = ${memberships.userId}
           where ${memberships.tenantId} = ${tenantId} and ${memberships.active}
             and ${agentRole(roles.permissions)}

@@ -7,6 +7,7 @@ import { memberships, roles } from '../../db/schema/access.ts'
 import { users } from '../../db/schema/users.ts'
 import { rowsOf } from '../../db/scoped.ts'
 import { Problem } from '../../lib/problems.ts'
+import { membershipRoleJoin } from '../members/membership-role.ts'
 import { holdsAgentRights } from './agents.ts'
 
 type ActiveMember = Pick<typeof users.$inferSelect, 'name'> &
@@ -17,7 +18,7 @@ async function activeMember(tx: DbOrTx, tenantId: string, userId: string) {
     tx,
     sql`select ${users.name} as name, ${roles.permissions} as permissions
         from ${memberships}
-        join ${roles} on ${roles.tenantId} = ${memberships.tenantId} and ${roles.id} = ${memberships.roleId}
+        join ${roles} on ${membershipRoleJoin}
         join ${users} on ${users.id} = ${memberships.userId}
         where ${memberships.tenantId} = ${tenantId} and ${memberships.userId} = ${userId}
           and ${memberships.active}`,

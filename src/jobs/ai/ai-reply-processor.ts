@@ -25,8 +25,8 @@ import {
   replyContextQueries,
 } from '../../domain/ai/reply-context.ts'
 import { replyOfJob, type StoredReply, storeReply } from '../../domain/ai/reply-store.ts'
+import { recordAudit } from '../../domain/audit/record.ts'
 import { publicFailureOf, readStoredError } from '../../domain/jobs/failures.ts'
-import { recordAudit } from '../../lib/audit.ts'
 import type { Payload } from '../queues.ts'
 import { markedSucceeded, type Processor } from '../run-job.ts'
 import { providerFor } from './provider.ts'

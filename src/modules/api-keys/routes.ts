@@ -5,52 +5,14 @@
 // holds at each request (plugins/tenant.ts).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { withScope } from '../../db/scoped.ts'
-import { recordAudit, requestActor } from '../../lib/audit.ts'
-import { EXAMPLE_IDS, EXAMPLE_TIMES } from '../../lib/examples.ts'
+import { createApiKey, listApiKeys, revokeApiKey } from '../../domain/api-keys/api-keys.ts'
+import { ApiKey, apiKeyExample } from '../../domain/api-keys/schemas.ts'
+import { requestActor } from '../../domain/audit/record.ts'
 import { Page } from '../../lib/page.ts'
 import { PermissionSchema } from '../../lib/permissions.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems } from '../../lib/problem-schema.ts'
-import { BadRequest, NotFound } from '../../lib/problems.ts'
 import { personBehind } from '../../plugins/access.ts'
-import {
-  assertKeyWithinCaller,
-  createApiKey,
-  listApiKeys,
-  presentApiKey,
-  revokeApiKey,
-} from './service.ts'
-
-const ApiKey = Type.Object(
-  {
-    id: Type.String({ format: 'uuid' }),
-    name: Type.String({ examples: ['Zapier integration'] }),
-    prefix: Type.String({
-      description: 'The public part of the key',
-      examples: ['dp_k3j9x0a1b2c3'],
-    }),
-    permissions: Type.Array(PermissionSchema),
-    expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-    lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-    createdBy: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
-    createdAt: Type.String({ format: 'date-time' }),
-  },
-  { $id: 'ApiKey', examples: [apiKeyExample()] },
-)
-
-function apiKeyExample() {
-  return {
-    id: EXAMPLE_IDS.apiKey,
-    name: 'Zapier integration',
-    prefix: 'dp_k3j9x0a1b2c3',
-    permissions: ['tickets:read_all', 'tickets:write'],
-    expiresAt: null,
-    lastUsedAt: null,
-    createdBy: EXAMPLE_IDS.user,
-    createdAt: EXAMPLE_TIMES.reply,
-  }
-}
 
 const CreatedApiKey = Type.Intersect(
   [
@@ -112,28 +74,13 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const caller = request.tenant!
-      assertKeyWithinCaller(caller.permissions, request.body.permissions)
-      if (request.body.expiresAt && Date.parse(request.body.expiresAt) <= Date.now()) {
-        throw new BadRequest('validation_failed', 'expiresAt must be in the future.', [
-          { path: 'body/expiresAt', message: 'must be in the future' },
-        ])
-      }
-      const created = await withScope(app.database, { tenantId: caller.id }, async (tx) => {
-        const result = await createApiKey(tx, caller.id, {
-          ...request.body,
-          createdBy: personBehind(request.auth),
-        })
-        await recordAudit(tx, {
-          tenantId: caller.id,
-          action: 'api_key.created',
-          targetType: 'api_key',
-          targetId: result.row.id,
-          data: { name: result.row.name, permissions: result.row.permissions },
-          ...requestActor(request),
-        })
-        return result
-      })
-      return reply.code(201).send({ ...presentApiKey(created.row), key: created.key })
+      const created = await createApiKey(
+        app.database,
+        { tenantId: caller.id, permissions: caller.permissions },
+        { ...request.body, createdBy: personBehind(request.auth) },
+        requestActor(request),
+      )
+      return reply.code(201).send(created)
     },
   )
 
@@ -153,9 +100,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const tenantId = request.tenant!.id
-      const rows = await withScope(app.database, { tenantId }, (tx) => listApiKeys(tx, tenantId))
-      return { data: rows.map(presentApiKey), nextCursor: null }
+      return { data: await listApiKeys(app.database, request.tenant!.id), nextCursor: null }
     },
   )
 
@@ -173,19 +118,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const tenantId = request.tenant!.id
-      await withScope(app.database, { tenantId }, async (tx) => {
-        const row = await revokeApiKey(tx, tenantId, request.params.id)
-        if (!row) throw new NotFound('API key')
-        await recordAudit(tx, {
-          tenantId,
-          action: 'api_key.revoked',
-          targetType: 'api_key',
-          targetId: row.id,
-          data: { name: row.name },
-          ...requestActor(request),
-        })
-      })
+      await revokeApiKey(app.database, request.tenant!.id, request.params.id, requestActor(request))
       return reply.code(204).send(null)
     },
   )

@@ -17,13 +17,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { Config } from '../../config.ts'
-import { PASSWORD_MAX_LENGTH } from '../../lib/passwords.ts'
+import { PASSWORD_MAX_LENGTH } from '../../domain/accounts/passwords.ts'
+import { logIn } from '../../domain/accounts/sign-in.ts'
+import { rotateRefreshToken } from '../../domain/sessions/refresh-tokens.ts'
 import { checkRequestOrigin, originPolicy } from '../../plugins/auth-csrf.ts'
 import { toProblem } from '../../plugins/errors.ts'
+import type { TokenIssuer } from '../../plugins/token-issuer.ts'
 import { emailRateLimit, ipRateLimit } from './rate-limits.ts'
-import { rotateRefreshToken } from './refresh-tokens.ts'
-import { logIn } from './service.ts'
-import type { TokenIssuer } from './token-issuer.ts'
 
 const FORM = 'application/x-www-form-urlencoded'
 /** A token request is a few short fields; anything bigger is not one. */
@@ -222,7 +222,7 @@ const oauth2TokenRoutes: FastifyPluginAsyncTypebox<{
         },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const body = request.body
       if (body.scope !== undefined && body.scope.trim() !== '') {
         throw new OAuthError(400, 'invalid_scope', 'Deskpilot defines no scopes.')
@@ -235,7 +235,7 @@ const oauth2TokenRoutes: FastifyPluginAsyncTypebox<{
           throw invalidRequest('refresh_token is not a parameter of the password grant.')
         }
         const signedIn = await logIn(
-          app.db,
+          app.database,
           { email: body.username, password: body.password },
           {
             now: issuer.now(),
@@ -244,7 +244,7 @@ const oauth2TokenRoutes: FastifyPluginAsyncTypebox<{
             onJobs: (jobs) => void app.jobs.dispatch(jobs),
           },
         )
-        return tokenAnswer(reply, { ...signedIn, userId: signedIn.user.id })
+        return tokenAnswer({ ...signedIn, userId: signedIn.user.id })
       }
       if (body.grant_type === 'refresh_token') {
         if (body.refresh_token === undefined) {
@@ -254,7 +254,7 @@ const oauth2TokenRoutes: FastifyPluginAsyncTypebox<{
           throw invalidRequest('username and password are not parameters of this grant.')
         }
         const result = await rotateRefreshToken(
-          app.db,
+          app.database,
           body.refresh_token,
           issuer.rotation(),
           issuer.client(request),
@@ -274,7 +274,7 @@ const oauth2TokenRoutes: FastifyPluginAsyncTypebox<{
             'The refresh token is not valid or has expired.',
           )
         }
-        return tokenAnswer(reply, result)
+        return tokenAnswer(result)
       }
       throw new OAuthError(
         400,
@@ -284,13 +284,13 @@ const oauth2TokenRoutes: FastifyPluginAsyncTypebox<{
     },
   )
 
-  function tokenAnswer(reply: FastifyReply, session: Parameters<TokenIssuer['issue']>[1]) {
-    const tokens = issuer.issue(reply, session, { body: true, cookies: false })
+  function tokenAnswer(session: Parameters<TokenIssuer['tokensFor']>[0]) {
+    const tokens = issuer.tokensFor(session)
     return {
-      access_token: tokens.accessToken as string,
+      access_token: tokens.accessToken,
       token_type: 'Bearer' as const,
       expires_in: tokens.expiresIn,
-      refresh_token: tokens.refreshToken as string,
+      refresh_token: tokens.refreshToken,
     }
   }
 }

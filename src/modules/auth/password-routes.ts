@@ -3,14 +3,20 @@
 // answer nor its time tells; the reset email is an outbox job. The tokens are
 // minted by the email job and stored as hashes in user_tokens; here they are
 // looked up by hash, used once, and refused after they expire. The unlock link
-// is mailed when an account locks (lockout.ts); a reset also unlocks.
+// is mailed when an account locks (domain/accounts/lockout.ts); a reset also
+// unlocks.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../config.ts'
+import {
+  requestPasswordReset,
+  resetPassword,
+  unlockAccount,
+  verifyEmail,
+} from '../../domain/accounts/mailed-tokens.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
-import { requestPasswordReset, resetPassword, unlockAccount, verifyEmail } from './mailed-tokens.ts'
+import type { TokenIssuer } from '../../plugins/token-issuer.ts'
 import { emailRateLimit, ipRateLimit } from './rate-limits.ts'
 import { Accepted, ForgotBody, NoContent, ResetBody, UnlockBody, VerifyBody } from './schemas.ts'
-import type { TokenIssuer } from './token-issuer.ts'
 
 const TAGS = ['auth']
 /** What spending a mailed single-use token answers (verify, unlock). */
@@ -52,7 +58,7 @@ const passwordRoutes: FastifyPluginAsyncTypebox<{ config: Config; issuer: TokenI
     },
     async (request, reply) => {
       const started = performance.now()
-      const jobs = await requestPasswordReset(app.db, request.body.email)
+      const jobs = await requestPasswordReset(app.database, request.body.email)
       await app.jobs.dispatch(jobs)
       const wait = FORGOT_FLOOR_MS - (performance.now() - started)
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
@@ -84,7 +90,7 @@ const passwordRoutes: FastifyPluginAsyncTypebox<{ config: Config; issuer: TokenI
       },
     },
     async (request, reply) => {
-      const revoked = await resetPassword(app.db, request.body, {
+      const revoked = await resetPassword(app.database, request.body, {
         now: issuer.now(),
         client: issuer.client(request),
         policy: issuer.policy,
@@ -108,7 +114,7 @@ const passwordRoutes: FastifyPluginAsyncTypebox<{ config: Config; issuer: TokenI
       },
     },
     async (request, reply) => {
-      await verifyEmail(app.db, request.body.token, {
+      await verifyEmail(app.database, request.body.token, {
         now: issuer.now(),
         client: issuer.client(request),
       })
@@ -132,7 +138,7 @@ const passwordRoutes: FastifyPluginAsyncTypebox<{ config: Config; issuer: TokenI
       },
     },
     async (request, reply) => {
-      await unlockAccount(app.db, request.body.token, {
+      await unlockAccount(app.database, request.body.token, {
         now: issuer.now(),
         client: issuer.client(request),
       })

@@ -6,7 +6,7 @@
 // email is the `username` field), so the two sign-in doors share one limit.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../../config.ts'
-import { normaliseEmail } from '../../lib/passwords.ts'
+import { normaliseEmail } from '../../domain/accounts/passwords.ts'
 import { TooManyRequests } from '../../lib/problems.ts'
 import { hashToken } from '../../lib/tokens.ts'
 

@@ -1,6 +1,10 @@
 // TypeBox schemas of the auth routes: request bodies (closed: unknown fields
 // are a 400) and responses (serialized from these, so nothing else can leak).
 import { Type } from 'typebox'
+import { PASSWORD_MAX_LENGTH } from '../../domain/accounts/passwords.ts'
+import { User, userExample } from '../../domain/accounts/schemas.ts'
+import { MyMembership } from '../../domain/members/schemas.ts'
+import { SessionItem } from '../../domain/sessions/schemas.ts'
 import { PageQuery } from '../../lib/cursor.ts'
 import {
   EXAMPLE_IDS,
@@ -9,26 +13,7 @@ import {
   EXAMPLE_USER,
 } from '../../lib/examples.ts'
 import { Page } from '../../lib/page.ts'
-import { PASSWORD_MAX_LENGTH } from '../../lib/passwords.ts'
-
-const userExample = {
-  id: EXAMPLE_IDS.user,
-  email: EXAMPLE_USER.email,
-  name: EXAMPLE_USER.name,
-  emailVerified: false,
-  isPlatformAdmin: false,
-  createdAt: EXAMPLE_TIMES.signup,
-}
-const tokensExample = {
-  accessToken: 'eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiIwMTkzYTBjNCJ9.c2lnbmF0dXJl',
-  refreshToken: 'q8V0c4W6nHk2b1ZxR7tLmP3sYwE9aUfJ',
-  expiresIn: 900,
-  tokenType: 'Bearer',
-  csrfToken: 'mJ3dQ1x9ZkTq7PzVh2LwYc',
-}
-
-/** What a sign-in answers, as the document's example. */
-export const signedInExample = { user: userExample, ...tokensExample }
+import { tokensExample } from '../../plugins/token-issuer.ts'
 
 const Email = Type.String({ format: 'email', maxLength: 254, examples: ['ada@example.com'] })
 const Password = Type.String({
@@ -38,19 +23,6 @@ const Password = Type.String({
 })
 const OpaqueToken = Type.String({ minLength: 1, maxLength: 200, examples: ['Zm9v...'] })
 const Uuid = Type.String({ format: 'uuid', examples: ['0190c3c4-8f5a-7cc2-b3f4-5d1e2a3b4c5d'] })
-const Time = Type.String({ format: 'date-time', examples: ['2025-01-01T12:00:00.000Z'] })
-
-export const User = Type.Object(
-  {
-    id: Uuid,
-    email: Email,
-    name: Type.String({ examples: ['Ada Lovelace'] }),
-    emailVerified: Type.Boolean(),
-    isPlatformAdmin: Type.Boolean(),
-    createdAt: Time,
-  },
-  { additionalProperties: false, examples: [userExample] },
-)
 
 export const SignupBody = Type.Object(
   {
@@ -95,23 +67,6 @@ export const RefreshBody = Type.Object(
   },
 )
 
-/** signup and login answer tokens in the body and set cookies too */
-export const SignedInResponse = Type.Object(
-  {
-    user: User,
-    accessToken: Type.String({ examples: ['eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9...'] }),
-    refreshToken: Type.String({ examples: ['q8V0c4W6nH...'] }),
-    expiresIn: Type.Integer({ description: 'access token lifetime in seconds', examples: [900] }),
-    tokenType: Type.Literal('Bearer'),
-    csrfToken: Type.String({ examples: ['mJ3d...'] }),
-  },
-  {
-    additionalProperties: false,
-    description: 'Signed in: the tokens, and the same as cookies',
-    examples: [signedInExample],
-  },
-)
-
 /** a refresh by cookie is answered by cookie only: no tokens in the body then */
 export const RefreshResponse = Type.Object(
   {
@@ -140,20 +95,7 @@ export const CsrfResponse = Type.Object(
 export const MeResponse = Type.Object(
   {
     user: User,
-    memberships: Type.Array(
-      Type.Object(
-        {
-          tenant: Type.Object({
-            id: Uuid,
-            name: Type.String({ examples: ['Acme Support'] }),
-            slug: Type.String({ examples: ['acme'] }),
-          }),
-          role: Type.Object({ id: Uuid, name: Type.String({ examples: ['owner'] }) }),
-          permissions: Type.Array(Type.String({ examples: ['tickets:read'] })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    memberships: Type.Array(MyMembership),
   },
   {
     additionalProperties: false,
@@ -171,19 +113,6 @@ export const MeResponse = Type.Object(
       },
     ],
   },
-)
-
-export const SessionItem = Type.Object(
-  {
-    id: Uuid,
-    createdAt: Time,
-    lastUsedAt: Time,
-    expiresAt: Time,
-    userAgent: Type.Union([Type.String(), Type.Null()]),
-    ip: Type.Union([Type.String(), Type.Null()]),
-    current: Type.Boolean({ description: 'the session this request belongs to' }),
-  },
-  { additionalProperties: false },
 )
 
 export const SessionList = Page(

@@ -1,22 +1,20 @@
 // One's own sessions: list them, revoke one, revoke all but the current one.
 // Another user's session id answers 404, the same as one that does not exist.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
-import { recordAudit } from '../../lib/audit.ts'
-import { CursorId, decodeCursor, encodeCursor } from '../../lib/cursor.ts'
+import {
+  listOwnSessions,
+  revokeOtherSessions,
+  revokeOwnSession,
+} from '../../domain/sessions/sessions.ts'
 import { problemResponse, problemResponses } from '../../lib/problem-responses.ts'
-import { NotFound } from '../../lib/problems.ts'
+import type { TokenIssuer } from '../../plugins/token-issuer.ts'
 import { NoContent, RevokedCount, SessionList, SessionListQuery, SessionParams } from './schemas.ts'
-import { listSessions, revokeSessions } from './sessions.ts'
-import type { TokenIssuer } from './token-issuer.ts'
 
 const TAGS = ['auth']
 const errors = problemResponses({
   401: ['unauthorized', 'invalid_token'],
   403: ['user_required', 'csrf_failed'],
 })
-/** Sessions are paged by id (uuidv7, so newest first is id order). */
-const SessionCursor = Type.Tuple([CursorId])
 
 const sessionRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer }> = async (app, opts) => {
   const { issuer } = opts
@@ -41,27 +39,15 @@ const sessionRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer }> = async 
       },
     },
     async (request) => {
-      const { limit, cursor } = request.query
-      const rows = await listSessions(app.db, {
-        userId: request.auth?.userId as string,
-        now: issuer.now(),
-        limit: limit + 1,
-        before: decodeCursor(cursor, SessionCursor)?.[0],
-      })
-      const page = rows.slice(0, limit)
-      const last = page.at(-1)
-      return {
-        data: page.map((s) => ({
-          id: s.id,
-          createdAt: s.createdAt.toISOString(),
-          lastUsedAt: s.lastUsedAt.toISOString(),
-          expiresAt: s.expiresAt.toISOString(),
-          userAgent: s.userAgent,
-          ip: s.ip,
-          current: s.id === request.auth?.sessionId,
-        })),
-        nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null,
-      }
+      return listOwnSessions(
+        app.database,
+        {
+          userId: request.auth?.userId as string,
+          currentSessionId: request.auth?.sessionId ?? null,
+          now: issuer.now(),
+        },
+        request.query,
+      )
     },
   )
 
@@ -85,24 +71,11 @@ const sessionRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer }> = async 
       },
     },
     async (request, reply) => {
-      const userId = request.auth?.userId as string
-      const revoked = await app.db.transaction(async (tx) => {
-        const ids = await revokeSessions(tx, {
-          userId,
-          now: issuer.now(),
-          reason: 'revoked',
-          only: request.params.id,
-        })
-        if (ids.length === 0) throw new NotFound('session')
-        await recordAudit(tx, {
-          tenantId: null,
-          action: 'auth.session_revoked',
-          actorUserId: userId,
-          targetType: 'session',
-          targetId: request.params.id,
-          ...issuer.client(request),
-        })
-        return ids
+      const revoked = await revokeOwnSession(app.database, {
+        userId: request.auth?.userId as string,
+        sessionId: request.params.id,
+        now: issuer.now(),
+        client: issuer.client(request),
       })
       await app.forgetSessions(revoked)
       return reply.code(204).send(null)
@@ -122,26 +95,11 @@ const sessionRoutes: FastifyPluginAsyncTypebox<{ issuer: TokenIssuer }> = async 
       },
     },
     async (request) => {
-      const userId = request.auth?.userId as string
-      const revoked = await app.db.transaction(async (tx) => {
-        const ids = await revokeSessions(tx, {
-          userId,
-          now: issuer.now(),
-          reason: 'revoked',
-          except: request.auth?.sessionId as string,
-        })
-        if (ids.length > 0) {
-          await recordAudit(tx, {
-            tenantId: null,
-            action: 'auth.sessions_revoked',
-            actorUserId: userId,
-            targetType: 'user',
-            targetId: userId,
-            ...issuer.client(request),
-            data: { sessionIds: ids },
-          })
-        }
-        return ids
+      const revoked = await revokeOtherSessions(app.database, {
+        userId: request.auth?.userId as string,
+        currentSessionId: request.auth?.sessionId as string,
+        now: issuer.now(),
+        client: issuer.client(request),
       })
       await app.forgetSessions(revoked)
       return { revoked: revoked.length }

@@ -1,79 +1,37 @@
 // Invitations: invite by email (queues the invitation email), list, revoke,
 // and accept (by the signed-in user whose email the invitation was sent to, or
-// as a new account, which is then signed in as signup would be).
-//
-// An invitation acts with its inviter's current rights: it is accepted only
-// while the inviter is an active member who could still hand out its role
-// (guards.ts); otherwise it answers like a revoked one. It records the person
-// behind the request, also when an API key sent it.
+// as a new account, which is then signed in as signup would be). The rules are
+// domain/members/invitations.ts and invitation-acceptance.ts.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { eq, sql } from 'drizzle-orm'
-import { type Static, Type } from 'typebox'
+import { Type } from 'typebox'
 import type { Config } from '../../config.ts'
-import type { DbOrTx } from '../../db/client.ts'
-import { users } from '../../db/schema/users.ts'
-import { withScope } from '../../db/scoped.ts'
-import { insertJob } from '../../jobs/outbox.ts'
-import { recordAudit, requestActor } from '../../lib/audit.ts'
-import { PageQuery } from '../../lib/cursor.ts'
-import { EXAMPLE_IDS } from '../../lib/examples.ts'
-import { Page, ref } from '../../lib/page.ts'
-import { hashPassword, normaliseEmail, passwordProblem } from '../../lib/passwords.ts'
-import { problemResponse, problemResponses } from '../../lib/problem-responses.ts'
-import { routeProblems, tenantRouteProblems } from '../../lib/problem-schema.ts'
-import { BadRequest, Conflict, Forbidden, NotFound, Problem } from '../../lib/problems.ts'
-import { personBehind } from '../../plugins/access.ts'
-import { checkRequestSource, originPolicy } from '../../plugins/auth-csrf.ts'
-import { SignedInResponse, signedInExample } from '../auth/schemas.ts'
-import { publicUser } from '../auth/service.ts'
-import { startSession } from '../auth/sessions.ts'
-import { tokenIssuer } from '../auth/token-issuer.ts'
-import { assertCanAssignRole } from './guards.ts'
-import { assertInvitationMailAllowed } from './invitation-quotas.ts'
+import { requestActor } from '../../domain/audit/record.ts'
 import {
   acceptInvitation,
-  createInvitation,
-  findInvitationByToken,
-  getInvitation,
-  invitationStatus,
-  isMember,
+  assertInvitedUser,
+  invitedAccountDetails,
+  pendingInvitation,
+} from '../../domain/members/invitation-acceptance.ts'
+import {
+  inviteMember,
   listInvitations,
-  presentInvitation,
   revokeInvitation,
-} from './invitations.ts'
-import { AcceptInvitationBody, CreateInvitationBody, Invitation } from './schemas.ts'
-import { currentStanding, findRole, findRoleByName, roleNames } from './service.ts'
-
-/**
- * The role an invitation names: `role` (a name) or `roleId`, exactly one. An
- * unknown name is a 422 that lists the tenant's roles; an unknown id stays the
- * 404 of any id that is not the tenant's.
- */
-async function invitedRole(
-  tx: DbOrTx,
-  tenantId: string,
-  body: Static<typeof CreateInvitationBody>,
-) {
-  if ((body.role === undefined) === (body.roleId === undefined)) {
-    const message =
-      body.role === undefined
-        ? 'name the role: role (its name, e.g. "customer") or roleId (its id)'
-        : 'send role or roleId, not both'
-    throw new BadRequest(
-      'validation_failed',
-      `The invitation needs exactly one role: ${message}.`,
-      [{ path: body.role === undefined ? 'body/role' : 'body/roleId', message }],
-    )
-  }
-  if (body.roleId !== undefined) return findRole(tx, tenantId, body.roleId)
-  const role = await findRoleByName(tx, tenantId, body.role as string)
-  if (role) return role
-  const names = await roleNames(tx, tenantId)
-  const message = `must be one of ${names.join(', ')}`
-  throw new Problem(422, 'unknown_role', `There is no role named "${body.role}": ${message}.`, {
-    errors: [{ path: 'body/role', message }],
-  })
-}
+} from '../../domain/members/invitations.ts'
+import { Invitation } from '../../domain/members/schemas.ts'
+import { PageQuery } from '../../lib/cursor.ts'
+import { Page, ref } from '../../lib/page.ts'
+import { problemResponse, problemResponses } from '../../lib/problem-responses.ts'
+import { routeProblems, tenantRouteProblems } from '../../lib/problem-schema.ts'
+import { personBehind } from '../../plugins/access.ts'
+import { checkRequestSource, originPolicy } from '../../plugins/auth-csrf.ts'
+import { membershipCacheKey } from '../../plugins/tenant.ts'
+import { tokenIssuer } from '../../plugins/token-issuer.ts'
+import {
+  AcceptedInvitation,
+  AcceptedWithAccount,
+  AcceptInvitationBody,
+  CreateInvitationBody,
+} from './schemas.ts'
 
 const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, opts) => {
   app.addSchema(Invitation)
@@ -106,41 +64,15 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
     },
     async (request, reply) => {
       const caller = request.tenant!
-      const email = request.body.email.trim().toLowerCase()
-      const { invitation, job } = await withScope(
+      const { invitation, job } = await inviteMember(
         app.database,
-        { tenantId: caller.id },
-        async (tx) => {
-          const role = await invitedRole(tx, caller.id, request.body)
-          assertCanAssignRole(caller, role)
-          const roleId = role!.id
-          if (await isMember(tx, caller.id, email)) {
-            throw new Conflict('That person is already a member.', 'already_member')
-          }
-          await assertInvitationMailAllowed(tx, opts.config, caller.id, email)
-          const id = await createInvitation(tx, caller.id, {
-            email,
-            roleId,
-            invitedBy: personBehind(request.auth),
-          })
-          const queued = await insertJob(tx, {
-            tenantId: caller.id,
-            queue: 'email',
-            payload: { template: 'invitation', invitationId: id },
-          })
-          await recordAudit(tx, {
-            tenantId: caller.id,
-            action: 'invitation.created',
-            targetType: 'invitation',
-            targetId: id,
-            data: { email, roleId },
-            ...requestActor(request),
-          })
-          return { invitation: await getInvitation(tx, caller.id, id), job: queued }
-        },
+        opts.config,
+        { ...caller, tenantId: caller.id, personBehind: personBehind(request.auth) },
+        request.body,
+        requestActor(request),
       )
       await app.jobs.dispatch([job])
-      return reply.code(201).send(presentInvitation(invitation!))
+      return reply.code(201).send(invitation)
     },
   )
 
@@ -163,11 +95,7 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
       },
     },
     async (request) => {
-      const tenantId = request.tenant!.id
-      const page = await withScope(app.database, { tenantId }, (tx) =>
-        listInvitations(tx, tenantId, request.query),
-      )
-      return { data: page.data.map(presentInvitation), nextCursor: page.nextCursor }
+      return listInvitations(app.database, request.tenant!.id, request.query)
     },
   )
 
@@ -185,18 +113,12 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
       },
     },
     async (request, reply) => {
-      const tenantId = request.tenant!.id
-      await withScope(app.database, { tenantId }, async (tx) => {
-        const revoked = await revokeInvitation(tx, tenantId, request.params.id)
-        if (!revoked) throw new NotFound('invitation')
-        await recordAudit(tx, {
-          tenantId,
-          action: 'invitation.revoked',
-          targetType: 'invitation',
-          targetId: request.params.id,
-          ...requestActor(request),
-        })
-      })
+      await revokeInvitation(
+        app.database,
+        request.tenant!.id,
+        request.params.id,
+        requestActor(request),
+      )
       return reply.code(204).send(null)
     },
   )
@@ -239,169 +161,35 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
       if (request.headers.authorization || hasSessionCookie(request.headers.cookie)) {
         await app.authenticate(request, reply)
       }
-      const invitation = await findInvitationByToken(app.database, request.body.token)
-      if (!invitation || invitationStatus(invitation) !== 'pending') {
-        throw new NotFound('invitation')
-      }
+      const invitation = await pendingInvitation(app.database, request.body.token)
       const signedIn = request.auth?.userId ?? null
-      let newAccount: NewAccount | null = null
+      let by: Parameters<typeof acceptInvitation>[2]
       if (signedIn) {
-        const [user] = await app.db
-          .select({ email: users.email })
-          .from(users)
-          .where(eq(users.id, signedIn))
-        if (!user || user.email.toLowerCase() !== invitation.email.toLowerCase()) {
-          throw new Forbidden(
-            'invitation_email_mismatch',
-            'This invitation was sent to another email address.',
-          )
-        }
+        await assertInvitedUser(app.database, invitation, signedIn)
+        by = { userId: signedIn }
       } else {
         // It signs the browser in, as signup does: the same login-CSRF checks.
         checkRequestSource(request, sourcePolicy, false)
-        newAccount = await prepareInvitedAccount(opts.config, invitation.email, request.body)
+        by = { account: await invitedAccountDetails(invitation, request.body, issuer.policy) }
       }
-      const client = issuer.client(request)
-      const result = await withScope(
-        app.database,
-        { tenantId: invitation.tenantId },
-        async (tx) => {
-          // The inviter's rights are read now, not when the invitation was sent.
-          const inviter = invitation.invitedBy
-            ? await currentStanding(tx, invitation.tenantId, invitation.invitedBy)
-            : null
-          const role = await findRole(tx, invitation.tenantId, invitation.roleId)
-          if (!inviter || !mayStillGrant(inviter, role)) throw new NotFound('invitation')
-          const account = newAccount ? await insertInvitedAccount(tx, newAccount) : null
-          const userId = account?.id ?? (signedIn as string)
-          const accepted = await acceptInvitation(tx, invitation, userId)
-          if (!accepted) throw new NotFound('invitation')
-          const session = account
-            ? await startSession(tx, { userId, now: issuer.now(), ...client }, issuer.policy)
-            : null
-          await recordAudit(tx, {
-            tenantId: invitation.tenantId,
-            action: 'invitation.accepted',
-            targetType: 'invitation',
-            targetId: invitation.id,
-            ...requestActor(request),
-            actorUserId: userId,
-          })
-          return { userId, account, session }
-        },
-      )
-      const { userId, account, session } = result
-      await app.tenantCaches.memberships.invalidate(`${invitation.tenantId}:${userId}`)
+      const { userId, account } = await acceptInvitation(app.database, invitation, by, {
+        now: issuer.now(),
+        client: issuer.client(request),
+        policy: issuer.policy,
+        actor: requestActor(request),
+      })
+      await app.tenantCaches.memberships.invalidate(membershipCacheKey(invitation.tenantId, userId))
       const accepted = { tenant: { id: invitation.tenantId }, roleId: invitation.roleId, userId }
-      if (!account || !session) return reply.code(200).send(accepted)
-      const tokens = issuer.issue(reply, { ...session, userId }, { body: true, cookies: true })
+      if (!account) return reply.code(200).send(accepted)
       return reply
         .code(201)
-        .send({ ...accepted, user: publicUser(account), ...tokens } as Static<
-          typeof AcceptedWithAccount
-        >)
+        .send({ ...accepted, ...issuer.signIn(reply, account.session, account.user) })
     },
   )
 }
 
-/** Could this standing hand out the role today? The same rule as inviting (guards.ts). */
-function mayStillGrant(
-  standing: NonNullable<Awaited<ReturnType<typeof currentStanding>>>,
-  role: Awaited<ReturnType<typeof findRole>>,
-) {
-  try {
-    assertCanAssignRole(standing, role)
-    return true
-  } catch (err) {
-    if (err instanceof Problem) return false
-    throw err
-  }
-}
-
-const AcceptedInvitationFields = {
-  tenant: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-  roleId: Type.String({ format: 'uuid' }),
-  userId: Type.String({ format: 'uuid' }),
-}
-const acceptedExample = {
-  tenant: { id: EXAMPLE_IDS.tenant },
-  roleId: EXAMPLE_IDS.role,
-  userId: EXAMPLE_IDS.agent,
-}
-const AcceptedInvitation = Type.Object(AcceptedInvitationFields, {
-  description: 'Accepted by the signed-in user',
-  examples: [acceptedExample],
-})
-
-/** A new account: signup's answer (tokens, cookies set) with what was accepted. */
-const AcceptedWithAccount = Type.Object(
-  { ...SignedInResponse.properties, ...AcceptedInvitationFields },
-  {
-    description: 'Accepted with a new account, signed in as signup does',
-    examples: [{ ...signedInExample, ...acceptedExample }],
-  },
-)
-
 function hasSessionCookie(cookie: string | undefined) {
   return cookie !== undefined && /(?:^|;\s*)(?:__Host-)?dp_access=/.test(cookie)
-}
-
-type NewAccount = { email: string; name: string; passwordHash: string }
-
-/**
- * The details of a new account for the invited address, checked and hashed
- * before the acceptance's transaction (hashing is slow; nothing is written yet).
- */
-async function prepareInvitedAccount(
-  config: Config,
-  email: string,
-  body: { name?: string; password?: string },
-): Promise<NewAccount> {
-  if (!body.name || !body.password) {
-    throw new BadRequest(
-      'account_details_required',
-      'Sign in first, or send name and password to create your account.',
-      [
-        ...(body.name ? [] : [{ path: 'body/name', message: 'is required to create an account' }]),
-        ...(body.password
-          ? []
-          : [{ path: 'body/password', message: 'is required to create an account' }]),
-      ],
-    )
-  }
-  const problem = passwordProblem(body.password, email, config.PASSWORD_MIN_LENGTH)
-  if (problem) {
-    throw new BadRequest('weak_password', problem, [{ path: 'body/password', message: problem }])
-  }
-  return {
-    email: normaliseEmail(email),
-    name: body.name.trim(),
-    passwordHash: await hashPassword(body.password),
-  }
-}
-
-/**
- * Creates the account, in the acceptance's transaction. Receiving the token
- * proves the mailbox, so the email counts as verified. An existing account is
- * never touched here: its owner signs in and accepts.
- */
-async function insertInvitedAccount(tx: DbOrTx, account: NewAccount) {
-  const [user] = await tx
-    .insert(users)
-    .values({
-      ...account,
-      passwordChangedAt: sql`now()`,
-      emailVerifiedAt: sql`now()`,
-    })
-    .onConflictDoNothing()
-    .returning()
-  if (!user) {
-    throw new Conflict(
-      'An account with this email exists: sign in, then accept the invitation.',
-      'account_exists',
-    )
-  }
-  return user
 }
 
 export default invitationRoutes

@@ -1,29 +1,33 @@
 // Members of the current tenant: list and search, read one, change role or
 // deactivate, remove (or leave). Invitations live in invitation-routes.ts.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { withScope } from '../../db/scoped.ts'
-import { recordAudit, requestActor } from '../../lib/audit.ts'
+import { requestActor } from '../../domain/audit/record.ts'
+import {
+  type Caller,
+  listMembers,
+  readMember,
+  removeMember,
+  updateMember,
+} from '../../domain/members/members.ts'
+import { Member } from '../../domain/members/schemas.ts'
 import { Page, ref } from '../../lib/page.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems } from '../../lib/problem-schema.ts'
-import { NotFound } from '../../lib/problems.ts'
-import {
-  assertCanChangeRole,
-  assertCanManageMember,
-  assertCanRemoveMember,
-  takesOwnerAway,
-} from './guards.ts'
-import { ListMembersQuery, Member, MemberParams, UpdateMemberBody } from './schemas.ts'
-import {
-  assertOwnerRemains,
-  findRole,
-  getMember,
-  listMembers,
-  presentMember,
-  removeMembership,
-  updateMembership,
-} from './service.ts'
+import { membershipCacheKey } from '../../plugins/tenant.ts'
+import { ListMembersQuery, MemberParams, UpdateMemberBody } from './schemas.ts'
+
+/** The caller of a member route: their standing in the request's tenant. */
+function callerOf(request: FastifyRequest): Caller {
+  const tenant = request.tenant!
+  return {
+    tenantId: tenant.id,
+    roleName: tenant.roleName,
+    permissions: tenant.permissions,
+    userId: request.auth?.userId ?? null,
+  }
+}
 
 const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(Member)
@@ -47,9 +51,7 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const tenantId = request.tenant!.id
-      const page = await listMembers(app.database, tenantId, request.query)
-      return { data: page.data.map(presentMember), nextCursor: page.nextCursor }
+      return listMembers(app.database, request.tenant!.id, request.query)
     },
   )
 
@@ -67,12 +69,7 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const tenantId = request.tenant!.id
-      const row = await withScope(app.database, { tenantId }, (tx) =>
-        getMember(tx, tenantId, request.params.userId),
-      )
-      if (!row) throw new NotFound('member')
-      return presentMember(row)
+      return readMember(app.database, request.tenant!.id, request.params.userId)
     },
   )
 
@@ -108,35 +105,17 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const caller = request.tenant!
+      const caller = callerOf(request)
       const { userId } = request.params
-      const updated = await withScope(app.database, { tenantId: caller.id }, async (tx) => {
-        const target = await getMember(tx, caller.id, userId)
-        if (!target) throw new NotFound('member')
-        assertCanManageMember(caller, target)
-        const { roleId, active } = request.body
-        const changingRole = roleId !== undefined && roleId !== target.roleId
-        const role = changingRole ? await findRole(tx, caller.id, roleId) : undefined
-        if (changingRole) assertCanChangeRole(caller, userId === request.auth?.userId, role ?? null)
-        if (takesOwnerAway(target, { role, active }))
-          await assertOwnerRemains(tx, caller.id, userId)
-        const after = await updateMembership(tx, caller.id, userId, request.body)
-        await recordAudit(tx, {
-          tenantId: caller.id,
-          action: roleId !== undefined ? 'member.role_changed' : 'member.updated',
-          targetType: 'user',
-          targetId: userId,
-          data: {
-            before: { roleId: target.roleId, active: target.active },
-            after: { roleId: after?.roleId, active: after?.active },
-          },
-          ...requestActor(request),
-        })
-        return after
-      })
-      if (!updated) throw new NotFound('member')
-      await app.tenantCaches.memberships.invalidate(`${caller.id}:${userId}`)
-      return presentMember(updated)
+      const member = await updateMember(
+        app.database,
+        caller,
+        userId,
+        request.body,
+        requestActor(request),
+      )
+      await app.tenantCaches.memberships.invalidate(membershipCacheKey(caller.tenantId, userId))
+      return member
     },
   )
 
@@ -167,27 +146,10 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const caller = request.tenant!
+      const caller = callerOf(request)
       const { userId } = request.params
-      const leaving = userId === request.auth?.userId
-      await withScope(app.database, { tenantId: caller.id }, async (tx) => {
-        const target = await getMember(tx, caller.id, userId)
-        if (!target) throw new NotFound('member')
-        assertCanRemoveMember(caller, target, leaving)
-        if (takesOwnerAway(target, { removed: true })) {
-          await assertOwnerRemains(tx, caller.id, userId)
-        }
-        await removeMembership(tx, caller.id, userId)
-        await recordAudit(tx, {
-          tenantId: caller.id,
-          action: leaving ? 'member.left' : 'member.removed',
-          targetType: 'user',
-          targetId: userId,
-          data: { roleId: target.roleId },
-          ...requestActor(request),
-        })
-      })
-      await app.tenantCaches.memberships.invalidate(`${caller.id}:${userId}`)
+      await removeMember(app.database, caller, userId, requestActor(request))
+      await app.tenantCaches.memberships.invalidate(membershipCacheKey(caller.tenantId, userId))
       return reply.code(204).send(null)
     },
   )

@@ -1,33 +1,9 @@
-// TypeBox schemas of the member and invitation routes.
+// TypeBox schemas of the member and invitation routes: params, queries and
+// bodies (the Member and Invitation resources are domain/members/schemas.ts).
 import { Type } from 'typebox'
 import { PageQuery } from '../../lib/cursor.ts'
-import { EXAMPLE_IDS, EXAMPLE_TIMES, EXAMPLE_USER } from '../../lib/examples.ts'
-
-const RoleRef = Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String() })
-
-export const Member = Type.Object(
-  {
-    userId: Type.String({ format: 'uuid' }),
-    email: Type.String({ format: 'email', examples: ['ada@example.com'] }),
-    name: Type.String({ examples: ['Ada Lovelace'] }),
-    role: RoleRef,
-    active: Type.Boolean({ description: 'false: deactivated, cannot act in the tenant' }),
-    joinedAt: Type.String({ format: 'date-time' }),
-  },
-  {
-    $id: 'Member',
-    examples: [
-      {
-        userId: EXAMPLE_IDS.user,
-        email: EXAMPLE_USER.email,
-        name: EXAMPLE_USER.name,
-        role: { id: EXAMPLE_IDS.role, name: 'owner' },
-        active: true,
-        joinedAt: EXAMPLE_TIMES.signup,
-      },
-    ],
-  },
-)
+import { EXAMPLE_IDS } from '../../lib/examples.ts'
+import { SignedInResponse, signedInExample } from '../../plugins/token-issuer.ts'
 
 export const MemberParams = Type.Object({ userId: Type.String({ format: 'uuid' }) })
 
@@ -45,37 +21,6 @@ export const UpdateMemberBody = Type.Object(
     active: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false, minProperties: 1, examples: [{ active: false }] },
-)
-
-export const Invitation = Type.Object(
-  {
-    id: Type.String({ format: 'uuid' }),
-    email: Type.String({ format: 'email' }),
-    role: RoleRef,
-    status: Type.Union([
-      Type.Literal('pending'),
-      Type.Literal('accepted'),
-      Type.Literal('revoked'),
-      Type.Literal('expired'),
-    ]),
-    invitedBy: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
-    expiresAt: Type.String({ format: 'date-time' }),
-    createdAt: Type.String({ format: 'date-time' }),
-  },
-  {
-    $id: 'Invitation',
-    examples: [
-      {
-        id: EXAMPLE_IDS.invitation,
-        email: 'grace@example.com',
-        role: { id: EXAMPLE_IDS.role, name: 'agent' },
-        status: 'pending',
-        invitedBy: EXAMPLE_IDS.user,
-        expiresAt: EXAMPLE_TIMES.expiry,
-        createdAt: EXAMPLE_TIMES.ticket,
-      },
-    ],
-  },
 )
 
 export const CreateInvitationBody = Type.Object(
@@ -116,5 +61,29 @@ export const AcceptInvitationBody = Type.Object(
         password: 'a long and unusual passphrase',
       },
     ],
+  },
+)
+
+const AcceptedInvitationFields = {
+  tenant: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+  roleId: Type.String({ format: 'uuid' }),
+  userId: Type.String({ format: 'uuid' }),
+}
+const acceptedExample = {
+  tenant: { id: EXAMPLE_IDS.tenant },
+  roleId: EXAMPLE_IDS.role,
+  userId: EXAMPLE_IDS.agent,
+}
+export const AcceptedInvitation = Type.Object(AcceptedInvitationFields, {
+  description: 'Accepted by the signed-in user',
+  examples: [acceptedExample],
+})
+
+/** A new account: signup's answer (tokens, cookies set) with what was accepted. */
+export const AcceptedWithAccount = Type.Object(
+  { ...SignedInResponse.properties, ...AcceptedInvitationFields },
+  {
+    description: 'Accepted with a new account, signed in as signup does',
+    examples: [{ ...signedInExample, ...acceptedExample }],
   },
 )

@@ -1,59 +1,21 @@
 // The permission catalogue and the tenant's roles (built-in and custom).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { withScope } from '../../db/scoped.ts'
-import { recordAudit, requestActor } from '../../lib/audit.ts'
-import { EXAMPLE_IDS, EXAMPLE_TIMES } from '../../lib/examples.ts'
+import { requestActor } from '../../domain/audit/record.ts'
+import { createRole, deleteRole, listRoles, updateRole } from '../../domain/roles/roles.ts'
+import { Role } from '../../domain/roles/schemas.ts'
 import { Page, ref } from '../../lib/page.ts'
 import {
   ALL_PERMISSIONS,
-  assertHoldsAll,
-  GRANT_REFUSAL,
   includedPermissions,
   PERMISSIONS,
-  type Permission,
   PermissionSchema,
 } from '../../lib/permissions.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems, userRouteProblems } from '../../lib/problem-schema.ts'
-import { NotFound } from '../../lib/problems.ts'
-import {
-  assertCanEditRole,
-  createRole,
-  deleteRole,
-  getRole,
-  listRoles,
-  presentRole,
-  updateRole,
-} from './service.ts'
+import { membershipCacheKey } from '../../plugins/tenant.ts'
 
 const PermissionName = PermissionSchema
-
-const Role = Type.Object(
-  {
-    id: Type.String({ format: 'uuid' }),
-    name: Type.String({ examples: ['Tier 2 agent'] }),
-    description: Type.String(),
-    permissions: Type.Array(PermissionName),
-    builtin: Type.Boolean(),
-    createdAt: Type.String({ format: 'date-time' }),
-    updatedAt: Type.String({ format: 'date-time' }),
-  },
-  {
-    $id: 'Role',
-    examples: [
-      {
-        id: EXAMPLE_IDS.role,
-        name: 'Tier 2 agent',
-        description: 'Agents who also assign tickets and edit the knowledge base',
-        permissions: ['tickets:read_all', 'tickets:write', 'tickets:assign', 'kb:write'],
-        builtin: false,
-        createdAt: EXAMPLE_TIMES.ticket,
-        updatedAt: EXAMPLE_TIMES.ticket,
-      },
-    ],
-  },
-)
 
 const RoleRef = ref(Role)
 
@@ -139,9 +101,7 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const tenantId = request.tenant!.id
-      const rows = await withScope(app.database, { tenantId }, (tx) => listRoles(tx, tenantId))
-      return { data: rows.map(presentRole), nextCursor: null }
+      return { data: await listRoles(app.database, request.tenant!.id), nextCursor: null }
     },
   )
 
@@ -183,20 +143,13 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const tenant = request.tenant!
-      assertHoldsAll(tenant.permissions, request.body.permissions, GRANT_REFUSAL)
-      const role = await withScope(app.database, { tenantId: tenant.id }, async (tx) => {
-        const row = await createRole(tx, tenant.id, request.body)
-        await recordAudit(tx, {
-          tenantId: tenant.id,
-          action: 'role.created',
-          targetType: 'role',
-          targetId: row.id,
-          data: { name: row.name, permissions: row.permissions },
-          ...requestActor(request),
-        })
-        return row
-      })
-      return reply.code(201).send(presentRole(role))
+      const role = await createRole(
+        app.database,
+        { tenantId: tenant.id, permissions: tenant.permissions },
+        request.body,
+        requestActor(request),
+      )
+      return reply.code(201).send(role)
     },
   )
 
@@ -238,26 +191,16 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const tenant = request.tenant!
-      if (request.body.permissions)
-        assertHoldsAll(tenant.permissions, request.body.permissions, GRANT_REFUSAL)
-      const role = await withScope(app.database, { tenantId: tenant.id }, async (tx) => {
-        const current = await getRole(tx, tenant.id, request.params.id)
-        if (!current) throw new NotFound('role')
-        assertCanEditRole(tenant.permissions, current)
-        const row = await updateRole(tx, tenant.id, current, request.body)
-        await recordAudit(tx, {
-          tenantId: tenant.id,
-          action: 'role.updated',
-          targetType: 'role',
-          targetId: row.id,
-          data: { before: current.permissions, after: row.permissions, name: row.name },
-          ...requestActor(request),
-        })
-        return row
-      })
+      const role = await updateRole(
+        app.database,
+        { tenantId: tenant.id, permissions: tenant.permissions },
+        request.params.id,
+        request.body,
+        requestActor(request),
+      )
       // Every member holding the role sees the change on their next request.
-      await app.tenantCaches.memberships.invalidate(`${tenant.id}:`)
-      return presentRole(role)
+      await app.tenantCaches.memberships.invalidate(membershipCacheKey(tenant.id))
+      return role
     },
   )
 
@@ -281,22 +224,10 @@ const roleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const tenant = request.tenant!
-      await withScope(app.database, { tenantId: tenant.id }, async (tx) => {
-        const role = await deleteRole(tx, tenant.id, request.params.id)
-        await recordAudit(tx, {
-          tenantId: tenant.id,
-          action: 'role.deleted',
-          targetType: 'role',
-          targetId: role.id,
-          data: { name: role.name },
-          ...requestActor(request),
-        })
-      })
+      await deleteRole(app.database, request.tenant!.id, request.params.id, requestActor(request))
       return reply.code(204).send(null)
     },
   )
 }
 
-export type { Permission }
 export default roleRoutes

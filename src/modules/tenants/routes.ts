@@ -2,6 +2,7 @@
 // check a slug, and read, change or delete the current tenant.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { requestActor } from '../../domain/audit/record.ts'
 import { Tenant, TenantMembership } from '../../domain/tenants/schemas.ts'
 import {
   changeTenant,
@@ -11,7 +12,6 @@ import {
   readTenant,
   slugAvailability,
 } from '../../domain/tenants/tenants.ts'
-import { requestActor } from '../../lib/audit.ts'
 import { Page, ref } from '../../lib/page.ts'
 import { problemResponse, problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems, userRouteProblems } from '../../lib/problem-schema.ts'

@@ -4,14 +4,14 @@
 //   csrf    script-readable, for same-origin deployments (cross-origin SPAs take
 //           csrfToken from the response bodies instead)
 // With COOKIE_SECURE all three are Secure and `__Host-` prefixed, which forces
-// Path=/ and no Domain (see cookieNames in plugins/auth.ts for why the refresh
+// Path=/ and no Domain (see cookieNames in auth.ts for why the refresh
 // cookie then cannot be narrowed to /v1/auth).
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import type { FastifyReply } from 'fastify'
-import type { Config } from '../../config.ts'
-import { cookieNames, REFRESH_COOKIE_PATH } from '../../plugins/auth.ts'
+import type { Config } from '../config.ts'
+import { cookieNames, REFRESH_COOKIE_PATH } from './auth.ts'
 
-export type CookieTokens = {
+type CookieTokens = {
   accessToken: string
   refreshToken: string
   refreshExpiresAt: Date
@@ -63,5 +63,3 @@ export function authCookies(config: Config, now: () => number) {
     },
   }
 }
-
-export type AuthCookies = ReturnType<typeof authCookies>

@@ -1,4 +1,4 @@
-// Refresh-token rotation with reuse detection (API.md; issue 3).
+// Refresh-token rotation with reuse detection (API.md).
 //
 // Every refresh marks the presented token rotated and issues its successor in
 // the same family (the session). Presenting a token that was already rotated is
@@ -27,10 +27,12 @@
 // tenant the user is a member of, so each tenant's audit log shows it.
 import { createHmac } from 'node:crypto'
 import { eq } from 'drizzle-orm'
-import type { Db, Tx } from '../../db/client.ts'
+import type { DatabaseHandle, Tx } from '../../db/client.ts'
 import { refreshTokens, sessions } from '../../db/schema/users.ts'
-import { recordAudit, recordInUserTenants } from '../../lib/audit.ts'
+import { withScope } from '../../db/scoped.ts'
 import { hashToken } from '../../lib/tokens.ts'
+import { recordAudit, recordInUserTenants } from '../audit/record.ts'
+import type { Client } from './sessions.ts'
 
 export type RotationPolicy = {
   now: number
@@ -80,14 +82,14 @@ async function lockFamily(tx: Tx, tokenHash: string) {
 }
 
 export async function rotateRefreshToken(
-  db: Db,
+  database: DatabaseHandle,
   raw: string,
   policy: RotationPolicy,
-  client: { ip: string | null; userAgent: string | null },
+  client: Client,
 ): Promise<RotationResult> {
   const tokenHash = hashToken(raw)
   const now = new Date(policy.now)
-  return db.transaction(async (tx) => {
+  return withScope(database, {}, async (tx) => {
     const { session, token } = await lockFamily(tx, tokenHash)
     if (!session || !token || session.revokedAt) return { kind: 'invalid' }
     const ids = { userId: session.userId, sessionId: session.id }
@@ -141,8 +143,6 @@ export async function rotateRefreshToken(
   })
 }
 
-type Client = { ip: string | null; userAgent: string | null }
-
 /** Revokes the family of a rotated token that came back, and records the reuse. */
 async function revokeForReuse(
   tx: Tx,
@@ -178,12 +178,12 @@ export type LogoutToken =
  * revoked here, in this transaction), or nothing usable.
  */
 export async function refreshTokenAtLogout(
-  db: Db,
+  database: DatabaseHandle,
   raw: string,
   ctx: { now: number; client: Client },
 ): Promise<LogoutToken> {
   const tokenHash = hashToken(raw)
-  return db.transaction(async (tx) => {
+  return withScope(database, {}, async (tx) => {
     // The same lock as a refresh, so a logout and a refresh of one family do not interleave.
     const { session, token } = await lockFamily(tx, tokenHash)
     if (!session || !token || session.revokedAt) return { kind: 'invalid' }

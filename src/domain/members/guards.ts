@@ -9,14 +9,14 @@
 // - the owner role (whose holders can delete the tenant) is handed out or taken
 //   away only by an owner, since admins hold every permission too;
 // - nobody but an owner changes their own role; anyone may leave.
-// Whether any owner is left afterwards is a query: service.ts assertOwnerRemains.
+// Whether any owner is left afterwards is a query: members.ts assertOwnerRemains.
 
 import { assertHoldsAll, GRANT_REFUSAL, type Permission } from '../../lib/permissions.ts'
 import { Forbidden, NotFound } from '../../lib/problems.ts'
 
 type RoleLike = { name: string; builtin: boolean; permissions: string[] }
 /** Someone's standing in the tenant: a member's role, or an API key (no role). */
-type Standing = { roleName: string | null; permissions: ReadonlySet<Permission> }
+export type Standing = { roleName: string | null; permissions: ReadonlySet<Permission> }
 
 export function isOwnerRole(role: { name: string; builtin: boolean }) {
   return role.builtin && role.name === 'owner'

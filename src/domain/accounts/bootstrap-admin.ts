@@ -6,11 +6,9 @@
 // whoever chose its password. An existing platform admin is left as it is (so
 // restarts are idempotent and a changed password sticks); an existing
 // non-admin account refuses the start.
-import { eq, sql } from 'drizzle-orm'
-import type { FastifyBaseLogger } from 'fastify'
-import type { Db } from '../../db/client.ts'
-import { users } from '../../db/schema/users.ts'
-import { hashPassword, normaliseEmail } from '../../lib/passwords.ts'
+import type { DatabaseHandle } from '../../db/client.ts'
+import { findUserByEmail, insertAccount } from './accounts.ts'
+import { hashPassword, normaliseEmail } from './passwords.ts'
 
 export class BootstrapAdminConflict extends Error {
   constructor(email: string) {
@@ -23,45 +21,35 @@ export class BootstrapAdminConflict extends Error {
   }
 }
 
-async function findByEmail(db: Db, email: string) {
-  const [row] = await db
-    .select({ id: users.id, isPlatformAdmin: users.isPlatformAdmin })
-    .from(users)
-    .where(eq(sql`lower(${users.email})`, email))
-  return row
-}
-
 export async function ensureBootstrapAdmin(
-  db: Db,
+  database: DatabaseHandle,
   admin: { email: string | undefined; password: string | undefined },
-  log: FastifyBaseLogger,
+  log: { info(details: object, message: string): void },
 ): Promise<void> {
   if (!admin.email || !admin.password) return
   const email = normaliseEmail(admin.email)
-  const existing = await findByEmail(db, email)
+  const existing = await findUserByEmail(database.db, email)
   if (existing) {
     if (!existing.isPlatformAdmin) throw new BootstrapAdminConflict(email)
     return
   }
-  const now = new Date()
-  const [inserted] = await db
-    .insert(users)
-    .values({
+  const inserted = await insertAccount(
+    database.db,
+    {
       email,
       name: 'Administrator',
       passwordHash: await hashPassword(admin.password),
+      emailVerified: true,
       isPlatformAdmin: true,
-      emailVerifiedAt: now,
-      passwordChangedAt: now,
-    })
-    .onConflictDoNothing()
-    .returning({ id: users.id })
+    },
+    new Date(),
+  )
   if (inserted) {
     log.info({ userId: inserted.id }, 'bootstrap admin created')
     return
   }
   // Someone created the address between the read and the insert (a signup, or
   // another api copy starting): the same rule applies to whoever won.
-  const winner = await findByEmail(db, email)
+  const winner = await findUserByEmail(database.db, email)
   if (!winner?.isPlatformAdmin) throw new BootstrapAdminConflict(email)
 }

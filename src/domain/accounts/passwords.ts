@@ -5,7 +5,7 @@
 // huge password costs nothing), no composition rules, not the email itself and
 // not one of the most common breached passwords.
 import argon2 from 'argon2'
-import { BREACHED_PASSWORDS } from './breached-passwords.ts'
+import { BREACHED_PASSWORDS } from '../../lib/breached-passwords.ts'
 
 export const PASSWORD_MAX_LENGTH = 256
 

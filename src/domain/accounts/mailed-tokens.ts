@@ -4,23 +4,33 @@
 // here a token is found by that hash, used once (an atomic conditional update),
 // and refused after it expires. A reset sets the password, lifts the sign-in
 // lock and revokes every session of the user in the same transaction.
-import { and, eq, gt, isNull, sql } from 'drizzle-orm'
-import type { Db, DbOrTx } from '../../db/client.ts'
+import { and, eq, gt, isNull } from 'drizzle-orm'
+import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
 import { users, userTokens } from '../../db/schema/users.ts'
+import { withScope } from '../../db/scoped.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
-import { recordAudit } from '../../lib/audit.ts'
-import { hashPassword } from '../../lib/passwords.ts'
 import { BadRequest } from '../../lib/problems.ts'
 import { hashToken } from '../../lib/tokens.ts'
+import { recordAudit } from '../audit/record.ts'
+import { type Client, revokeSessions } from '../sessions/sessions.ts'
+import {
+  type AccountPolicy,
+  accountEvent,
+  checkNewPassword,
+  findUserByEmail,
+  verifiedSince,
+} from './accounts.ts'
 import { clearLockout, lockoutKey } from './lockout.ts'
-import { type AccountPolicy, type Client, checkPassword, findUserByEmail } from './service.ts'
-import { revokeSessions } from './sessions.ts'
+import { hashPassword } from './passwords.ts'
 
 /** Queues a reset email when the account exists; the caller hides which it was. */
-export async function requestPasswordReset(db: Db, email: string): Promise<QueuedJob[]> {
-  const user = await findUserByEmail(db, email)
+export async function requestPasswordReset(
+  database: DatabaseHandle,
+  email: string,
+): Promise<QueuedJob[]> {
+  const user = await findUserByEmail(database.db, email)
   if (!user) return []
-  const job = await insertJob(db, {
+  const job = await insertJob(database.db, {
     tenantId: null,
     queue: 'email',
     payload: { template: 'password-reset', userId: user.id },
@@ -58,11 +68,11 @@ async function consumeUserToken(
 
 /** Sets the password and revokes every session of the user; returns the revoked ids. */
 export async function resetPassword(
-  db: Db,
+  database: DatabaseHandle,
   input: { token: string; password: string },
   ctx: { now: number; client: Client; policy: AccountPolicy },
 ): Promise<string[]> {
-  const [pending] = await db
+  const [pending] = await database.db
     .select({ email: users.email })
     .from(userTokens)
     .innerJoin(users, eq(users.id, userTokens.userId))
@@ -73,10 +83,10 @@ export async function resetPassword(
       ),
     )
   if (!pending) throw invalidToken()
-  checkPassword(input.password, pending.email, ctx.policy.PASSWORD_MIN_LENGTH)
+  checkNewPassword(input.password, pending.email, ctx.policy.PASSWORD_MIN_LENGTH)
   const passwordHash = await hashPassword(input.password)
   const now = new Date(ctx.now)
-  return db.transaction(async (tx) => {
+  return withScope(database, {}, async (tx) => {
     const userId = await consumeUserToken(tx, input.token, 'password_reset', ctx.now)
     if (!userId) throw invalidToken()
     await tx
@@ -85,7 +95,7 @@ export async function resetPassword(
         passwordHash,
         passwordChangedAt: now,
         // Following the mailed link proved the address.
-        emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.toISOString()}::timestamptz)`,
+        emailVerifiedAt: verifiedSince(now),
         updatedAt: now,
       })
       .where(eq(users.id, userId))
@@ -103,37 +113,27 @@ export async function resetPassword(
         ),
       )
     const revoked = await revokeSessions(tx, { userId, now: ctx.now, reason: 'password_reset' })
-    await recordAudit(tx, {
-      tenantId: null,
-      action: 'auth.password_reset',
-      actorUserId: userId,
-      targetType: 'user',
-      targetId: userId,
-      ...ctx.client,
-      data: { revokedSessions: revoked.length },
-    })
+    await recordAudit(
+      tx,
+      accountEvent('auth.password_reset', userId, ctx.client, { revokedSessions: revoked.length }),
+    )
     return revoked
   })
 }
 
-export async function verifyEmail(db: Db, token: string, ctx: { now: number; client: Client }) {
-  await db.transaction(async (tx) => {
+export async function verifyEmail(
+  database: DatabaseHandle,
+  token: string,
+  ctx: { now: number; client: Client },
+) {
+  await withScope(database, {}, async (tx) => {
     const userId = await consumeUserToken(tx, token, 'verify_email', ctx.now)
     if (!userId) throw invalidToken()
     await tx
       .update(users)
-      .set({
-        emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${new Date(ctx.now).toISOString()}::timestamptz)`,
-      })
+      .set({ emailVerifiedAt: verifiedSince(new Date(ctx.now)) })
       .where(eq(users.id, userId))
-    await recordAudit(tx, {
-      tenantId: null,
-      action: 'auth.email_verified',
-      actorUserId: userId,
-      targetType: 'user',
-      targetId: userId,
-      ...ctx.client,
-    })
+    await recordAudit(tx, accountEvent('auth.email_verified', userId, ctx.client))
   })
 }
 
@@ -141,20 +141,17 @@ export async function verifyEmail(db: Db, token: string, ctx: { now: number; cli
  * Lifts the sign-in lock of the token's account and forgets its failures. The
  * token is used even when the lock has already run out, so a link works once.
  */
-export async function unlockAccount(db: Db, token: string, ctx: { now: number; client: Client }) {
-  await db.transaction(async (tx) => {
+export async function unlockAccount(
+  database: DatabaseHandle,
+  token: string,
+  ctx: { now: number; client: Client },
+) {
+  await withScope(database, {}, async (tx) => {
     const userId = await consumeUserToken(tx, token, 'unlock_account', ctx.now)
     if (!userId) throw invalidToken()
     const [user] = await tx.select({ email: users.email }).from(users).where(eq(users.id, userId))
     if (!user) throw invalidToken()
     await clearLockout(tx, lockoutKey(user.email))
-    await recordAudit(tx, {
-      tenantId: null,
-      action: 'auth.account_unlocked',
-      actorUserId: userId,
-      targetType: 'user',
-      targetId: userId,
-      ...ctx.client,
-    })
+    await recordAudit(tx, accountEvent('auth.account_unlocked', userId, ctx.client))
   })
 }

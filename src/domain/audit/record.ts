@@ -3,9 +3,9 @@
 // transaction's tenant scope must match event.tenantId: row-level security
 // checks it (null tenant → a transaction with no tenant set).
 import { and, eq, sql } from 'drizzle-orm'
-import type { DbOrTx, Tx } from '../db/client.ts'
-import { memberships } from '../db/schema/access.ts'
-import { auditEvents } from '../db/schema/audit.ts'
+import type { DbOrTx, Tx } from '../../db/client.ts'
+import { memberships } from '../../db/schema/access.ts'
+import { auditEvents } from '../../db/schema/audit.ts'
 
 export type AuditEvent = {
   tenantId: string | null
@@ -33,12 +33,15 @@ export async function recordAudit(tx: DbOrTx, event: AuditEvent): Promise<void> 
   })
 }
 
+/** Who did it and from where. */
+export type AuditActor = Pick<AuditEvent, 'actorUserId' | 'actorApiKeyId' | 'ip' | 'userAgent'>
+
 /** Who did it and from where, for an event caused by an api request. */
 export function requestActor(request: {
   auth: { userId: string | null; apiKeyId: string | null } | null
   ip: string
   headers: Record<string, string | string[] | undefined>
-}) {
+}): AuditActor {
   const agent = request.headers['user-agent']
   return {
     actorUserId: request.auth?.userId ?? null,

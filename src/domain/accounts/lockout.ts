@@ -1,5 +1,5 @@
 // The sign-in lockout, counted per email address whether or not an account has
-// it (issue 11, Medium 5): LOGIN_MAX_FAILURES consecutive failures lock the
+// it: LOGIN_MAX_FAILURES consecutive failures lock the
 // address for LOGIN_LOCK_MINUTES, so an unknown address locks exactly like a
 // real one and 423 tells nobody who is registered. The count lives in
 // PostgreSQL (login_lockouts), so every api copy shares it, keyed by the hash
@@ -7,12 +7,13 @@
 // email with a single-use unlock link (an outbox job in the same transaction);
 // an unknown address gets no email, as there is nobody to send it to.
 import { eq } from 'drizzle-orm'
-import type { Db, DbOrTx } from '../../db/client.ts'
+import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
 import { loginLockouts } from '../../db/schema/login-lockouts.ts'
+import { withScope } from '../../db/scoped.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
-import { recordAudit } from '../../lib/audit.ts'
-import { normaliseEmail } from '../../lib/passwords.ts'
 import { hashToken } from '../../lib/tokens.ts'
+import { recordAudit } from '../audit/record.ts'
+import { normaliseEmail } from './passwords.ts'
 
 export type LockoutPolicy = { LOGIN_MAX_FAILURES: number; LOGIN_LOCK_MINUTES: number }
 
@@ -43,7 +44,7 @@ export async function lockedUntil(db: DbOrTx, key: string, now: number): Promise
  * statements here but for the one job row.
  */
 export async function recordLoginFailure(
-  db: Db,
+  database: DatabaseHandle,
   input: { key: string; userId: string | null },
   ctx: {
     now: number
@@ -52,7 +53,7 @@ export async function recordLoginFailure(
   },
 ): Promise<QueuedJob[]> {
   const now = new Date(ctx.now)
-  return db.transaction(async (tx) => {
+  return withScope(database, {}, async (tx) => {
     await tx
       .insert(loginLockouts)
       .values({ emailHash: input.key, failures: 0, updatedAt: now })

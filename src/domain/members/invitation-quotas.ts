@@ -13,6 +13,7 @@
 import { sql } from 'drizzle-orm'
 import type { Config } from '../../config.ts'
 import type { Tx } from '../../db/client.ts'
+import { invitations } from '../../db/schema/access.ts'
 import { rowsOf } from '../../db/scoped.ts'
 import { Problem } from '../../lib/problems.ts'
 
@@ -30,7 +31,7 @@ type Counts = Record<string, unknown> & {
   cooldownLeft: number | null
 }
 
-type Limits = Pick<
+export type InvitationLimits = Pick<
   Config,
   | 'TENANT_MAIL_PER_HOUR'
   | 'TENANT_MAIL_PER_DAY'
@@ -41,7 +42,7 @@ type Limits = Pick<
 /** Throws 429 `mail_quota_exceeded` or `invitation_cooldown` when this invitation may not be sent. */
 export async function assertInvitationMailAllowed(
   tx: Tx,
-  limits: Limits,
+  limits: InvitationLimits,
   tenantId: string,
   email: string,
 ): Promise<void> {
@@ -50,8 +51,9 @@ export async function assertInvitationMailAllowed(
     tx,
     sql`
     with recent as (
-      select created_at, lower(email) = ${email} as same_address from invitations
-      where tenant_id = ${tenantId} and created_at > now() - interval '1 day'
+      select ${invitations.createdAt} as created_at, lower(${invitations.email}) = ${email} as same_address
+      from ${invitations}
+      where ${invitations.tenantId} = ${tenantId} and ${invitations.createdAt} > now() - interval '1 day'
     )
     select
       count(*) filter (where created_at > now() - interval '1 hour')::int as hour,

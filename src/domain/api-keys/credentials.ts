@@ -4,11 +4,11 @@
 // its own tenant, with its stored permissions narrowed to what the person who
 // created it holds now (plugins/tenant.ts), so it carries that person's id.
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm'
-import type { DatabaseHandle } from '../db/client.ts'
-import { apiKeys } from '../db/schema/access.ts'
-import { withScope } from '../db/scoped.ts'
-import { isPermission, type Permission } from './permissions.ts'
-import { hashToken, sameDigest } from './tokens.ts'
+import type { DatabaseHandle } from '../../db/client.ts'
+import { apiKeys } from '../../db/schema/access.ts'
+import { withScope } from '../../db/scoped.ts'
+import { isPermission, type Permission } from '../../lib/permissions.ts'
+import { hashToken, sameDigest } from '../../lib/tokens.ts'
 
 export const API_KEY_PATTERN = /^dp_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/
 
