@@ -52,3 +52,8 @@ export async function migrationsApplied(db: Db): Promise<boolean> {
   const latest = Number(rows[0]?.latest ?? 0)
   return latest >= latestMigrationStamp()
 }
+
+/** Whether the database answers at all: readiness asks when the migrations query failed. */
+export async function databaseAnswers(db: Db): Promise<void> {
+  await db.execute(sql`select 1`)
+}

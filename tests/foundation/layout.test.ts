@@ -15,7 +15,7 @@ const ROOT = resolve(import.meta.dirname, '../..')
 const IMPORT =
   /\b(?:import|export)\s[^'";]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|\bimport\s+['"]([^'"]+)['"]/g
 
-type Import = { from: string; specifier: string; target: string | null }
+type Import = { from: string; specifier: string; target: string | null; typeOnly: boolean }
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })
@@ -37,7 +37,8 @@ function importsOf(file: string, source = readFileSync(join(ROOT, file), 'utf8')
     const target = specifier.startsWith('.')
       ? relative(ROOT, resolve(ROOT, dirname(file), specifier))
       : null
-    found.push({ from: file, specifier, target })
+    const typeOnly = /^(?:import|export)\s+type\s/.test(match[0])
+    found.push({ from: file, specifier, target, typeOnly })
   }
   return found
 }
@@ -91,6 +92,7 @@ describe('layout: the dependency rules', () => {
         "// import { f } from './commented-out.ts'",
       ].join('\n'),
     )
+    expect(sample.map((i) => i.typeOnly)).toEqual([false, true, false, false, false])
     expect(sample.map((i) => i.target ?? i.specifier)).toEqual([
       'src/a.ts',
       'workers/b.ts',
@@ -144,5 +146,42 @@ describe('layout: the dependency rules', () => {
 
   it('src/db and src/lib import only each other and src/config.ts', () => {
     expect(violations(['src/db', 'src/lib'], ['src/db', 'src/lib', 'src/config.ts'])).toEqual([])
+  })
+
+  it('src/domain is Fastify-free and imports only src/domain, src/db, src/lib, src/config.ts and the outbox', () => {
+    const allowed = ['src/domain', 'src/db', 'src/lib', 'src/config.ts']
+    const outbox = ['src/jobs/outbox.ts', 'src/jobs/queues.ts']
+    expect(violations(['src/domain'], [...allowed, ...outbox])).toEqual([])
+    const packages = imports.filter((i) => under(i.from, 'src/domain') && i.target === null)
+    expect(shown(packages.filter((i) => FASTIFY.test(i.specifier)))).toEqual([])
+    // The walk really covers the domain, so an empty result means something.
+    expect(imports.filter((i) => under(i.from, 'src/domain')).length).toBeGreaterThan(100)
+  })
+
+  it('a module imports no other module', () => {
+    const moduleOf = (path: string) => path.split('/').slice(0, 3).join('/')
+    const crossing = imports.filter(
+      (i) =>
+        under(i.from, 'src/modules') &&
+        i.target !== null &&
+        under(i.target, 'src/modules') &&
+        moduleOf(i.target) !== moduleOf(i.from),
+    )
+    expect(shown(crossing)).toEqual([])
+  })
+
+  it('modules run no SQL: no value import of drizzle-orm or src/db (types are fine)', () => {
+    // The one exception: /ready asks the database itself whether it answers and is migrated.
+    const probe = (i: Import) =>
+      i.from === 'src/modules/health/routes.ts' && i.target === 'src/db/migrate.ts'
+    const sql = imports.filter(
+      (i) =>
+        under(i.from, 'src/modules') &&
+        !probe(i) &&
+        !i.typeOnly &&
+        (/^drizzle-orm(?:\/|$)/.test(i.specifier) ||
+          (i.target !== null && under(i.target, 'src/db'))),
+    )
+    expect(shown(sql)).toEqual([])
   })
 })

@@ -6,10 +6,9 @@
 // counts against the general rate limit like any public route. /health does no
 // I/O and stays unlimited: a throttled liveness probe would restart a healthy api.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { sql } from 'drizzle-orm'
 import { Counter } from 'prom-client'
 import { type Static, Type } from 'typebox'
-import { migrationsApplied } from '../../db/migrate.ts'
+import { databaseAnswers, migrationsApplied } from '../../db/migrate.ts'
 
 const Check = Type.Union([Type.Literal('ok'), Type.Literal('down'), Type.Literal('disabled')])
 
@@ -87,7 +86,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // migrated (no migrations table): only then ask whether it answers at all.
     const database =
       migrations === 'failed'
-        ? await withTimeout(app.db.execute(sql`select 1`)).then(
+        ? await withTimeout(databaseAnswers(app.db)).then(
             () => 'ok' as const,
             () => 'down' as const,
           )
