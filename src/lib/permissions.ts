@@ -3,6 +3,7 @@
 // A role is a named set of these; a customer-facing role holds tickets:read
 // (own tickets only) and never messages:internal.
 import { Type } from 'typebox'
+import type { CodeWithStatus } from './problem-catalogue.ts'
 import { Forbidden } from './problems.ts'
 
 export const PERMISSIONS = {
@@ -79,14 +80,14 @@ function missingPermissions(held: Iterable<string>, wanted: Iterable<string>): s
 export function assertHoldsAll(
   held: Iterable<string>,
   wanted: Iterable<string>,
-  refusal: { code: string; detail: (missing: string) => string },
+  refusal: { code: CodeWithStatus<403>; detail: (missing: string) => string },
 ): void {
   const missing = missingPermissions(held, wanted)
   if (missing.length > 0) throw new Forbidden(refusal.code, refusal.detail(missing.join(', ')))
 }
 
 export const GRANT_REFUSAL = {
-  code: 'permission_escalation',
+  code: 'permission_escalation' as const,
   detail: (missing: string) => `You cannot grant permissions you do not hold: ${missing}.`,
 }
 

@@ -1,8 +1,10 @@
 // Typed HTTP errors. Throw one of these anywhere (`throw new NotFound('ticket')`);
 // the error handler (plugins/errors.ts) turns it into RFC 9457 problem+json using
-// its statusCode, code and detail. `code` is the stable machine string clients
+// its statusCode, code and detail; codes and their statuses are defined once, in
+// problem-catalogue.ts. `code` is the stable machine string clients
 // branch on; the detail is for humans.
 import { STATUS_CODES } from 'node:http'
+import { type CodeWithStatus, PROBLEMS, type ProblemCode } from './problem-catalogue.ts'
 
 export type FieldError = { path: string; message: string }
 
@@ -13,56 +15,70 @@ export class Problem extends Error {
   readonly errors: FieldError[] | undefined
   readonly headers: Record<string, string> | undefined
 
+  /** A problem of the catalogue: its status is the code's; the detail defaults to the code's. */
   constructor(
-    statusCode: number,
-    code: string,
-    detail: string,
+    code: ProblemCode,
+    detail: string = PROBLEMS[code].detail,
     extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
   ) {
     super(detail)
     this.name = 'Problem'
-    this.statusCode = statusCode
+    this.statusCode = PROBLEMS[code].status
     this.code = code
-    this.title = STATUS_CODES[statusCode] ?? 'Error'
+    this.title = STATUS_CODES[this.statusCode] ?? 'Error'
     this.errors = extra.errors
     this.headers = extra.headers
+  }
+
+  /**
+   * A library's own 4xx error that Deskpilot's catalogue does not name (a
+   * plugin's code, say): answered with its status and its code, lower-cased.
+   */
+  static foreign(statusCode: number, code: string, detail: string): Problem {
+    const problem = new Problem('bad_request', detail)
+    Object.assign(problem, {
+      statusCode,
+      code,
+      title: STATUS_CODES[statusCode] ?? 'Error',
+    })
+    return problem
   }
 }
 
 export class BadRequest extends Problem {
-  constructor(code: string, detail: string, errors?: FieldError[]) {
-    super(400, code, detail, errors ? { errors } : {})
+  constructor(code: CodeWithStatus<400>, detail?: string, errors?: FieldError[]) {
+    super(code, detail, errors ? { errors } : {})
   }
 }
 
 export class Unauthorized extends Problem {
-  constructor(code = 'unauthorized', detail = 'Authentication is required.') {
-    super(401, code, detail, { headers: { 'www-authenticate': 'Bearer' } })
+  constructor(code: CodeWithStatus<401> = 'unauthorized', detail?: string) {
+    super(code, detail, { headers: { 'www-authenticate': 'Bearer' } })
   }
 }
 
 export class Forbidden extends Problem {
-  constructor(code = 'forbidden', detail = 'You are not allowed to do this.') {
-    super(403, code, detail)
+  constructor(code: CodeWithStatus<403> = 'forbidden', detail?: string) {
+    super(code, detail)
   }
 }
 
 /** Also what a resource of another tenant answers: the same body, no oracle. */
 export class NotFound extends Problem {
   constructor(what = 'resource') {
-    super(404, 'not_found', `The ${what} was not found.`)
+    super('not_found', `The ${what} was not found.`)
   }
 }
 
 export class Conflict extends Problem {
-  constructor(detail: string, code = 'conflict') {
-    super(409, code, detail)
+  constructor(detail: string, code: CodeWithStatus<409> = 'conflict') {
+    super(code, detail)
   }
 }
 
 export class TooManyRequests extends Problem {
-  constructor(retryAfterSeconds: number, code = 'rate_limited') {
-    super(429, code, `Too many requests; retry in ${retryAfterSeconds} seconds.`, {
+  constructor(retryAfterSeconds: number, code: CodeWithStatus<429> = 'rate_limited') {
+    super(code, `Too many requests; retry in ${retryAfterSeconds} seconds.`, {
       headers: { 'retry-after': String(retryAfterSeconds) },
     })
   }

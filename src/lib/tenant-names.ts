@@ -29,7 +29,7 @@ function tenantNameProblem(name: string): string | null {
 export function assertTenantNameAllowed(name: string, path: string): void {
   const problem = tenantNameProblem(name)
   if (problem) {
-    throw new Problem(422, 'tenant_name_not_allowed', problem, {
+    throw new Problem('tenant_name_not_allowed', problem, {
       errors: [{ path, message: problem }],
     })
   }

@@ -71,7 +71,7 @@ export function checkRequestSource(
   if (type !== undefined || hasBody(request)) {
     const media = (type ?? '').split(';')[0]?.trim().toLowerCase()
     if (media !== 'application/json') {
-      throw new Problem(415, 'unsupported_media_type', 'Request bodies must be application/json.')
+      throw new Problem('unsupported_media_type', 'Request bodies must be application/json.')
     }
   }
 }

@@ -11,18 +11,19 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin'
 import FindMyWay, { type HTTPMethod } from 'find-my-way'
 import { databaseErrorOf } from '../lib/database-errors.ts'
+import type { ProblemCode } from '../lib/problem-catalogue.ts'
 import { ProblemSchema } from '../lib/problem-schema.ts'
 import { Problem } from '../lib/problems.ts'
 import { validationDetail, validationErrors } from '../lib/validation-messages.ts'
 
-const FASTIFY_CODES: Record<string, [number, string]> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large'],
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type'],
-  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_json'],
-  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_json'],
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_content_length'],
-  FST_ERR_BAD_URL: [400, 'invalid_url'],
-  FST_ERR_MAX_PARAM_LENGTH: [414, 'uri_too_long'],
+const FASTIFY_CODES: Record<string, ProblemCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_content_length',
+  FST_ERR_BAD_URL: 'invalid_url',
+  FST_ERR_MAX_PARAM_LENGTH: 'uri_too_long',
 }
 
 const DETAILS: Record<string, string> = {
@@ -47,14 +48,13 @@ export function toProblem(error: FastifyError): Problem {
   if (error instanceof Problem) return error
   if (error.validation) {
     const errors = validationErrors(error.validation, error.validationContext ?? 'body')
-    return new Problem(400, 'validation_failed', validationDetail(errors), { errors })
+    return new Problem('validation_failed', validationDetail(errors), { errors })
   }
   const known = error.code ? FASTIFY_CODES[error.code] : undefined
-  if (known) return new Problem(known[0], known[1], DETAILS[error.code] ?? error.message)
+  if (known) return new Problem(known, DETAILS[error.code] ?? error.message)
   const database = databaseErrorOf(error)
   if (database && UNSTORABLE_TEXT.has(database.code)) {
     return new Problem(
-      400,
       'invalid_text',
       'The request holds characters that cannot be stored, such as NUL (\\u0000).',
     )
@@ -62,9 +62,9 @@ export function toProblem(error: FastifyError): Problem {
   const status = error.statusCode ?? 500
   if (status >= 400 && status < 500) {
     const code = (error.code ?? '').toLowerCase().replace(/^fst_err_/, '') || 'bad_request'
-    return new Problem(status, code, error.message)
+    return Problem.foreign(status, code, error.message)
   }
-  return new Problem(500, 'internal_error', 'An unexpected error occurred.')
+  return new Problem('internal_error', 'An unexpected error occurred.')
 }
 
 function problemBody(problem: Problem, instance: string | undefined, requestId: string) {
@@ -100,15 +100,11 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   return sendProblem(request, reply, problem)
 }
 
-const CLIENT_ERRORS: Record<string, [number, string, string]> = {
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request_timeout', 'The request took too long to arrive.'],
-  HPE_HEADER_OVERFLOW: [
-    431,
-    'headers_too_large',
-    'The request line and headers are larger than this server accepts.',
-  ],
+/** Node's parser codes, as problems; anything else it refuses is a malformed request. */
+const CLIENT_ERRORS: Record<string, ProblemCode> = {
+  ERR_HTTP_REQUEST_TIMEOUT: 'request_timeout',
+  HPE_HEADER_OVERFLOW: 'headers_too_large',
 }
-const MALFORMED: [number, string, string] = [400, 'malformed_request', 'The request is not HTTP.']
 
 /**
  * Fastify's `clientErrorHandler`: Node's HTTP parser refused the bytes (an
@@ -123,16 +119,15 @@ export function clientErrorHandler(
 ) {
   // A reset or already closed socket has no one left to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return
-  const [status, code, detail] = CLIENT_ERRORS[error.code ?? ''] ?? MALFORMED
+  const problem = new Problem(CLIENT_ERRORS[error.code ?? ''] ?? 'malformed_request')
+  const { statusCode: status, code, message: detail } = problem
   const requestId = randomUUID()
   // Debug, not info: a flood of bad sockets must not become a flood of log lines.
   this.log.debug({ reqId: requestId, code, parserCode: error.code }, detail)
   // A response already under way cannot be followed by another status line.
   const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage
   if (socket.writable && !current?.headersSent) {
-    const body = JSON.stringify(
-      problemBody(new Problem(status, code, detail), undefined, requestId),
-    )
+    const body = JSON.stringify(problemBody(problem, undefined, requestId))
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
         'Content-Type: application/problem+json; charset=utf-8\r\n' +
@@ -176,10 +171,10 @@ async function errorsPlugin(app: FastifyInstance) {
       return sendProblem(
         request,
         reply,
-        new Problem(405, 'method_not_allowed', `${request.method} is not allowed here.`),
+        new Problem('method_not_allowed', `${request.method} is not allowed here.`),
       )
     }
-    return sendProblem(request, reply, new Problem(404, 'not_found', 'No such route.'))
+    return sendProblem(request, reply, new Problem('not_found', 'No such route.'))
   })
 }
 

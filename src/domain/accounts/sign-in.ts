@@ -80,14 +80,9 @@ export async function signUp(
 
 export function accountLocked(until: number, now: number): Problem {
   const seconds = Math.max(1, Math.ceil((until - now) / 1000))
-  return new Problem(
-    423,
-    'account_locked',
-    'Too many failed logins; the account is locked for now.',
-    {
-      headers: { 'retry-after': String(seconds) },
-    },
-  )
+  return new Problem('account_locked', 'Too many failed logins; the account is locked for now.', {
+    headers: { 'retry-after': String(seconds) },
+  })
 }
 
 const invalidCredentials = () =>

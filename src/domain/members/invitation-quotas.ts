@@ -15,6 +15,7 @@ import type { Config } from '../../config.ts'
 import type { Tx } from '../../db/client.ts'
 import { invitations } from '../../db/schema/access.ts'
 import { rowsOf } from '../../db/scoped.ts'
+import type { CodeWithStatus } from '../../lib/problem-catalogue.ts'
 import { Problem } from '../../lib/problems.ts'
 
 /** The advisory-lock class of invitation quotas (the second key is the tenant's hash). */
@@ -99,9 +100,9 @@ export async function assertInvitationMailAllowed(
   }
 }
 
-function quotaProblem(code: string, seconds: number | null, detail: string): Problem {
+function quotaProblem(code: CodeWithStatus<429>, seconds: number | null, detail: string): Problem {
   const retryAfter = String(Math.max(1, seconds ?? 1))
-  return new Problem(429, code, `${detail} Retry in ${retryAfter} seconds.`, {
+  return new Problem(code, `${detail} Retry in ${retryAfter} seconds.`, {
     headers: { 'retry-after': retryAfter },
   })
 }

@@ -194,7 +194,7 @@ async function invitedRole(tx: DbOrTx, tenantId: string, body: { role?: string; 
   if (role) return role
   const names = await roleNames(tx, tenantId)
   const message = `must be one of ${names.join(', ')}`
-  throw new Problem(422, 'unknown_role', `There is no role named "${body.role}": ${message}.`, {
+  throw new Problem('unknown_role', `There is no role named "${body.role}": ${message}.`, {
     errors: [{ path: 'body/role', message }],
   })
 }

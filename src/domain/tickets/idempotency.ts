@@ -89,7 +89,6 @@ async function claimKey(tx: Tx, claim: IdempotencyClaim): Promise<StoredResponse
   )
   if (!row || row.hash !== claim.hash) {
     throw new Problem(
-      422,
       'idempotency_key_reused',
       'This Idempotency-Key was already used for a different request.',
     )

@@ -31,7 +31,6 @@ export async function assertAssignable(tx: DbOrTx, tenantId: string, userId: str
   const member = await activeMember(tx, tenantId, userId)
   if (!member || !holdsAgentRights(member.permissions)) {
     throw new Problem(
-      422,
       'invalid_assignee',
       'The assignee must be an active member of this tenant with agent rights (tickets:read_all).',
       { errors: [{ path: 'body/assigneeId', message: 'is not an active agent of this tenant' }] },
@@ -44,7 +43,6 @@ export async function assertRequester(tx: DbOrTx, tenantId: string, userId: stri
   const member = await activeMember(tx, tenantId, userId)
   if (!member) {
     throw new Problem(
-      422,
       'invalid_requester',
       'The requester must be an active member of this tenant.',
       { errors: [{ path: 'body/requesterId', message: 'is not an active member of this tenant' }] },

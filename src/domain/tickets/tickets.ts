@@ -205,7 +205,7 @@ async function updateTicket(
   const ticket = await findTicket(tx, caller, id, true)
   if (!ticket) throw new NotFound('ticket')
   if (ifMatch !== undefined && !ifMatchAccepts(ifMatch, etagOf(caller, ticket.version))) {
-    throw new Problem(412, 'precondition_failed', 'The ticket changed since you read it (ETag).')
+    throw new Problem('precondition_failed', 'The ticket changed since you read it (ETag).')
   }
   assertMayChange(caller, ticket, patch)
   if (ticket.status === 'closed') {
