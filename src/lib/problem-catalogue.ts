@@ -35,6 +35,7 @@ export const PROBLEMS = {
     status: 400,
     detail: 'The token is not valid, was used already, or has expired.',
   },
+  invalid_message: { status: 400, detail: 'The message has no From address.' },
   filter_not_allowed: {
     status: 400,
     detail: 'Customers cannot filter or sort by tag, assignee or priority.',

@@ -46,7 +46,7 @@ export async function storeUpload(
 }
 
 function tooLarge(maxBytes: number) {
-  return new Problem(413, 'payload_too_large', `A file may be at most ${maxBytes} bytes.`)
+  return new Problem('payload_too_large', `A file may be at most ${maxBytes} bytes.`)
 }
 
 /**
