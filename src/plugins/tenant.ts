@@ -16,19 +16,16 @@
 // Tenants and memberships are cached per process for a few seconds; writes
 // invalidate every api copy at once through Redis (lib/invalidating-cache.ts),
 // so a removed member or a changed role takes effect immediately.
-import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.ts'
-import { tenants } from '../db/schema/tenants.ts'
 import { loadMembership, type MemberStanding } from '../domain/members/memberships.ts'
+import { findTenantByReference } from '../domain/tenants/tenants.ts'
 import { createInvalidatingCache, type InvalidatingCache } from '../lib/invalidating-cache.ts'
 import { intersectPermissions } from '../lib/permissions.ts'
 import { BadRequest, NotFound, Unauthorized } from '../lib/problems.ts'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-type CachedTenant = { id: string; slug: string; name: string } | null
+type CachedTenant = Awaited<ReturnType<typeof findTenantByReference>>
 type CachedMembership = MemberStanding | null
 
 declare module 'fastify' {
@@ -79,14 +76,7 @@ async function tenantPlugin(app: FastifyInstance, opts: { config: Config }) {
     await membershipCache.close()
   })
 
-  const loadTenant = async (ref: string): Promise<CachedTenant> => {
-    const match = UUID.test(ref) ? eq(tenants.id, ref) : eq(sql`lower(${tenants.slug})`, ref)
-    const [row] = await app.db
-      .select({ id: tenants.id, slug: tenants.slug, name: tenants.name })
-      .from(tenants)
-      .where(and(match, isNull(tenants.deletedAt)))
-    return row ?? null
-  }
+  const loadTenant = (ref: string) => findTenantByReference(app.db, ref)
 
   const membershipOf = (tenantId: string, userId: string) =>
     membershipCache.get(membershipCacheKey(tenantId, userId), () =>

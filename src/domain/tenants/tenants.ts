@@ -24,6 +24,27 @@ function present(row: Omit<Tenant, 'settings'> & { settings: StoredSettings }): 
 
 const live = (tenantId: string) => and(eq(tenants.id, tenantId), isNull(tenants.deletedAt))
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * The live tenant a request names by id or slug (case-insensitive), or null.
+ * Tenants are not row-secured (a request must find its tenant before it has
+ * one), so this runs outside any scope.
+ */
+export async function findTenantByReference(
+  db: DbOrTx,
+  reference: string,
+): Promise<{ id: string; slug: string; name: string } | null> {
+  const match = UUID.test(reference)
+    ? eq(tenants.id, reference)
+    : eq(sql`lower(${tenants.slug})`, reference)
+  const [row] = await db
+    .select({ id: tenants.id, slug: tenants.slug, name: tenants.name })
+    .from(tenants)
+    .where(and(match, isNull(tenants.deletedAt)))
+  return row ?? null
+}
+
 export async function createTenant(
   database: DatabaseHandle,
   input: { name: string; slug: string },
