@@ -86,10 +86,6 @@ export const PROBLEMS = {
   role_in_use: { status: 409, detail: 'The role is in use by members or invitations.' },
   ticket_closed: { status: 409, detail: 'This ticket is closed; open a new one instead.' },
   invalid_status_transition: { status: 409, detail: 'A ticket cannot go from closed to open.' },
-  idempotency_key_reused: {
-    status: 409,
-    detail: 'This Idempotency-Key was used with another request body.',
-  },
   // 412 to 431
   precondition_failed: {
     status: 412,
@@ -101,6 +97,10 @@ export const PROBLEMS = {
   },
   uri_too_long: { status: 414, detail: 'A path segment of the URL is too long.' },
   unsupported_media_type: { status: 415, detail: 'Request bodies must be application/json.' },
+  idempotency_key_reused: {
+    status: 422,
+    detail: 'This Idempotency-Key was used with another request body.',
+  },
   invalid_assignee: {
     status: 422,
     detail: 'The assignee must be an active member with agent rights.',

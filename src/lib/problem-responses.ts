@@ -51,6 +51,11 @@ export function problemResponse(
   codes: readonly ProblemCode[],
   details: Partial<Record<ProblemCode, string>> = {},
 ) {
+  // The document must not promise a status the error handler never sends with the code.
+  const misplaced = codes.filter((code) => PROBLEMS[code].status !== status)
+  if (misplaced.length > 0) {
+    throw new Error(`${misplaced.join(', ')} never answer ${status} (src/lib/problem-catalogue.ts)`)
+  }
   return {
     description: `${MEANING[status] ?? STATUS_CODES[status]}: ${codes.join(', ')}`,
     content: {
