@@ -64,6 +64,10 @@ const EnvSchema = Type.Object({
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
   SMTP_FROM: Type.String({ default: 'Deskpilot <no-reply@deskpilot.local>' }),
+  /** the domain of the tenants' inbound addresses (<slug>@INBOUND_DOMAIN), the Reply-To of ticket mail */
+  INBOUND_DOMAIN: Type.Optional(
+    Type.String({ pattern: '^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$' }),
+  ),
   /** longest wait for the SMTP server to connect, greet or answer; then the send fails (and retries) */
   SMTP_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   /** invitation emails one tenant may cause per rolling hour and day (mail to addresses it names) */

@@ -17,6 +17,7 @@ const ctx = await useTestApp({
   env: {
     SMTP_URL: sink.url,
     APP_URL: 'https://app.example.test/desk',
+    INBOUND_DOMAIN: 'in.deskpilot.test',
     LOG_LEVEL: 'silent',
     // Every test signs up a tenant of its own: more than the default 20 a minute.
     AUTH_RATE_LIMIT_MAX: '1000',
@@ -90,6 +91,9 @@ describe('email jobs', () => {
     expect(mail.to).toEqual([user.email])
     expect(mail.subject).toBe('Confirm your email address')
     expect(mail.headers.get('message-id')).toBe(`<${job.id}@deskpilot.local>`)
+    // Marked as Deskpilot's own, so it never comes back in as a customer's mail.
+    expect(mail.headers.get('x-deskpilot-loop')).toBe('deskpilot.local')
+    expect(mail.headers.get('reply-to')).toBeUndefined()
     const token = tokenFrom(mail.text, 'https://app.example.test/desk/verify-email')
     expect(tokenFrom(mail.html, '/desk/verify-email')).toBe(token)
     // Names are user input: escaped in HTML, as is in text.
@@ -245,6 +249,9 @@ describe('email jobs', () => {
     expect(mail.headers.get('message-id')).toBe(`<${job.id}@deskpilot.local>`)
     expect(mail.headers.get('in-reply-to')).toBe(`<ticket-${ticket.id}@deskpilot.local>`)
     expect(mail.headers.get('references')).toBe(`<ticket-${ticket.id}@deskpilot.local>`)
+    // The customer's answer by mail goes to the tenant's inbound address.
+    expect(mail.headers.get('reply-to')).toBe(`${acme.slug}@in.deskpilot.test`)
+    expect(mail.headers.get('x-deskpilot-loop')).toBe('deskpilot.local')
     await followTicketLink(mail.text, acme.customer, ticket.id)
   })
 
@@ -273,6 +280,9 @@ describe('email jobs', () => {
       expect(mail.subject).toBe(`[${acme.slug} #${ticket.number}] New ticket: Refund`)
       expect(mail.text).toContain('I was charged twice.')
       expect(mail.headers.get('references')).toBe(`<ticket-${ticket.id}@deskpilot.local>`)
+      // Agents' notifications carry no Reply-To: an agent answers in the app, not as a customer.
+      expect(mail.headers.get('reply-to')).toBeUndefined()
+      expect(mail.headers.get('x-deskpilot-loop')).toBe('deskpilot.local')
     }
     expect(new Set(all.map((m) => m.headers.get('message-id'))).size).toBe(agents.length)
     await followTicketLink(all[0]!.text, acme.agent, ticket.id)

@@ -9,6 +9,7 @@
 import EmailReplyParser from 'email-reply-parser'
 import { type AddressObject, type ParsedMail, simpleParser } from 'mailparser'
 import { BadRequest } from '../../lib/problems.ts'
+import { LOOP_HEADER } from './loop-header.ts'
 
 export type InboundAttachment = {
   filename: string
@@ -36,9 +37,6 @@ export type InboundMessage = {
   /** machine mail, recorded and never answered; null for a person's mail */
   machine: MachineMail | null
 }
-
-/** The header Deskpilot sets on every email it sends, so its own mail never loops back in. */
-export const LOOP_HEADER = 'x-deskpilot-loop'
 
 /** Text past this is kept whole: the reply parser's time grows with line length. */
 const QUOTE_SCAN_LIMIT = 64 * 1024

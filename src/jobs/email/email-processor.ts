@@ -21,6 +21,7 @@ import { tenants } from '../../db/schema/tenants.ts'
 import { users, userTokens } from '../../db/schema/users.ts'
 import { withScope, writeInScope } from '../../db/scoped.ts'
 import { bare } from '../../db/sql-fragments.ts'
+import { LOOP_HEADER } from '../../domain/email/loop-header.ts'
 import { hashToken, randomToken } from '../../lib/tokens.ts'
 import type { Payload } from '../queues.ts'
 import type { Processor } from '../run-job.ts'
@@ -55,6 +56,9 @@ export const processEmail: Processor = async ({ database, config, job, log }) =>
     : {}
   const content = {
     from: config.SMTP_FROM,
+    ...(outgoing.replyTo ? { replyTo: outgoing.replyTo } : {}),
+    // Marks Deskpilot's own mail, so the inbound path never takes it back in as a customer's.
+    headers: { [LOOP_HEADER]: domain },
     subject: outgoing.email.subject,
     text: outgoing.email.text,
     html: outgoing.email.html,
@@ -134,6 +138,8 @@ function sentKeys(result: unknown): string[] {
 
 type Mail = {
   from: string
+  replyTo?: string
+  headers: Record<string, string>
   to: string
   subject: string
   text: string

@@ -114,7 +114,13 @@ export function invitation(opts: {
 }
 
 /** An email ready to send; `ticketId` makes it part of that ticket's mail thread. */
-export type Outgoing = { to: string | string[]; email: RenderedEmail; ticketId?: string }
+export type Outgoing = {
+  to: string | string[]
+  email: RenderedEmail
+  ticketId?: string
+  /** the tenant's inbound address, so a reply by mail continues the ticket */
+  replyTo?: string
+}
 
 type TicketRef = { tenantSlug: string; number: number; subject: string }
 

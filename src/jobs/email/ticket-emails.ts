@@ -11,6 +11,11 @@ import { readTicketCreated, readTicketReply } from '../../domain/email/ticket-em
 import * as templates from './email-templates.ts'
 
 /** The ticket's page in the SPA; the tenant travels along, as a user may belong to several. */
+/** The tenant's inbound address, when inbound mail is set up: `<slug>@INBOUND_DOMAIN`. */
+function tenantAddress(config: Config, tenantSlug: string): { replyTo?: string } {
+  return config.INBOUND_DOMAIN ? { replyTo: `${tenantSlug}@${config.INBOUND_DOMAIN}` } : {}
+}
+
 function ticketLink(config: Config, ticketId: string, tenantSlug: string): string {
   const url = new URL(`${config.APP_URL.replace(/\/+$/, '')}/tickets/${ticketId}`)
   url.searchParams.set('tenant', tenantSlug)
@@ -34,6 +39,7 @@ export async function prepareTicketReply(
   return {
     to: row.requesterEmail,
     ticketId: row.ticketId,
+    ...tenantAddress(config, row.tenantSlug),
     email: templates.ticketReply({
       ticket: row,
       requesterName: row.requesterName,
