@@ -2,6 +2,7 @@
 // attacker would: escalation attempts, stale memberships, foreign tenants.
 import { describe, expect, it } from 'vitest'
 import { hashToken } from '../../src/lib/tokens.ts'
+import { membershipCacheKey } from '../../src/plugins/tenant.ts'
 import { useTestApp } from '../helpers/app.ts'
 import { tenantDigest } from '../helpers/row-digest.ts'
 import { createTestTenant, signUpUser } from '../helpers/tenancy.ts'
@@ -183,7 +184,7 @@ describe('privilege escalation', () => {
     expect(manager.statusCode, manager.body).toBe(201)
     await ctx.sql`update memberships set role_id = ${manager.json().id}
                   where tenant_id = ${t.id} and user_id = ${t.agent.userId}`
-    await app.tenantCaches.memberships.invalidate(`${t.id}:`)
+    await app.tenantCaches.memberships.invalidate(membershipCacheKey(t.id))
     await expectRefused(
       () =>
         app.inject({
@@ -284,7 +285,7 @@ describe('roles', () => {
     expect(inUse.json().code).toBe('role_in_use')
     await ctx.sql`update memberships set role_id = ${acme.roles.customer}
                   where tenant_id = ${acme.id} and user_id = ${acme.customer.userId}`
-    await app.tenantCaches.memberships.invalidate(`${acme.id}:`)
+    await app.tenantCaches.memberships.invalidate(membershipCacheKey(acme.id))
     const unused = await app.inject({
       method: 'DELETE',
       url: `/v1/roles/${custom.json().id}`,
