@@ -10,7 +10,7 @@ import { and, eq, getTableColumns, type SQL, sql } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import { Value } from 'typebox/value'
 import type { Config } from '../config.ts'
-import type { DatabaseHandle, Db, Tx } from '../db/client.ts'
+import type { DatabaseHandle, Tx } from '../db/client.ts'
 import { jobs } from '../db/schema/jobs.ts'
 import { isConnectionLost, withScope, writeInScope } from '../db/scoped.ts'
 import { publicFailureOf, storedFailure } from '../domain/jobs/failures.ts'
@@ -25,8 +25,7 @@ export type JobLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>
 export type Dispatch = (jobs: readonly QueuedJob[]) => Promise<void>
 
 export type ProcessorContext = {
-  db: Db
-  /** the same database with its raw client, for pipelined statements (src/db/scoped.ts) */
+  /** the database, run through src/db/scoped.ts (its query builder is `database.db`) */
   database: DatabaseHandle
   config: Config
   job: JobRow
@@ -104,7 +103,6 @@ export async function runJob(
     }
     const dispatch = deps.dispatch ?? (async () => {})
     const result = await processor({
-      db: deps.database.db,
       database: deps.database,
       config: deps.config,
       job: row,
