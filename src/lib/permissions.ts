@@ -23,6 +23,10 @@ export const PERMISSIONS = {
   'audit:read': 'Read the audit log',
   'ai:use': 'Request AI replies',
   'webhooks:manage': 'Manage webhooks',
+  'contacts:read': 'Read contacts, the people the tenant supports',
+  'contacts:write': 'Create, edit, delete and erase contacts',
+  'tickets:merge': 'Merge tickets into another',
+  'email:ingest': 'Hand inbound email to the tenant (mail gateways)',
 } as const
 
 export type Permission = keyof typeof PERMISSIONS
@@ -42,6 +46,7 @@ const PERMISSION_INCLUDES: Partial<Record<Permission, readonly Permission[]>> = 
   'tickets:read_all': ['tickets:read'],
   'kb:write': ['kb:read'],
   'members:manage': ['members:read'],
+  'contacts:write': ['contacts:read'],
 }
 
 export function includedPermissions(permission: Permission): readonly Permission[] {
@@ -101,6 +106,9 @@ const AGENT: Permission[] = [
   'kb:write',
   'members:read',
   'ai:use',
+  'contacts:read',
+  'contacts:write',
+  'tickets:merge',
 ]
 
 export const BUILTIN_ROLES = {

@@ -24,6 +24,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core'
 import { primaryId } from './columns.ts'
+import { contacts } from './contacts.ts'
 import { tenantRef, tenants } from './tenants.ts'
 import { users } from './users.ts'
 
@@ -78,9 +79,8 @@ export const tickets = pgTable(
     priority: text('priority').$type<TicketPriority>().notNull().default('normal'),
     /** sort key of -priority: PRIORITY_RANK, urgent 4 … low 1 */
     priorityRank: smallint('priority_rank').notNull().generatedAlwaysAs(priorityRankCase()),
-    requesterId: uuid('requester_id')
-      .notNull()
-      .references(() => users.id),
+    /** a contact of the tenant (contacts.ts) */
+    requesterId: uuid('requester_id').notNull(),
     assigneeId: uuid('assignee_id').references(() => users.id, { onDelete: 'set null' }),
     /** normalised (trimmed, lowercase, unique, sorted) by the service */
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
@@ -97,6 +97,10 @@ export const tickets = pgTable(
     updatedAt: updated,
     lastMessageAt: timestamp('last_message_at', { withTimezone: true }).notNull().defaultNow(),
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
+    /** set when this ticket was merged into another: it is closed and points there */
+    mergedIntoId: uuid('merged_into_id'),
+    /** the closed ticket a later mail on its thread reopened as this one */
+    followUpOfId: uuid('follow_up_of_id'),
     /** subject (A) and public message bodies (B); what customers search */
     searchPublic: tsvector('search_public').notNull().default(sql`''::tsvector`),
     /** subject (A) and every message body, internal notes included */
@@ -105,6 +109,21 @@ export const tickets = pgTable(
   (t) => [
     unique('tickets_tenant_id_id_key').on(t.tenantId, t.id),
     unique('tickets_tenant_number_key').on(t.tenantId, t.number),
+    foreignKey({
+      name: 'tickets_requester_fk',
+      columns: [t.tenantId, t.requesterId],
+      foreignColumns: [contacts.tenantId, contacts.id],
+    }),
+    foreignKey({
+      name: 'tickets_merged_into_fk',
+      columns: [t.tenantId, t.mergedIntoId],
+      foreignColumns: [t.tenantId, t.id],
+    }),
+    foreignKey({
+      name: 'tickets_follow_up_of_fk',
+      columns: [t.tenantId, t.followUpOfId],
+      foreignColumns: [t.tenantId, t.id],
+    }),
     // One index per sort, and one per filter in the default sort (-updatedAt).
     index('tickets_updated_idx').on(t.tenantId, t.updatedAt.desc(), t.id.desc()).where(live),
     index('tickets_created_idx').on(t.tenantId, t.createdAt, t.id).where(live),
@@ -151,6 +170,8 @@ export const messages = pgTable(
     ticketId: uuid('ticket_id').notNull(),
     authorId: uuid('author_id').references(() => users.id, { onDelete: 'set null' }),
     authorType: text('author_type').$type<AuthorType>().notNull(),
+    /** the contact who wrote a customer message (by mail, or as a customer member) */
+    contactId: uuid('contact_id'),
     body: text('body').notNull(),
     internal: boolean('internal').notNull().default(false),
     sources: jsonb('sources').$type<MessageSource[]>(),
@@ -164,6 +185,13 @@ export const messages = pgTable(
       columns: [t.tenantId, t.ticketId],
       foreignColumns: [tickets.tenantId, tickets.id],
     }).onDelete('cascade'),
+    unique('messages_tenant_id_id_key').on(t.tenantId, t.id),
+    foreignKey({
+      name: 'messages_contact_fk',
+      columns: [t.tenantId, t.contactId],
+      foreignColumns: [contacts.tenantId, contacts.id],
+    }),
+    index('messages_contact_idx').on(t.tenantId, t.contactId).where(sql`contact_id IS NOT NULL`),
     index('messages_ticket_created_idx').on(t.tenantId, t.ticketId, t.createdAt, t.id),
     uniqueIndex('messages_job_id_key').on(t.jobId).where(sql`job_id IS NOT NULL`),
   ],

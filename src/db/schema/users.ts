@@ -20,6 +20,8 @@ export const users = pgTable(
     emailVerifiedAt: timestamp('email_verified_at', { withTimezone: true }),
     isPlatformAdmin: boolean('is_platform_admin').notNull().default(false),
     passwordChangedAt: timestamp('password_changed_at', { withTimezone: true }),
+    /** the avatar image in storage (lib/storage), served at /v1/users/{id}/avatar */
+    avatarKey: text('avatar_key'),
     ...timestamps,
   },
   (t) => [uniqueIndex('users_email_key').on(sql`lower(${t.email})`)],
