@@ -91,9 +91,13 @@ async function seedJobs(sql: postgres.Sql) {
     insert into users (id, email, name, password_hash)
     values (gen_random_uuid(), ${`${slug}@example.test`}, 'Bench Customer', 'x') returning id`
   const tenantId = tenant!.id
+  const [contact] = await sql<{ id: string }[]>`
+    insert into contacts (id, tenant_id, email, name, user_id)
+    values (gen_random_uuid(), ${tenantId}, ${`${slug}@example.test`}, 'Bench Customer', ${user!.id})
+    returning id`
   await sql`
     insert into tickets (id, tenant_id, number, subject, requester_id)
-    select gen_random_uuid(), ${tenantId}, n, 'Cannot log in', ${user!.id}
+    select gen_random_uuid(), ${tenantId}, n, 'Cannot log in', ${contact!.id}
     from generate_series(1, ${JOBS}) n`
   await sql`
     insert into messages (id, tenant_id, ticket_id, author_type, body)

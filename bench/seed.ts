@@ -65,6 +65,11 @@ async function seedBulk(sql: postgres.Sql, benchTenantId: string) {
       join roles r on r.tenant_id = ${benchTenantId} and r.builtin
         and r.name = case when u.n <= 20 then 'agent' else 'customer' end
       where u.n <= 200`
+    // Each tenant's requesters: contacts of the 180 customer users.
+    await tx`insert into contacts (id, tenant_id, email, name, user_id)
+      select gen_random_uuid(), t.id, u.email, u.name, u.id
+      from bench_tenants t, bench_users b join users u on u.id = b.id
+      where b.n between 21 and 200`
     await tx`insert into tickets (id, tenant_id, number, subject, status, priority, requester_id,
         assignee_id, tags, created_at, updated_at, last_message_at)
       select gen_random_uuid(), t.id, g,
@@ -72,7 +77,8 @@ async function seedBulk(sql: postgres.Sql, benchTenantId: string) {
           || ' problem number ' || g,
         (array['new','open','pending','on_hold','solved','closed'])[1 + (g * 7) % 6],
         (array['low','normal','normal','high','urgent'])[1 + (g * 13) % 5],
-        (select id from bench_users u where u.n = 21 + (g * 31 + t.n) % 180),
+        (select c.id from contacts c join bench_users u on u.id = c.user_id
+         where c.tenant_id = t.id and u.n = 21 + (g * 31 + t.n) % 180),
         case when g % 3 = 0 then null else (select id from bench_users u where u.n = 1 + g % 20) end,
         case when g % 5 = 0 then array['billing'] when g % 7 = 0 then array['vip','network'] else '{}' end,
         now() - (g || ' minutes')::interval, now() - ((g * 37 % 1000) || ' minutes')::interval,
@@ -80,7 +86,8 @@ async function seedBulk(sql: postgres.Sql, benchTenantId: string) {
       from bench_tenants t, generate_series(1, ${TICKETS_PER_TENANT}) g`
     await tx`insert into ticket_counters select id, ${TICKETS_PER_TENANT} from bench_tenants`
     await tx`insert into messages (id, tenant_id, ticket_id, author_id, author_type, body, internal, created_at)
-      select gen_random_uuid(), k.tenant_id, k.id, k.requester_id,
+      select gen_random_uuid(), k.tenant_id, k.id,
+        (select c.user_id from contacts c where c.tenant_id = k.tenant_id and c.id = k.requester_id),
         case when m % 2 = 0 then 'customer' else 'agent' end,
         'Message ' || m || ' about the ' || lower(split_part(k.subject, ' ', 1)) || ' issue: ' ||
           (array['it keeps failing','please advise','tried restarting','the screen is blank',

@@ -40,6 +40,10 @@ export const PROBLEMS = {
     status: 400,
     detail: 'Customers cannot filter or sort by tag, assignee or priority.',
   },
+  invalid_email: {
+    status: 400,
+    detail: 'The email address is not valid: its local part must be ASCII.',
+  },
   // 401
   unauthorized: { status: 401, detail: 'Authentication is required.' },
   invalid_token: { status: 401, detail: 'The access token is not valid or has expired.' },
@@ -66,8 +70,17 @@ export const PROBLEMS = {
   },
   member_outranks_you: { status: 403, detail: 'That member holds permissions you do not hold.' },
   role_outranks_you: { status: 403, detail: 'That role holds permissions you do not hold.' },
+  email_unverified: {
+    status: 403,
+    detail: 'Verify your email address first: a contact with it exists already.',
+  },
+  portal_closed: {
+    status: 403,
+    detail: 'This tenant takes new customers by invitation only.',
+  },
   // 404, 405
   not_found: { status: 404, detail: 'The resource was not found.' },
+  unknown_recipient: { status: 404, detail: 'No tenant receives mail at that address.' },
   method_not_allowed: { status: 405, detail: 'This method is not allowed here.' },
   // 408
   request_timeout: { status: 408, detail: 'The request took too long to arrive.' },
@@ -86,6 +99,12 @@ export const PROBLEMS = {
   role_in_use: { status: 409, detail: 'The role is in use by members or invitations.' },
   ticket_closed: { status: 409, detail: 'This ticket is closed; open a new one instead.' },
   invalid_status_transition: { status: 409, detail: 'A ticket cannot go from closed to open.' },
+  contact_exists: { status: 409, detail: 'A contact with this email exists already.' },
+  contact_has_tickets: {
+    status: 409,
+    detail: 'This contact requested tickets; erase it instead of deleting it.',
+  },
+  ticket_merged: { status: 409, detail: 'This ticket was merged into another; write there.' },
   // 412 to 431
   precondition_failed: {
     status: 412,
@@ -105,7 +124,15 @@ export const PROBLEMS = {
     status: 422,
     detail: 'The assignee must be an active member with agent rights.',
   },
-  invalid_requester: { status: 422, detail: 'The requester must be a member of this tenant.' },
+  invalid_requester: { status: 422, detail: 'The requester must be a contact of this tenant.' },
+  invalid_attachment: {
+    status: 422,
+    detail: 'Attach only your own uploads that are not attached yet.',
+  },
+  invalid_merge: {
+    status: 422,
+    detail: 'A ticket cannot be merged into itself, nor a merged or closed one.',
+  },
   unknown_role: {
     status: 422,
     detail: 'No role named "supervisor"; the roles are owner, admin, agent, customer.',

@@ -24,6 +24,14 @@ function call(actor: Actor, method: string, url: string, payload?: unknown, head
   })
 }
 
+/** The contact a member acts as (made by its first ticket). */
+async function contactOf(tenant: TestTenant, actor: Actor): Promise<string> {
+  const [row] = await ctx.sql<{ id: string }[]>`
+    select id from contacts where tenant_id = ${tenant.id} and user_id = ${actor.userId}`
+  if (!row) throw new Error(`no contact for ${actor.email}`)
+  return row.id
+}
+
 async function openTicket(actor: Actor, payload: Record<string, unknown> = {}) {
   const res = await call(actor, 'POST', '/v1/tickets', {
     subject: 'Printer on fire',
@@ -38,7 +46,12 @@ describe('tickets as a customer and as an agent', () => {
   it('a customer opens a ticket, is its requester, and the agent sees it', async () => {
     const ticket = await openTicket(acme.customer, { tags: [' Billing ', 'billing', 'VIP'] })
     // The customer gets its view (no tags, priority or assignee); the agent all of it.
-    expect(ticket).toMatchObject({ status: 'new', requesterId: acme.customer.userId })
+    const contactId = await contactOf(acme, acme.customer)
+    expect(ticket).toMatchObject({
+      status: 'new',
+      requesterId: contactId,
+      requester: { id: contactId, email: acme.customer.email },
+    })
     expect(ticket).not.toHaveProperty('tags')
     expect(ticket.firstMessage).toMatchObject({ authorType: 'customer', internal: false })
     expect(ticket).not.toHaveProperty('version')
@@ -47,7 +60,7 @@ describe('tickets as a customer and as an agent', () => {
     expect(seen.json()).toMatchObject({
       status: 'new',
       priority: 'normal',
-      requesterId: acme.customer.userId,
+      requesterId: contactId,
       assigneeId: null,
       tags: ['billing', 'vip'],
     })
@@ -56,15 +69,16 @@ describe('tickets as a customer and as an agent', () => {
 
   it('a customer sees only its own tickets; an agent sees all', async () => {
     const mine = await openTicket(acme.customer)
-    const agents = await openTicket(acme.agent, { requesterId: acme.admin.userId })
-    expect(agents.requesterId).toBe(acme.admin.userId)
+    const agents = await openTicket(acme.agent, { requester: { email: acme.admin.email } })
+    expect(agents.requester).toMatchObject({ email: acme.admin.email })
+    const customerContact = await contactOf(acme, acme.customer)
     const list = (await call(acme.customer, 'GET', '/v1/tickets?limit=100')).json()
     const ids = list.data.map((t: { id: string }) => t.id)
     expect(ids).toContain(mine.id)
     expect(ids).not.toContain(agents.id)
-    expect(
-      list.data.every((t: { requesterId: string }) => t.requesterId === acme.customer.userId),
-    ).toBe(true)
+    expect(list.data.every((t: { requesterId: string }) => t.requesterId === customerContact)).toBe(
+      true,
+    )
     expect((await call(acme.customer, 'GET', `/v1/tickets/${agents.id}`)).statusCode).toBe(404)
     const all = (await call(acme.agent, 'GET', '/v1/tickets?limit=100')).json()
     expect(all.data.map((t: { id: string }) => t.id)).toEqual(
@@ -77,7 +91,7 @@ describe('tickets as a customer and as an agent', () => {
     const res = await call(acme.customer, 'POST', '/v1/tickets', {
       subject: 'x',
       body: 'y',
-      requesterId: acme.agent.userId,
+      requester: { email: acme.agent.email },
     })
     expect(res.statusCode).toBe(403)
     expect(res.json().code).toBe('forbidden')
@@ -212,8 +226,8 @@ describe('tickets as a customer and as an agent', () => {
     expect(await list('status=new')).not.toContain(a.id)
     expect(await list('priority=high')).toContain(a.id)
     expect(await list('priority=low')).not.toContain(a.id)
-    expect(await list(`requesterId=${acme.customer.userId}`)).toContain(a.id)
-    expect(await list(`requesterId=${acme.agent.userId}`)).not.toContain(a.id)
+    expect(await list(`requesterId=${await contactOf(acme, acme.customer)}`)).toContain(a.id)
+    expect(await list(`requesterId=${acme.customer.userId}`)).not.toContain(a.id)
     expect(await list('tag=printer')).toContain(a.id)
     expect(await list('tag=PRINTER')).toContain(a.id)
     expect(await list('tag=fax')).not.toContain(a.id)

@@ -119,7 +119,7 @@ describe('ticket search vectors', () => {
     const fromAgent = await send(acme.agent, 'POST', '/v1/tickets', {
       subject: 'Toner low',
       body: 'Cyan cartridge nearly empty',
-      requesterId: acme.customer.userId,
+      requesterId: ticket.requesterId,
     })
     await send(acme.agent, 'POST', `/v1/tickets/${ticket.id}/messages`, { body: 'Try the rollers' })
     await send(acme.agent, 'POST', `/v1/tickets/${ticket.id}/messages`, {
@@ -224,11 +224,17 @@ describe('search and tag indexes under row-level security', () => {
     // enough pages that reading the whole tenant costs more than the index.
     const third = await createTestTenant(ctx)
     await ctx.sql`
+      insert into contacts (id, tenant_id, email, name, user_id)
+      values (gen_random_uuid(), ${third.id}, ${third.customer.email}, 'C', ${third.customer.userId}),
+             (gen_random_uuid(), ${other.id}, ${other.customer.email}, 'C', ${other.customer.userId})
+      on conflict do nothing`
+    await ctx.sql`
       insert into tickets (id, tenant_id, number, subject, requester_id, tags)
       select gen_random_uuid(), t.id, 100000 + g,
         case when g % 100 = 0 then 'Scanner jammed ' else 'Question ' end ||
           (select string_agg(md5(g::text || i), ' ') from generate_series(1, 12) i),
-        t.requester, case when g % 100 = 0 then array['rare'] else '{}' end
+        (select c.id from contacts c where c.tenant_id = t.id and c.user_id = t.requester),
+        case when g % 100 = 0 then array['rare'] else '{}' end
       from (values (${third.id}::uuid, ${third.customer.userId}::uuid),
                    (${other.id}::uuid, ${other.customer.userId}::uuid)) t(id, requester),
         generate_series(1, 3000) g`

@@ -156,7 +156,10 @@ describe('worker process', () => {
     const rescuer = await startWorker()
     expect(await waitForJob(ctx.sql, job.id)).toMatchObject({ state: 'succeeded', attempts: 2 })
     expect(emailsFor(job)).toHaveLength(1)
-    expect(rescuer.worker.output()).toMatch(new RegExp(`"jobId":"${job.id}".*"job succeeded"`))
+    // The row is marked before the line is logged: wait for the line.
+    await expect
+      .poll(() => rescuer.worker.output())
+      .toMatch(new RegExp(`"jobId":"${job.id}".*"job succeeded"`))
   })
 
   it('with two workers on the same queues, runs each job once', async () => {

@@ -45,7 +45,8 @@ const FIELD_COLLECTIONS: Record<string, string> = {
   roleId: 'roles',
   userId: 'members',
   assigneeId: 'members',
-  requesterId: 'members',
+  requesterId: 'contacts',
+  contactId: 'contacts',
   actorId: 'members',
   ticketId: 'tickets',
   articleId: 'articles',
@@ -109,6 +110,11 @@ async function arrange(t: TestTenant): Promise<Ids> {
     select id from jobs where tenant_id = ${t.id} order by created_at limit 1`
   if (!job) throw new Error(`setup: no job row in tenant ${t.slug}`)
   ids.jobs = job.id
+  // The customer's contact, made when it opened its ticket.
+  const [contact] = await ctx.sql<{ id: string }[]>`
+    select requester_id as id from tickets where id = ${idIn(ids, 'tickets')}`
+  if (!contact) throw new Error(`setup: no contact in tenant ${t.slug}`)
+  ids.contacts = contact.id
   return ids
 }
 
@@ -212,9 +218,7 @@ describe('cross-tenant matrix', async () => {
   }
   const aPath = (op: Operation) => fillPath(op.path, (_p, collection) => idIn(aIds, collection))
   const aBody = (op: Operation) =>
-    bodyWithIds(op.bodySchema, (field) =>
-      field === 'requesterId' ? a.customer.userId : idIn(aIds, fieldCollection(field)),
-    )
+    bodyWithIds(op.bodySchema, (field) => idIn(aIds, fieldCollection(field)))
 
   const withPath = operations.filter((op) => op.pathParams.length > 0)
   const bodyFields = operations.flatMap((op) =>
@@ -269,11 +273,7 @@ describe('cross-tenant matrix', async () => {
         const before = await fingerprint(b.id)
         const foreign = idIn(bIds, fieldCollection(field))
         const body = bodyWithIds(op.bodySchema, (f) =>
-          f === field
-            ? foreign
-            : f === 'requesterId'
-              ? a.customer.userId
-              : idIn(aIds, fieldCollection(f)),
+          f === field ? foreign : idIn(aIds, fieldCollection(f)),
         )
         const res = await send(op, who.headers, aPath(op), body)
         expect(refusals(BODY_REFUSALS[field]), `${op.key} ${field} → ${res.body}`).toContain(

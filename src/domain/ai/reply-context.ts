@@ -4,10 +4,11 @@
 // bounded in count and size so a prompt stays small), and the published
 // knowledge-base articles that match the customer's words (kb-retrieval.ts).
 import { type SQL, sql } from 'drizzle-orm'
+import { contacts } from '../../db/schema/contacts.ts'
 import { messages, tickets } from '../../db/schema/helpdesk.ts'
 import { tenants } from '../../db/schema/tenants.ts'
-import { users } from '../../db/schema/users.ts'
 import { isoTime } from '../../db/sql-fragments.ts'
+import { contactDisplayName } from '../contacts/requesters.ts'
 import { type AiReplyMode, settingOf } from '../tenants/settings.ts'
 import {
   type ArticlePolicy,
@@ -51,11 +52,11 @@ export type ReplyContext = {
 export function replyContextQueries(tenantId: string, ticketId: string): [SQL, SQL, SQL] {
   return [
     sql`select ${t.id} as id, ${t.number} as number, ${t.subject} as subject, ${t.status} as status,
-             ${t.requesterId} as "requesterId", ${users.name} as "requesterName",
+             ${t.requesterId} as "requesterId", ${contactDisplayName} as "requesterName",
              ${tenants.name} as "tenantName", ${settingOf('aiReplyMode')} as mode
         from ${t}
         join ${tenants} on ${tenants.id} = ${t.tenantId}
-        join ${users} on ${users.id} = ${t.requesterId}
+        join ${contacts} on ${contacts.tenantId} = ${t.tenantId} and ${contacts.id} = ${t.requesterId}
         where ${t.tenantId} = ${tenantId} and ${t.id} = ${ticketId} and ${t.deletedAt} is null`,
     sql`select ${m.id} as id, ${m.authorType} as "authorType", left(${m.body}, ${MESSAGE_CHARS}) as body,
              ${isoTime(m.createdAt)} as "createdAt"

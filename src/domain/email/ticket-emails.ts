@@ -7,10 +7,12 @@ import { sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
 import type { DatabaseHandle } from '../../db/client.ts'
 import { memberships, roles } from '../../db/schema/access.ts'
+import { contacts } from '../../db/schema/contacts.ts'
 import { messages, tickets } from '../../db/schema/helpdesk.ts'
 import { tenants } from '../../db/schema/tenants.ts'
 import { users } from '../../db/schema/users.ts'
 import { rowsOf, withScope } from '../../db/scoped.ts'
+import { contactDisplayName } from '../contacts/requesters.ts'
 import { membershipRoleJoin } from '../members/membership-role.ts'
 import { agentRole } from '../tickets/agents.ts'
 
@@ -25,21 +27,25 @@ type TicketFacts = {
   tenantName: string
   tenantSlug: string
   requesterId: string
+  /** the member who is the requester's contact, if any */
+  requesterUserId: string | null
+  /** the contact's name, else its address's local part */
   requesterName: string
-  requesterEmail: string
+  /** null once the contact is erased: nobody to write to */
+  requesterEmail: string | null
 }
 
 const t = tickets
 const m = messages
-const requester = alias(users, 'requester')
 const author = alias(users, 'author')
 
 /** The facts of a ticket, from `t` joined with its tenant and `requester`. */
 const ticketFacts = sql`${t.id} as "ticketId", ${t.number} as number, ${t.subject} as subject,
   ${tenants.name} as "tenantName", ${tenants.slug} as "tenantSlug", ${t.requesterId} as "requesterId",
-  ${requester.name} as "requesterName", ${requester.email} as "requesterEmail"`
+  ${contacts.userId} as "requesterUserId", ${contactDisplayName} as "requesterName",
+  ${contacts.email} as "requesterEmail"`
 const withTenantAndRequester = sql`join ${tenants} on ${tenants.id} = ${t.tenantId}
-  join ${users} ${requester} on ${requester.id} = ${t.requesterId}`
+  join ${contacts} on ${contacts.tenantId} = ${t.tenantId} and ${contacts.id} = ${t.requesterId}`
 
 type ReplyFacts = TicketFacts & {
   body: string
@@ -98,8 +104,8 @@ export async function readTicketCreated(
           join ${users} on ${users.id} = ${memberships.userId}
           where ${memberships.tenantId} = ${tenantId} and ${memberships.active}
             and ${agentRole(roles.permissions)}
-            and ${memberships.userId} <> ${ticket.requesterId}
-          order by ${users.id} = ${ticket.assigneeId ?? ticket.requesterId} desc, ${users.email}
+            and ${memberships.userId} is distinct from ${ticket.requesterUserId}
+          order by ${users.id} = ${ticket.assigneeId} desc nulls last, ${users.email}
           limit ${MAX_RECIPIENTS}`,
     )
     // The assignee when there is one and still an active agent, else every active agent.

@@ -22,8 +22,10 @@ import {
   publicUser,
 } from '../accounts/accounts.ts'
 import { type AuditActor, recordAudit } from '../audit/record.ts'
+import { memberContact } from '../contacts/requesters.ts'
 import { getRole } from '../roles/roles.ts'
 import { type Client, type StartedSession, startSession } from '../sessions/sessions.ts'
+import { holdsAgentRights } from '../tickets/agents.ts'
 import { assertCanAssignRole, type Standing } from './guards.ts'
 import { invitationStatus } from './invitations.ts'
 import { currentStanding } from './members.ts'
@@ -191,6 +193,11 @@ export async function acceptInvitation(
     } else {
       userId = by.userId
       if (!(await markAccepted(tx, invitation, userId))) throw new NotFound('invitation')
+    }
+    // A customer joining by invitation is linked to its contact now: the
+    // invitation reached that address, which proves it (requesters.ts).
+    if (role && !holdsAgentRights(role.permissions)) {
+      await memberContact(tx, tenantId, userId, { proven: true })
     }
     await recordAudit(tx, {
       tenantId,

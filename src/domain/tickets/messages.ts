@@ -22,7 +22,7 @@ import { ticketColumnsFor, visibleTickets } from './ticket-views.ts'
 
 const m = messages
 const messageColumns = sql`${m.id} as "id", ${m.ticketId} as "ticketId",
-  ${m.authorId} as "authorId", ${m.authorType} as "authorType",
+  ${m.authorId} as "authorId", ${m.authorType} as "authorType", ${m.contactId} as "contactId",
   ${m.body} as "body", ${m.internal} as "internal",
   coalesce(${m.sources}, '[]'::jsonb) as "sources", ${isoTime(m.createdAt)} as "createdAt"`
 
@@ -33,6 +33,8 @@ type NewMessage = {
   ticketId: string
   authorId: string | null
   authorType: AuthorType
+  /** the contact who wrote it, for a customer's message */
+  contactId?: string | null
   body: string
   internal: boolean
 }
@@ -41,9 +43,9 @@ export async function insertMessage(tx: DbOrTx, message: NewMessage): Promise<Me
   const [row] = await rowsOf<MessageRow>(
     tx,
     sql`insert into ${m} (${bare(m.id)}, ${bare(m.tenantId)}, ${bare(m.ticketId)}, ${bare(m.authorId)},
-                          ${bare(m.authorType)}, ${bare(m.body)}, ${bare(m.internal)})
+                          ${bare(m.authorType)}, ${bare(m.contactId)}, ${bare(m.body)}, ${bare(m.internal)})
         values (${message.id ?? uuidv7()}, ${message.tenantId}, ${message.ticketId}, ${message.authorId},
-                ${message.authorType}, ${message.body}, ${message.internal})
+                ${message.authorType}, ${message.contactId ?? null}, ${message.body}, ${message.internal})
         returning ${messageColumns}`,
   )
   if (!row) throw new Error('message insert returned no row')
@@ -188,6 +190,8 @@ async function writeMessage(
       ticketId,
       authorId: caller.userId,
       authorType: caller.authorType,
+      // A customer sees only the tickets it requested: it writes as that contact.
+      contactId: caller.authorType === 'customer' ? ticket.requesterId : null,
       body: input.body,
       internal,
     }),

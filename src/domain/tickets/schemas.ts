@@ -5,7 +5,7 @@
 import { type Static, Type } from 'typebox'
 import { ticketPriorities, ticketStatuses } from '../../db/schema/helpdesk.ts'
 import { PageQuery } from '../../lib/cursor.ts'
-import { EXAMPLE_IDS, EXAMPLE_TIMES } from '../../lib/examples.ts'
+import { EXAMPLE_IDS, EXAMPLE_TIMES, EXAMPLE_USER } from '../../lib/examples.ts'
 import { Tag } from '../../lib/tags.ts'
 
 const Id = Type.String({ format: 'uuid' })
@@ -17,6 +17,29 @@ export const Status = Type.Enum(ticketStatuses, {
 })
 export const Priority = Type.Enum(ticketPriorities)
 
+const requesterExample = {
+  id: EXAMPLE_IDS.contact,
+  email: EXAMPLE_USER.email,
+  name: EXAMPLE_USER.name,
+}
+
+/** A ticket's requester: its contact (email and name are null once the contact is erased). */
+const Requester = Type.Object(
+  {
+    id: Id,
+    email: Type.Union([Type.String(), Type.Null()]),
+    name: Type.Union([Type.String(), Type.Null()]),
+  },
+  { description: "The requester's contact; email and name are null once it is erased" },
+)
+
+const MergedIntoId = Type.Union([Id, Type.Null()], {
+  description: 'Set when this ticket was merged into that one (and so closed)',
+})
+const FollowUpOfId = Type.Union([Id, Type.Null()], {
+  description: 'The closed ticket that a later email on its thread followed up',
+})
+
 export const Ticket = Type.Object(
   {
     id: Id,
@@ -25,8 +48,11 @@ export const Ticket = Type.Object(
     status: Status,
     priority: Priority,
     requesterId: Id,
+    requester: Requester,
     assigneeId: NullableId,
     tags: Type.Array(Type.String()),
+    mergedIntoId: MergedIntoId,
+    followUpOfId: FollowUpOfId,
     createdAt: Time,
     updatedAt: Time,
     lastMessageAt: Time,
@@ -41,9 +67,12 @@ function ticketExample() {
     subject: 'Cannot sign in to the dashboard',
     status: 'new',
     priority: 'high',
-    requesterId: EXAMPLE_IDS.user,
+    requesterId: EXAMPLE_IDS.contact,
+    requester: requesterExample,
     assigneeId: null,
     tags: ['login'],
+    mergedIntoId: null,
+    followUpOfId: null,
     createdAt: EXAMPLE_TIMES.ticket,
     updatedAt: EXAMPLE_TIMES.ticket,
     lastMessageAt: EXAMPLE_TIMES.ticket,
@@ -81,6 +110,9 @@ export const CustomerTicket = Type.Object(
     subject: Type.String(),
     status: Status,
     requesterId: Id,
+    requester: Requester,
+    mergedIntoId: MergedIntoId,
+    followUpOfId: FollowUpOfId,
     createdAt: Time,
     updatedAt: Time,
     lastMessageAt: Time,
@@ -105,6 +137,11 @@ export const Message = Type.Object(
       Type.Literal('ai'),
       Type.Literal('system'),
     ]),
+    contactId: Type.Optional(
+      Type.Union([Id, Type.Null()], {
+        description: "A customer's message: the contact who wrote it",
+      }),
+    ),
     body: Type.String(),
     internal: Type.Boolean({ description: 'An internal note: never shown to customers' }),
     sources: Type.Optional(Type.Array(Source, { description: 'AI messages: what they cite' })),

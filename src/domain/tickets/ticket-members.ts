@@ -1,9 +1,10 @@
-// Who may be a ticket's requester or assignee: an active member of the tenant,
-// and for an assignee an agent (agents.ts), or they could not even see the
-// ticket they are given.
+// Who may be a ticket's requester or assignee: a contact of the tenant (not
+// erased), and an active member with agent rights (agents.ts), or they could
+// not even see the ticket they are given.
 import { sql } from 'drizzle-orm'
 import type { DbOrTx } from '../../db/client.ts'
 import { memberships, roles } from '../../db/schema/access.ts'
+import { contacts } from '../../db/schema/contacts.ts'
 import { users } from '../../db/schema/users.ts'
 import { rowsOf } from '../../db/scoped.ts'
 import { Problem } from '../../lib/problems.ts'
@@ -39,13 +40,17 @@ export async function assertAssignable(tx: DbOrTx, tenantId: string, userId: str
   return member.name
 }
 
-export async function assertRequester(tx: DbOrTx, tenantId: string, userId: string) {
-  const member = await activeMember(tx, tenantId, userId)
-  if (!member) {
-    throw new Problem(
-      'invalid_requester',
-      'The requester must be an active member of this tenant.',
-      { errors: [{ path: 'body/requesterId', message: 'is not an active member of this tenant' }] },
-    )
+/** 422 invalid_requester unless the id is a contact of this tenant that was not erased. */
+export async function assertRequester(tx: DbOrTx, tenantId: string, contactId: string) {
+  const [found] = await rowsOf<{ id: string }>(
+    tx,
+    sql`select ${contacts.id} as id from ${contacts}
+        where ${contacts.tenantId} = ${tenantId} and ${contacts.id} = ${contactId}
+          and ${contacts.erasedAt} is null`,
+  )
+  if (!found) {
+    throw new Problem('invalid_requester', 'The requester must be a contact of this tenant.', {
+      errors: [{ path: 'body/requesterId', message: 'is not a contact of this tenant' }],
+    })
   }
 }

@@ -9,14 +9,21 @@
 // customer's ETag nor its updatedAt nor its list's order gives away an
 // internal note, a tag, a priority or an assignment.
 import { type SQL, sql } from 'drizzle-orm'
+import { contacts } from '../../db/schema/contacts.ts'
 import { tickets } from '../../db/schema/helpdesk.ts'
 import { isoTime } from '../../db/sql-fragments.ts'
+import { contactOfUser } from '../contacts/requesters.ts'
 import type { Caller } from './caller.ts'
+
+/** The requester as tickets show it: {id, email, name} of its contact. */
+const requester = sql`(select json_build_object('id', ${contacts.id}, 'email', ${contacts.email}, 'name', ${contacts.name})
+  from ${contacts} where ${contacts.tenantId} = ${tickets.tenantId} and ${contacts.id} = ${tickets.requesterId})`
 
 const commonColumns = sql`${tickets.id} as "id", ${tickets.number} as "number",
   ${tickets.subject} as "subject", ${tickets.status} as "status",
-  ${tickets.priority} as "priority", ${tickets.requesterId} as "requesterId",
+  ${tickets.priority} as "priority", ${tickets.requesterId} as "requesterId", ${requester} as "requester",
   ${tickets.assigneeId} as "assigneeId", ${tickets.tags} as "tags",
+  ${tickets.mergedIntoId} as "mergedIntoId", ${tickets.followUpOfId} as "followUpOfId",
   ${isoTime(tickets.createdAt)} as "createdAt", ${isoTime(tickets.lastMessageAt)} as "lastMessageAt"`
 
 /** The agents' view: every change moves version and updatedAt. */
@@ -43,11 +50,14 @@ export function updatedAtColumnFor(caller: Caller) {
 
 /**
  * The tickets a caller may see: the tenant's live ones, and for a caller
- * without tickets:read_all only those it requested (an API key without it
- * has no user, and so sees none).
+ * without tickets:read_all only those its contact requested (an API key
+ * without it has no user, a member without a contact has requested nothing:
+ * both see none).
  */
 export function visibleTickets(caller: Caller): SQL {
-  const own = caller.seesAll ? sql`` : sql` and ${tickets.requesterId} = ${caller.userId}`
+  const own = caller.seesAll
+    ? sql``
+    : sql` and ${tickets.requesterId} = ${contactOfUser(caller.tenantId, caller.userId)}`
   return sql`${tickets.tenantId} = ${caller.tenantId} and ${tickets.deletedAt} is null${own}`
 }
 

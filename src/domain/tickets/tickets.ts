@@ -12,6 +12,8 @@ import type { Permission } from '../../lib/permissions.ts'
 import { BadRequest, Conflict, Forbidden, NotFound, Problem } from '../../lib/problems.ts'
 import { normaliseTags } from '../../lib/tags.ts'
 import { recordAudit, type requestActor } from '../audit/record.ts'
+import { normaliseContactEmail } from '../contacts/contact-email.ts'
+import { contactForEmail, memberContact } from '../contacts/requesters.ts'
 import { type AiReplyMode, SETTING_DEFAULTS, tenantSetting } from '../tenants/settings.ts'
 import type { Caller } from './caller.ts'
 import { createOnce, type IdempotentRequest } from './idempotency.ts'
@@ -31,26 +33,51 @@ type NewTicket = {
   priority?: TicketRow['priority']
   tags?: string[]
   requesterId?: string
+  requester?: { email: string; name?: string }
 }
 
-async function requesterFor(tx: Tx, caller: Caller, asked: string | undefined) {
+/**
+ * The contact a new ticket is for. A customer is always its own requester
+ * (its member contact); an agent names a contact (requesterId), or an address
+ * (requester: the contact with that email, made when there is none), or
+ * neither and is its own requester; an API key must name one.
+ */
+async function requesterFor(tx: Tx, caller: Caller, input: NewTicket): Promise<string> {
+  const named = input.requesterId !== undefined || input.requester !== undefined
   if (!caller.seesAll) {
     if (!caller.userId) {
       throw new Forbidden('forbidden', 'An API key needs tickets:read_all to open tickets.')
     }
-    if (asked && asked !== caller.userId) {
+    const own = await memberContact(tx, caller.tenantId, caller.userId)
+    if (named && input.requesterId !== own) {
       throw new Forbidden('forbidden', 'A customer is always the requester of its own tickets.')
     }
-    return caller.userId
+    return own
   }
-  const requester = asked ?? caller.userId
-  if (!requester) {
-    throw new BadRequest('requester_required', 'Name the requesterId: an API key is no user.', [
-      { path: 'body/requesterId', message: 'is required for an API key' },
-    ])
+  if (input.requesterId !== undefined && input.requester !== undefined) {
+    throw new BadRequest(
+      'validation_failed',
+      'Name the requester once: requesterId or requester.',
+      [{ path: 'body/requester', message: 'cannot be given with requesterId' }],
+    )
   }
-  if (requester !== caller.userId) await assertRequester(tx, caller.tenantId, requester)
-  return requester
+  if (input.requesterId !== undefined) {
+    await assertRequester(tx, caller.tenantId, input.requesterId)
+    return input.requesterId
+  }
+  if (input.requester !== undefined) {
+    const email = normaliseContactEmail(input.requester.email, 'body/requester/email')
+    const found = await contactForEmail(tx, caller.tenantId, email, input.requester.name ?? null)
+    return found.id
+  }
+  if (!caller.userId) {
+    throw new BadRequest(
+      'requester_required',
+      'Name the requester (requesterId or requester): an API key is no person.',
+      [{ path: 'body/requesterId', message: 'is required for an API key' }],
+    )
+  }
+  return memberContact(tx, caller.tenantId, caller.userId)
 }
 
 /**
@@ -100,7 +127,7 @@ const counterColumn = {
  * a rolled-back create gives its number back, so committed numbers have no gaps.
  */
 async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
-  const requesterId = await requesterFor(tx, caller, input.requesterId)
+  const requesterId = await requesterFor(tx, caller, input)
   const tags = normaliseTags(input.tags ?? [])
   const [ticket] = await rowsOf<TicketRow>(
     tx,
@@ -124,6 +151,7 @@ async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
     ticketId: ticket.id,
     authorId: caller.userId,
     authorType: caller.authorType,
+    contactId: caller.authorType === 'customer' ? requesterId : null,
     body: input.body,
     internal: false,
   })
@@ -167,8 +195,9 @@ function assertMayChange(caller: Caller, ticket: TicketRow, patch: TicketPatch) 
   need('status', caller.seesAll, 'tickets:read_all')
   need('priority', caller.seesAll, 'tickets:read_all')
   need('tags', caller.seesAll, 'tickets:read_all')
-  // A customer may reword the subject of a ticket it requested (the only ones it sees).
-  need('subject', caller.seesAll || ticket.requesterId === caller.userId, 'tickets:read_all')
+  // A customer may reword the subject of a ticket it requested (visibleTickets:
+  // the only ones it sees).
+  need('subject', true, 'tickets:read_all')
 }
 
 /** The ticket as the caller sees it; 404 for one it may not see. One pipelined read. */

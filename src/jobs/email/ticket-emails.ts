@@ -34,7 +34,7 @@ export async function prepareTicketReply(
   if (row.internal || (row.authorType !== 'agent' && row.authorType !== 'ai')) {
     throw new UnrecoverableError('only a public agent or AI reply is emailed')
   }
-  if (row.authorId === row.requesterId) return null
+  if (row.requesterEmail === null || row.authorId === row.requesterUserId) return null
   const byAi = row.authorType === 'ai'
   return {
     to: row.requesterEmail,

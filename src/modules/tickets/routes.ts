@@ -83,7 +83,9 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         summary: 'Open a ticket with its first message',
         description:
-          'A caller without tickets:read_all is always its own requester. With an ' +
+          'A caller without tickets:read_all is always its own requester (its contact). An ' +
+          'agent or API key names the requester as requesterId (a contact) or requester ' +
+          '{email, name} (found or made); an agent naming neither is its own requester. With an ' +
           'Idempotency-Key, a retry with the same body within 24 h returns the first response.',
         headers: IdempotencyHeaders,
         body: CreateTicketBody,
@@ -91,7 +93,8 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
           201: either(TicketWithMessage, CustomerTicketWithMessage, 'The ticket created.'),
           ...tenantRouteProblems,
           ...problemResponses({
-            400: ['validation_failed', 'tenant_required', 'requester_required'],
+            400: ['validation_failed', 'tenant_required', 'requester_required', 'invalid_email'],
+            403: ['forbidden', 'email_unverified'],
             422: ['invalid_requester', 'idempotency_key_reused'],
           }),
         },

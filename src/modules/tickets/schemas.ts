@@ -59,7 +59,28 @@ export const CreateTicketBody = Type.Object(
     priority: Type.Optional(Priority),
     tags: Type.Optional(Tags),
     requesterId: Type.Optional(
-      Type.String({ format: 'uuid', description: 'Agents only; a customer is its own requester' }),
+      Type.String({
+        format: 'uuid',
+        description: 'A contact id. Agents and API keys only; a customer is its own requester',
+      }),
+    ),
+    requester: Type.Optional(
+      Type.Object(
+        {
+          email: Type.String({
+            minLength: 3,
+            maxLength: 254,
+            description:
+              'Stored lowercased, NFKC-folded, domain in ASCII; a non-ASCII local part is refused (invalid_email)',
+          }),
+          name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'Agents and API keys only, instead of requesterId: the contact with this email, made when there is none',
+        },
+      ),
     ),
   },
   {
