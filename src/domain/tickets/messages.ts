@@ -55,7 +55,7 @@ export async function insertMessage(tx: DbOrTx, message: NewMessage): Promise<Me
 /** History in the thread: a status change is public, other changes are internal notes. */
 export function insertSystemMessage(
   tx: DbOrTx,
-  caller: Caller,
+  caller: Pick<Caller, 'tenantId' | 'userId'>,
   ticketId: string,
   body: string,
   internal: boolean,
@@ -120,12 +120,11 @@ export function listMessages(
 /** Jobs a new message causes; written in its transaction, dispatched after commit. */
 export async function queueMessageJobs(
   tx: Tx,
-  caller: Caller,
+  tenantId: string,
   ticket: { id: string; aiReplyMode: AiReplyMode },
   message: Pick<MessageRow, 'id' | 'authorType' | 'internal'>,
 ): Promise<QueuedJob[]> {
   const jobs: QueuedJob[] = []
-  const tenantId = caller.tenantId
   if (message.internal) return jobs
   if (message.authorType === 'customer' && aiRepliesOn(ticket.aiReplyMode)) {
     jobs.push(
@@ -177,8 +176,34 @@ async function writeMessage(
   }
   const ticket = await findTicket(tx, caller, ticketId, true)
   if (!ticket) throw new NotFound('ticket')
+  // A customer sees only the tickets it requested: it writes as that contact.
+  const contactId = caller.authorType === 'customer' ? ticket.requesterId : null
+  return appendMessage(tx, { ...caller, contactId }, ticket, { body: input.body, internal })
+}
+
+/** Who writes a message: a member, an API key, or (by mail) a contact. */
+export type MessageAuthor = {
+  tenantId: string
+  userId: string | null
+  authorType: Caller['authorType']
+  contactId: string | null
+}
+
+/**
+ * Adds a message to a ticket the caller found and locked: the ticket's new
+ * status and stamp, the history note and the jobs the message causes, in the
+ * caller's transaction. A closed ticket takes none (409 ticket_closed).
+ */
+export async function appendMessage(
+  tx: Tx,
+  author: MessageAuthor,
+  ticket: Pick<FoundTicket, 'id' | 'status' | 'aiReplyMode'>,
+  input: { body: string; internal: boolean },
+) {
+  const { internal } = input
+  const ticketId = ticket.id
   assertAcceptsMessages(ticket.status)
-  const next = statusAfterMessage(ticket.status, { authorType: caller.authorType, internal })
+  const next = statusAfterMessage(ticket.status, { authorType: author.authorType, internal })
   // The message, the ticket's stamp and the jobs do not depend on each other's
   // results (the id is chosen here), so they go out together: postgres.js
   // pipelines them on the transaction's connection, one round trip for three.
@@ -186,20 +211,19 @@ async function writeMessage(
   const [message, , jobs] = await Promise.all([
     insertMessage(tx, {
       id,
-      tenantId: caller.tenantId,
+      tenantId: author.tenantId,
       ticketId,
-      authorId: caller.userId,
-      authorType: caller.authorType,
-      // A customer sees only the tickets it requested: it writes as that contact.
-      contactId: caller.authorType === 'customer' ? ticket.requesterId : null,
+      authorId: author.userId,
+      authorType: author.authorType,
+      contactId: author.contactId,
       body: input.body,
       internal,
     }),
-    touchTicket(tx, caller.tenantId, ticketId, { body: input.body, internal, status: next }),
-    queueMessageJobs(tx, caller, ticket, { id, authorType: caller.authorType, internal }),
+    touchTicket(tx, author.tenantId, ticketId, { body: input.body, internal, status: next }),
+    queueMessageJobs(tx, author.tenantId, ticket, { id, authorType: author.authorType, internal }),
   ])
   if (next !== ticket.status) {
-    await insertSystemMessage(tx, caller, ticketId, statusChangeNote(ticket.status, next), false)
+    await insertSystemMessage(tx, author, ticketId, statusChangeNote(ticket.status, next), false)
   }
   return { message, jobs }
 }

@@ -1,7 +1,7 @@
 // Tickets: open one (numbered through the tenant's counter row, once per
 // Idempotency-Key), read one, change one (guarded per field, with If-Match and
 // history) and soft-delete one (audited).
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import type { DatabaseHandle, Tx } from '../../db/client.ts'
 import { ticketCounters, tickets } from '../../db/schema/helpdesk.ts'
@@ -113,6 +113,7 @@ const insertedColumns = sql.join(
     tickets.tags,
     tickets.searchPublic,
     tickets.searchAll,
+    tickets.followUpOfId,
   ].map(bare),
   sql`, `,
 )
@@ -121,56 +122,81 @@ const counterColumn = {
   lastNumber: bare(ticketCounters.lastNumber),
 }
 
+/** Who writes a new ticket's first message, and the view of the ticket it gets back. */
+export type TicketAuthor = {
+  tenantId: string
+  /** the member, or null (an API key, or mail from a contact without an account) */
+  userId: string | null
+  authorType: Caller['authorType']
+  /** the select list of the caller's view (ticketColumnsFor) */
+  columns: SQL
+}
+
+type TicketFields = Omit<NewTicket, 'requesterId' | 'requester'> & {
+  requesterId: string
+  /** the closed ticket this one follows up (mail on a closed ticket's thread) */
+  followUpOfId?: string | null
+}
+
+async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
+  const requesterId = await requesterFor(tx, caller, input)
+  const author = { ...caller, columns: ticketColumnsFor(caller) }
+  return insertTicket(tx, author, { ...input, requesterId })
+}
+
 /**
- * The number comes from the tenant's counter row, incremented in this
+ * Writes a ticket with its first message and queues what a customer's new
+ * ticket causes (the agents' notification, an AI reply when the tenant wants
+ * one). The number comes from the tenant's counter row, incremented in this
  * transaction: its row lock makes concurrent creates wait for each other, and
  * a rolled-back create gives its number back, so committed numbers have no gaps.
  */
-async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
-  const requesterId = await requesterFor(tx, caller, input)
-  const tags = normaliseTags(input.tags ?? [])
+export async function insertTicket(tx: Tx, author: TicketAuthor, fields: TicketFields) {
+  const { tenantId } = author
+  const tags = normaliseTags(fields.tags ?? [])
   const [ticket] = await rowsOf<TicketRow>(
     tx,
     sql`with counter as (
           insert into ${ticketCounters} (${counterColumn.tenantId}, ${counterColumn.lastNumber})
-          values (${caller.tenantId}, 1)
+          values (${tenantId}, 1)
           on conflict (${counterColumn.tenantId})
           do update set ${counterColumn.lastNumber} = ${ticketCounters.lastNumber} + 1
           returning ${counterColumn.lastNumber} as last_number),
-        words as (select message_search_vector(${input.body}) as v)
+        words as (select message_search_vector(${fields.body}) as v)
         insert into ${tickets} (${insertedColumns})
-        select ${uuidv7()}, ${caller.tenantId}, counter.last_number, ${input.subject},
-               ${input.priority ?? 'normal'}, ${requesterId}, ${textArray(tags)}, words.v, words.v
+        select ${uuidv7()}, ${tenantId}, counter.last_number, ${fields.subject},
+               ${fields.priority ?? 'normal'}, ${fields.requesterId}, ${textArray(tags)}, words.v, words.v,
+               ${fields.followUpOfId ?? null}::uuid
         from counter, words
-        returning ${ticketColumnsFor(caller)}`,
+        returning ${author.columns}`,
   )
   if (!ticket) throw new Error('ticket insert returned no row')
   // Its words are in the vectors already (the insert's search_public and search_all).
   const message = await insertMessage(tx, {
-    tenantId: caller.tenantId,
+    tenantId,
     ticketId: ticket.id,
-    authorId: caller.userId,
-    authorType: caller.authorType,
-    contactId: caller.authorType === 'customer' ? requesterId : null,
-    body: input.body,
+    authorId: author.userId,
+    authorType: author.authorType,
+    contactId: author.authorType === 'customer' ? fields.requesterId : null,
+    body: fields.body,
     internal: false,
   })
   const [context] = await rowsOf<{ aiReplyMode: AiReplyMode }>(
     tx,
-    sql`select ${tenantSetting(caller.tenantId, 'aiReplyMode')} as "aiReplyMode"`,
+    sql`select ${tenantSetting(tenantId, 'aiReplyMode')} as "aiReplyMode"`,
   )
   const jobs: QueuedJob[] = []
-  if (caller.authorType === 'customer') {
+  if (author.authorType === 'customer') {
     jobs.push(
       await insertJob(tx, {
-        tenantId: caller.tenantId,
+        tenantId,
         queue: 'email',
         payload: { template: 'ticket-created', ticketId: ticket.id },
       }),
     )
     const mode = context?.aiReplyMode ?? SETTING_DEFAULTS.aiReplyMode
     jobs.push(
-      ...(await queueMessageJobs(tx, caller, { id: ticket.id, aiReplyMode: mode }, message)),
+      ...(await queueMessageJobs(tx, tenantId, { id: ticket.id, aiReplyMode: mode }, message)),
     )
   }
   return { ticket, message, jobs }
