@@ -188,7 +188,8 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'assigneeId needs tickets:assign (and an active member with tickets:read_all); ' +
           'status, priority and tags need tickets:read_all; a requester may change the ' +
-          'subject. With If-Match, a stale ETag answers 412 precondition_failed.',
+          'subject. With If-Match, a stale ETag answers 412 precondition_failed. A merged ' +
+          'ticket cannot be changed (409 ticket_merged, with mergedIntoId).',
         headers: IfMatchHeaders,
         params: TicketParams,
         body: UpdateTicketBody,
@@ -196,7 +197,7 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
           200: either(Ticket, CustomerTicket, 'The ticket as changed.'),
           ...tenantRouteProblems,
           ...problemResponses({
-            409: ['ticket_closed', 'invalid_status_transition'],
+            409: ['ticket_closed', 'invalid_status_transition', 'ticket_merged'],
             412: ['precondition_failed'],
             422: ['invalid_assignee'],
           }),
