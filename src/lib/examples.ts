@@ -13,6 +13,8 @@ export const EXAMPLE_IDS = {
   role: '0193a0c4-7f71-7c4d-9e5f-6a7b8c9d0e1f',
   session: '0193a0c4-7f72-7d5e-8f6a-7b8c9d0e1f2a',
   ticket: '0193a0c5-1a2b-7e6f-9a7b-8c9d0e1f2a3b',
+  /** a second ticket of the same requester, the example's merge source */
+  duplicateTicket: '0193a0c5-1a2b-7f70-8a7b-8c9d0e1f2a3c',
   message: '0193a0c5-1a2c-7f7a-8b8c-9d0e1f2a3b4c',
   reply: '0193a0c6-2b3c-7a8b-9c9d-0e1f2a3b4c5d',
   agent: '0193a0c6-2b3d-7b9c-8dae-1f2a3b4c5d6e',

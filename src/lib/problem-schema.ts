@@ -15,7 +15,14 @@ export const ProblemSchema = Type.Object(
     requestId: Type.Optional(Type.String({ description: 'The X-Request-ID of the request' })),
     errors: Type.Optional(
       Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), {
-        description: 'validation_failed: each field that failed, as body/..., query/...',
+        description:
+          'validation_failed, invalid_merge: each field that failed, as body/..., query/...',
+      }),
+    ),
+    mergedIntoId: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description: 'ticket_merged: the ticket this one was merged into, where to write instead',
       }),
     ),
   },

@@ -8,18 +8,33 @@ import { type CodeWithStatus, PROBLEMS, type ProblemCode } from './problem-catal
 
 export type FieldError = { path: string; message: string }
 
+/**
+ * RFC 9457 extension members a problem may carry beside its standard fields;
+ * each is declared in the Problem schema (problem-schema.ts) too, since error
+ * bodies are serialized from it and an undeclared member would be dropped.
+ */
+export type ProblemMembers = {
+  /** ticket_merged: the ticket the refused one was merged into */
+  mergedIntoId?: string
+}
+
 export class Problem extends Error {
   readonly statusCode: number
   readonly code: string
   readonly title: string
   readonly errors: FieldError[] | undefined
   readonly headers: Record<string, string> | undefined
+  readonly members: ProblemMembers | undefined
 
   /** A problem of the catalogue: its status is the code's; the detail defaults to the code's. */
   constructor(
     code: ProblemCode,
     detail: string = PROBLEMS[code].detail,
-    extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+    extra: {
+      errors?: FieldError[]
+      headers?: Record<string, string>
+      members?: ProblemMembers
+    } = {},
   ) {
     super(detail)
     this.name = 'Problem'
@@ -28,6 +43,7 @@ export class Problem extends Error {
     this.title = STATUS_CODES[this.statusCode] ?? 'Error'
     this.errors = extra.errors
     this.headers = extra.headers
+    this.members = extra.members
   }
 
   /**

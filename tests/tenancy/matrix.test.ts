@@ -49,6 +49,7 @@ const FIELD_COLLECTIONS: Record<string, string> = {
   contactId: 'contacts',
   actorId: 'members',
   ticketId: 'tickets',
+  sourceIds: 'tickets',
   articleId: 'articles',
   invitationId: 'invitations',
   jobId: 'jobs',
@@ -236,6 +237,7 @@ describe('cross-tenant matrix', async () => {
         'PATCH /v1/tickets/{id} assigneeId',
         'PATCH /v1/members/{userId} roleId',
         'POST /v1/invitations roleId',
+        'POST /v1/tickets/{id}/merge sourceIds',
       ]),
     )
     expect(queryFields.map(([op, f]) => `${op.key} ${f}`)).toEqual(

@@ -120,13 +120,15 @@ async function pruneExpiredKeys(tx: Tx, tenantId: string) {
 /**
  * Runs a create in the caller's tenant transaction, under the request's
  * Idempotency-Key when it has one: a replay returns the stored body and runs
- * nothing; a first run stores its body before commit.
+ * nothing; a first run stores its body (answered with `statusCode`: 201 for a
+ * create, 200 for an action such as a merge) before commit.
  */
 export async function createOnce<T>(
   database: DatabaseHandle,
   caller: Caller,
   request: IdempotentRequest,
   create: (tx: Tx) => Promise<{ body: T; jobs: QueuedJob[] }>,
+  statusCode = 201,
 ): Promise<{ replayed: boolean; body: T; jobs: QueuedJob[] }> {
   const key = request.headers['idempotency-key']
   const claim = key
@@ -144,7 +146,7 @@ export async function createOnce<T>(
       await pruneExpiredKeys(tx, caller.tenantId)
     }
     const { body, jobs } = await create(tx)
-    if (claim) await storeResponse(tx, claim, { statusCode: 201, body })
+    if (claim) await storeResponse(tx, claim, { statusCode, body })
     return { replayed: false, body, jobs }
   })
 }

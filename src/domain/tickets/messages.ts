@@ -15,6 +15,7 @@ import { Forbidden, NotFound } from '../../lib/problems.ts'
 import { type AiReplyMode, aiRepliesOn, tenantSetting } from '../tenants/settings.ts'
 import type { Caller } from './caller.ts'
 import { createOnce, type IdempotentRequest } from './idempotency.ts'
+import { assertNotMerged } from './merged-tickets.ts'
 import type { MessageRow, TicketRow } from './schemas.ts'
 import { assertAcceptsMessages, statusAfterMessage, statusChangeNote } from './status-rules.ts'
 import { messageStamp } from './ticket-stamps.ts'
@@ -176,6 +177,8 @@ async function writeMessage(
   }
   const ticket = await findTicket(tx, caller, ticketId, true)
   if (!ticket) throw new NotFound('ticket')
+  // A merged ticket is closed too: naming where it went is the more useful answer.
+  assertNotMerged(ticket)
   // A customer sees only the tickets it requested: it writes as that contact.
   const contactId = caller.authorType === 'customer' ? ticket.requesterId : null
   return appendMessage(tx, { ...caller, contactId }, ticket, { body: input.body, internal })
@@ -253,6 +256,7 @@ export function requestAiReply(
   return withScope(database, { tenantId: caller.tenantId }, async (tx) => {
     const ticket = await findTicket(tx, caller, ticketId)
     if (!ticket) throw new NotFound('ticket')
+    assertNotMerged(ticket)
     assertAcceptsMessages(ticket.status)
     return insertJob(tx, {
       tenantId: caller.tenantId,

@@ -17,6 +17,7 @@ import { contactForEmail, memberContact } from '../contacts/requesters.ts'
 import { type AiReplyMode, SETTING_DEFAULTS, tenantSetting } from '../tenants/settings.ts'
 import type { Caller } from './caller.ts'
 import { createOnce, type IdempotentRequest } from './idempotency.ts'
+import { assertNotMerged } from './merged-tickets.ts'
 import { findTicket, insertMessage, insertSystemMessage, queueMessageJobs } from './messages.ts'
 import type { MessageRow, TicketRow } from './schemas.ts'
 import { assertManualTransition, statusChangeNote } from './status-rules.ts'
@@ -259,6 +260,7 @@ async function updateTicket(
 ) {
   const ticket = await findTicket(tx, caller, id, true)
   if (!ticket) throw new NotFound('ticket')
+  assertNotMerged(ticket)
   if (ifMatch !== undefined && !ifMatchAccepts(ifMatch, etagOf(caller, ticket.version))) {
     throw new Problem('precondition_failed', 'The ticket changed since you read it (ETag).')
   }

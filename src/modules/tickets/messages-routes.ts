@@ -57,7 +57,8 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'authorType is agent for callers with tickets:read_all, else customer (never from ' +
           'the body). internal needs messages:internal. A customer reply reopens a pending or ' +
           'solved ticket; an agent public reply to a new or open one makes it pending; a ' +
-          'closed ticket takes no messages (409 ticket_closed).',
+          'closed ticket takes no messages (409 ticket_closed), nor a merged one (409 ' +
+          'ticket_merged, with mergedIntoId: where to write instead).',
         headers: IdempotencyHeaders,
         params: TicketParams,
         body: CreateMessageBody,
@@ -65,7 +66,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
           201: MessageRef,
           ...tenantRouteProblems,
           ...problemResponses({
-            409: ['ticket_closed'],
+            409: ['ticket_closed', 'ticket_merged'],
             422: ['idempotency_key_reused'],
           }),
         },
@@ -101,7 +102,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
             { description: 'The AI reply is queued', examples: [{ jobId: EXAMPLE_IDS.job }] },
           ),
           ...tenantRouteProblems,
-          ...problemResponses({ 409: ['ticket_closed'] }),
+          ...problemResponses({ 409: ['ticket_closed', 'ticket_merged'] }),
         },
       },
     },

@@ -1,6 +1,7 @@
 // /v1/tickets: create (Idempotency-Key), list (filters, search, keyset), read,
-// change (If-Match) and soft-delete tickets. The messages and the AI-reply
-// routes live in messages-routes.ts, registered here so they share the schemas.
+// change (If-Match), merge (both) and soft-delete tickets. The messages and the
+// AI-reply routes live in messages-routes.ts, registered here so they share the
+// schemas.
 // The rules and queries are the domain's (domain/tickets/); jobs are
 // dispatched only after their commit.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
@@ -8,6 +9,7 @@ import type { FastifyReply } from 'fastify'
 import { type TSchema, Type } from 'typebox'
 import { requestActor } from '../../domain/audit/record.ts'
 import type { Caller } from '../../domain/tickets/caller.ts'
+import { mergeTickets } from '../../domain/tickets/merge.ts'
 import { CustomerTicket, ListTicketsQuery, Message, Ticket } from '../../domain/tickets/schemas.ts'
 import { listTickets } from '../../domain/tickets/ticket-list.ts'
 import { etagOf, seesCustomerView } from '../../domain/tickets/ticket-views.ts'
@@ -23,6 +25,8 @@ import {
   CustomerTicketWithMessage,
   IdempotencyHeaders,
   IfMatchHeaders,
+  MergeHeaders,
+  MergeTicketsBody,
   TicketPage,
   TicketParams,
   TicketWithMessage,
@@ -188,7 +192,8 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'assigneeId needs tickets:assign (and an active member with tickets:read_all); ' +
           'status, priority and tags need tickets:read_all; a requester may change the ' +
-          'subject. With If-Match, a stale ETag answers 412 precondition_failed.',
+          'subject. With If-Match, a stale ETag answers 412 precondition_failed. A merged ' +
+          'ticket cannot be changed (409 ticket_merged, with mergedIntoId).',
         headers: IfMatchHeaders,
         params: TicketParams,
         body: UpdateTicketBody,
@@ -196,7 +201,7 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
           200: either(Ticket, CustomerTicket, 'The ticket as changed.'),
           ...tenantRouteProblems,
           ...problemResponses({
-            409: ['ticket_closed', 'invalid_status_transition'],
+            409: ['ticket_closed', 'invalid_status_transition', 'ticket_merged'],
             412: ['precondition_failed'],
             422: ['invalid_assignee'],
           }),
@@ -215,6 +220,52 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return serializeAs(reply, caller, 'ticket')
         .header('etag', etagOf(caller, updated.version))
         .send(updated)
+    },
+  )
+
+  app.post(
+    '/tickets/:id/merge',
+    {
+      config: { access: 'tenant', permission: 'tickets:merge' },
+      schema: {
+        operationId: 'mergeTickets',
+        tags,
+        summary: 'Merge up to five tickets into this one',
+        description:
+          "The sources' messages (notes stay internal), their attachments, tags and email " +
+          'threads join this ticket in time order; each source is closed with mergedIntoId ' +
+          'and takes no more messages (409 ticket_merged); both sides get a public history ' +
+          'line. Every ticket must be live and visible to you (404 otherwise); this one may ' +
+          'not be merged or closed, a source may not be this one, merged, closed, or of ' +
+          'another requester (422 invalid_merge, naming each). With If-Match, a stale ETag ' +
+          'answers 412; with an Idempotency-Key, a retry merges once and gets the first answer.',
+        headers: MergeHeaders,
+        params: TicketParams,
+        body: MergeTicketsBody,
+        response: {
+          200: either(Ticket, CustomerTicket, 'This ticket after the merge, with its ETag.'),
+          ...tenantRouteProblems,
+          ...problemResponses({
+            412: ['precondition_failed'],
+            422: ['invalid_merge', 'idempotency_key_reused'],
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request)
+      const { replayed, body } = await mergeTickets(
+        app.database,
+        caller,
+        request.params.id,
+        request.body.sourceIds,
+        request.headers['if-match'],
+        request,
+      )
+      if (replayed) reply.header('idempotent-replayed', 'true')
+      return serializeAs(reply, caller, 'ticket')
+        .header('etag', etagOf(caller, body.version))
+        .send(body)
     },
   )
 

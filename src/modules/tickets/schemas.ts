@@ -2,8 +2,10 @@
 // pages and the ticket-with-first-message answer (the ticket, the message and
 // the list's filters are the domain's: domain/tickets/schemas.ts).
 import { type Static, type TSchema, Type } from 'typebox'
+import { MAX_MERGE_SOURCES } from '../../domain/tickets/merge.ts'
 import { CustomerTicket, Message, Priority, Status, Ticket } from '../../domain/tickets/schemas.ts'
 import { PageQuery } from '../../lib/cursor.ts'
+import { EXAMPLE_IDS } from '../../lib/examples.ts'
 import { Page } from '../../lib/page.ts'
 import { Tag } from '../../lib/tags.ts'
 
@@ -116,6 +118,25 @@ export const IfMatchHeaders = Type.Object({
     Type.String({ description: 'The ETag of the ticket as read; a stale one answers 412' }),
   ),
 })
+
+/** A merge answers to both: If-Match on the target, and Idempotency-Key. */
+export const MergeHeaders = Type.Object({
+  ...IfMatchHeaders.properties,
+  ...IdempotencyHeaders.properties,
+})
+
+export const MergeTicketsBody = Type.Object(
+  {
+    sourceIds: Type.Array(Id, {
+      minItems: 1,
+      maxItems: MAX_MERGE_SOURCES,
+      uniqueItems: true,
+      description:
+        'The tickets to merge into this one: live, not closed, not merged, with the same requester',
+    }),
+  },
+  { additionalProperties: false, examples: [{ sourceIds: [EXAMPLE_IDS.duplicateTicket] }] },
+)
 
 export const ListMessagesQuery = Type.Object({ ...PageQuery }, { additionalProperties: false })
 
