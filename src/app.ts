@@ -28,6 +28,7 @@ import jobsPlugin from './plugins/jobs.ts'
 import metricsPlugin from './plugins/metrics.ts'
 import redisPlugin from './plugins/redis.ts'
 import securityPlugin from './plugins/security.ts'
+import storagePlugin from './plugins/storage.ts'
 import tenantPlugin from './plugins/tenant.ts'
 import textInputPlugin from './plugins/text-input.ts'
 
@@ -131,6 +132,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(dbPlugin, { config })
   await app.register(redisPlugin, { config })
   await app.register(metricsPlugin, { config })
+  await app.register(storagePlugin, { config })
   await app.register(jobsPlugin, { config })
   await app.register(securityPlugin, { config })
   await app.register(authPlugin, { config, clock: options.clock ?? systemClock })

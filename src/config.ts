@@ -2,6 +2,7 @@
 // EnvSchema (names, defaults, limits), validated at start with a message naming
 // the bad variable, and handed to the rest of the code as a frozen Config.
 import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { type Static, Type } from 'typebox'
 import { Value } from 'typebox/value'
 
@@ -107,6 +108,21 @@ const EnvSchema = Type.Object({
     { default: 'info' },
   ),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 10_000 }),
+  /** where files (attachments, avatars) go: the local disk, or any S3-compatible store */
+  STORAGE_DRIVER: Type.Union([Type.Literal('local'), Type.Literal('s3')], { default: 'local' }),
+  /** the local driver's folder; unset → DATA_DIR/files */
+  STORAGE_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  /** the S3 API's URL; unset → AWS S3 itself (from S3_REGION) */
+  S3_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
+  S3_REGION: Type.String({ default: 'us-east-1' }),
+  /** required with STORAGE_DRIVER=s3 */
+  S3_BUCKET: Type.Optional(Type.String({ minLength: 3, maxLength: 255 })),
+  /** unset → the AWS SDK's own credential chain (environment, profile, instance role) */
+  S3_ACCESS_KEY_ID: Type.Optional(Type.String()),
+  S3_SECRET_ACCESS_KEY: Type.Optional(Type.String()),
+  /** bucket in the path (http://host/bucket/key), as MinIO and most self-hosted stores want */
+  S3_FORCE_PATH_STYLE: Type.Optional(Bool),
+  ATTACHMENT_MAX_BYTES: Type.Integer({ minimum: 1, default: 26_214_400 }),
 })
 
 type Env = Static<typeof EnvSchema>
@@ -124,6 +140,8 @@ export type Config = Readonly<
     | 'CORS_ORIGINS'
     | 'JWT_PREVIOUS_SECRETS'
     | 'TRUST_PROXY'
+    | 'STORAGE_DIR'
+    | 'S3_FORCE_PATH_STYLE'
   > & {
     MIGRATE_ON_START: boolean
     COOKIE_SECURE: boolean
@@ -132,6 +150,8 @@ export type Config = Readonly<
     CORS_ORIGINS: readonly string[]
     JWT_PREVIOUS_SECRETS: readonly string[]
     TRUST_PROXY: boolean | number | string
+    STORAGE_DIR: string
+    S3_FORCE_PATH_STYLE: boolean
     /** true when running on embedded PGlite and/or without Redis */
     localDatabase: boolean
     localRedis: boolean
@@ -195,6 +215,8 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     CORS_ORIGINS: Object.freeze(list(parsed.CORS_ORIGINS)),
     JWT_PREVIOUS_SECRETS: Object.freeze(list(parsed.JWT_PREVIOUS_SECRETS)),
     TRUST_PROXY: parseTrustProxy(parsed.TRUST_PROXY),
+    STORAGE_DIR: parsed.STORAGE_DIR ?? join(parsed.DATA_DIR, 'files'),
+    S3_FORCE_PATH_STYLE: parsed.S3_FORCE_PATH_STYLE === 'true',
     localDatabase: !parsed.DATABASE_URL,
     localRedis: !parsed.REDIS_URL,
   }
@@ -221,6 +243,15 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
   if ((config.ADMIN_EMAIL === undefined) !== (config.ADMIN_PASSWORD === undefined)) {
     throw new ConfigError(
       'Invalid configuration:\n  ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither',
+    )
+  }
+  // Without a bucket the first upload would fail; say so at start instead.
+  if (config.STORAGE_DRIVER === 's3' && !config.S3_BUCKET) {
+    throw new ConfigError('Invalid configuration:\n  S3_BUCKET: required when STORAGE_DRIVER is s3')
+  }
+  if ((config.S3_ACCESS_KEY_ID === undefined) !== (config.S3_SECRET_ACCESS_KEY === undefined)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: set both or neither',
     )
   }
   // Node refuses a headers deadline later than the whole request's.

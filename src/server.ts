@@ -19,6 +19,7 @@ async function main() {
       : 'PostgreSQL',
     config.localRedis ? 'no Redis: in-process jobs, in-memory rate limits' : 'Redis',
     config.SMTP_URL ? 'SMTP' : `mail written to ${config.DATA_DIR}/mail`,
+    config.STORAGE_DRIVER === 's3' ? 'files in S3' : `files in ${config.STORAGE_DIR}`,
   ].join('; ')
   if (config.localDatabase || config.localRedis) {
     app.log.warn(`LOCAL MODE (for a first run and demos, not production): ${mode}`)

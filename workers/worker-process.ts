@@ -30,6 +30,8 @@ import { startSweeper, sweepQueuedJobs } from '../src/jobs/sweeper.ts'
 import { closeOnSignals } from '../src/lib/graceful-shutdown.ts'
 import { loggerOptions } from '../src/lib/logger.ts'
 import { createRedis } from '../src/lib/redis-client.ts'
+import { openStorage } from '../src/lib/storage/open-storage.ts'
+import type { Storage } from '../src/lib/storage/storage.ts'
 import { startHealthServer } from './health-server.ts'
 
 /** What the worker opens at start and closes last. */
@@ -37,6 +39,8 @@ type Resources = {
   /** the producer side (sweeper pushes, queue depth, /ready): no offline queue */
   redis: Redis
   database: DatabaseHandle
+  /** where files live: the same driver and place as the api's */
+  storage: Storage
   queues: Queues
   registry: Registry
   /** what each BullMQ Worker opens its own connection with */
@@ -65,6 +69,7 @@ async function openResources(config: Config, log: Logger, redisUrl: string): Pro
     poolMax: Math.max(2, config.WORKER_CONCURRENCY_EMAIL + config.WORKER_CONCURRENCY_AI),
     applicationName: 'deskpilot-worker',
   })
+  const storage = openStorage(config)
   const queues = createQueues(redis, config.REDIS_PREFIX)
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
@@ -72,6 +77,7 @@ async function openResources(config: Config, log: Logger, redisUrl: string): Pro
   return {
     redis,
     database,
+    storage,
     queues,
     registry,
     redisConnection: { url: redisUrl, name: connectionName },
@@ -80,11 +86,12 @@ async function openResources(config: Config, log: Logger, redisUrl: string): Pro
 
 /** One BullMQ Worker per queue this version has a processor for, each running runJob. */
 function startQueueWorkers(config: Config, log: Logger, resources: Resources): Worker<JobData>[] {
-  const { redis, database, queues, registry, redisConnection: connection } = resources
+  const { redis, database, storage, queues, registry, redisConnection: connection } = resources
   const outcomes = registerJobOutcomeCounter(registry)
   const deps: RunDeps = {
     database,
     config,
+    storage,
     log,
     processors,
     // Jobs a processor wrote (an AI reply's email); if Redis is away the sweeper pushes them.
@@ -197,6 +204,7 @@ function drainOnSignals(
       await closeQueues(resources.queues)
       await new Promise<void>((resolve) => server.close(() => resolve()))
       closeSmtpTransports()
+      await resources.storage.close()
       await resources.database.close()
       await resources.redis.quit().catch(() => resources.redis.disconnect())
     },

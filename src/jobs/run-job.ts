@@ -14,6 +14,7 @@ import type { DatabaseHandle, Tx } from '../db/client.ts'
 import { jobs } from '../db/schema/jobs.ts'
 import { isConnectionLost, withScope, writeInScope } from '../db/scoped.ts'
 import { publicFailureOf, storedFailure } from '../domain/jobs/failures.ts'
+import type { Storage } from '../lib/storage/storage.ts'
 import type { JobOutcome } from './job-metrics.ts'
 import type { QueuedJob } from './outbox.ts'
 import { backoffDelayMs, queues } from './queues.ts'
@@ -28,6 +29,8 @@ export type ProcessorContext = {
   /** the database, run through src/db/scoped.ts (its query builder is `database.db`) */
   database: DatabaseHandle
   config: Config
+  /** where files live (attachments of inbound mail, a GDPR erasure's files) */
+  storage: Storage
   job: JobRow
   log: JobLogger
   dispatch: Dispatch
@@ -54,6 +57,7 @@ export type RunDeps = {
   /** the claim and the success mark go out as one pipelined round trip each */
   database: DatabaseHandle
   config: Config
+  storage: Storage
   log: { child(bindings: Record<string, unknown>): JobLogger }
   processors: Processors
   /** where jobs written by a processor go after its commit; without it they wait for the sweeper */
@@ -105,6 +109,7 @@ export async function runJob(
     const result = await processor({
       database: deps.database,
       config: deps.config,
+      storage: deps.storage,
       job: row,
       log: jobLog,
       dispatch,

@@ -77,6 +77,7 @@ async function useInProcessJobs(app: FastifyInstance, config: Config) {
   const runner = createInProcessRunner({
     database: app.database,
     config,
+    storage: app.storage,
     log: app.log,
     processors,
     onOutcome: (queue, outcome) => outcomes.inc({ queue, outcome }),
@@ -111,4 +112,4 @@ async function useInProcessJobs(app: FastifyInstance, config: Config) {
   })
 }
 
-export default fp(jobsPlugin, { name: 'jobs', dependencies: ['db', 'redis', 'metrics'] })
+export default fp(jobsPlugin, { name: 'jobs', dependencies: ['db', 'redis', 'metrics', 'storage'] })

@@ -46,6 +46,7 @@ function run(job: QueuedJob, config: Partial<Config> = {}) {
     {
       database: ctx.app.database,
       config: { ...ctx.config, ...config },
+      storage: ctx.app.storage,
       log: ctx.app.log,
       processors,
     },

@@ -30,7 +30,13 @@ afterAll(async () => {
   await sink.close()
 })
 afterEach(() => ctx.clock.reset())
-const deps = { database: app.database, config: ctx.config, log: app.log, processors }
+const deps = {
+  database: app.database,
+  config: ctx.config,
+  storage: app.storage,
+  log: app.log,
+  processors,
+}
 
 const WRONG = 'a wrong password entirely'
 

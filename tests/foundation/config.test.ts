@@ -92,4 +92,31 @@ describe('config', () => {
   it('wants ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
     expect(() => loadConfig({ ADMIN_EMAIL: 'root@example.com' })).toThrow(/set both or neither/)
   })
+
+  it('keeps files under DATA_DIR/files unless STORAGE_DIR says otherwise', () => {
+    expect(loadConfig({})).toMatchObject({
+      STORAGE_DRIVER: 'local',
+      STORAGE_DIR: '.data/files',
+      ATTACHMENT_MAX_BYTES: 26_214_400,
+      S3_FORCE_PATH_STYLE: false,
+    })
+    expect(loadConfig({ DATA_DIR: '/var/lib/deskpilot' }).STORAGE_DIR).toBe(
+      '/var/lib/deskpilot/files',
+    )
+    expect(loadConfig({ STORAGE_DIR: '/srv/files' }).STORAGE_DIR).toBe('/srv/files')
+  })
+
+  it('refuses STORAGE_DRIVER=s3 without a bucket, naming S3_BUCKET', () => {
+    expect(() => loadConfig({ STORAGE_DRIVER: 's3' })).toThrow(
+      /S3_BUCKET: required when STORAGE_DRIVER is s3/,
+    )
+    expect(() => loadConfig({ STORAGE_DRIVER: 'disk' })).toThrow(
+      /STORAGE_DRIVER: must be one of: local, s3/,
+    )
+    expect(() =>
+      loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'files', S3_ACCESS_KEY_ID: 'id' }),
+    ).toThrow(/S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: set both or neither/)
+    const s3 = loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'files', S3_FORCE_PATH_STYLE: 'true' })
+    expect(s3).toMatchObject({ S3_BUCKET: 'files', S3_FORCE_PATH_STYLE: true })
+  })
 })

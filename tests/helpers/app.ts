@@ -1,6 +1,9 @@
 // Builds the real app for a test file: its own database, its own Redis key
 // prefix, the real plugins. Close it in afterAll.
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { Redis } from 'ioredis'
 import { afterAll } from 'vitest'
@@ -45,7 +48,15 @@ export type TestAppOptions = {
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestContext> {
   const env = options.env ?? {}
   const database = await createTestDatabase()
-  const config = loadConfig(testEnv({ DATABASE_URL: database.url, ...env }))
+  // Files of local storage go to a folder of this app's own, never the checkout's .data.
+  const storageDir = env.STORAGE_DIR ? undefined : mkdtempSync(join(tmpdir(), 'dp-storage-'))
+  const config = loadConfig(
+    testEnv({
+      DATABASE_URL: database.url,
+      ...(storageDir ? { STORAGE_DIR: storageDir } : {}),
+      ...env,
+    }),
+  )
   const logs: Record<string, unknown>[] = []
   const logStream = new Writable({
     write(chunk, _enc, done) {
@@ -70,6 +81,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestC
       await sql.end({ timeout: 1 })
       await deleteRedisKeys(config.REDIS_PREFIX)
       await database.drop()
+      if (storageDir) rmSync(storageDir, { recursive: true, force: true })
     },
   }
 }

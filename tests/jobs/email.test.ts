@@ -27,7 +27,13 @@ afterAll(async () => {
   closeSmtpTransports()
   await sink.close()
 })
-const deps = { database: ctx.app.database, config: ctx.config, log: ctx.app.log, processors }
+const deps = {
+  database: ctx.app.database,
+  config: ctx.config,
+  storage: ctx.app.storage,
+  log: ctx.app.log,
+  processors,
+}
 
 async function send(actor: Actor, method: string, url: string, payload?: object) {
   const res = await ctx.app.inject({
