@@ -1,7 +1,8 @@
 // The one way the api and the worker run SQL inside a scope: a tenant, or one
 // of the narrowly named cross-tenant read paths (a user's own memberships, an
 // API key by its prefix, an invitation by its token hash; see
-// drizzle/0003_rls_access_and_audit.sql). Every form opens a transaction whose
+// drizzle/0003_rls_access_and_audit.sql; the sweep of unattached uploads,
+// drizzle/0014_contacts_mail_files.sql). Every form opens a transaction whose
 // first statement sets the scope with set_config(..., true), transaction-local,
 // so it can never leak to the next user of a pooled connection, and the
 // tables' row-level-security policies then show that scope's rows only.
@@ -32,6 +33,8 @@ export type Scope = {
   userId?: string | null
   apiKeyPrefix?: string
   invitationToken?: string
+  /** the sweep of uploads never attached: reads and deletes those older than a day, nothing else */
+  attachmentSweeper?: 'on'
 }
 
 const SCOPE_SETTINGS = {
@@ -39,6 +42,7 @@ const SCOPE_SETTINGS = {
   userId: 'app.user_id',
   apiKeyPrefix: 'app.api_key_prefix',
   invitationToken: 'app.invitation_token',
+  attachmentSweeper: 'app.attachment_sweeper',
 } as const
 
 type Row = Record<string, unknown>

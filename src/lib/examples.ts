@@ -24,6 +24,7 @@ export const EXAMPLE_IDS = {
   job: '0193a0c8-4d5f-7fd0-8be2-5d6e7f8091a2',
   article: '0193a0c9-5e6f-70e1-9cf3-6e7f8091a2b3',
   contact: '0193a0c4-7f73-7e6f-9a7b-8c9d0e1f2a3c',
+  attachment: '0193a0c5-0f1e-7a2b-8c3d-4e5f6a7b8c9d',
 } as const
 
 /** Times of the examples: the signup, the ticket, the reply. */

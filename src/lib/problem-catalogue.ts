@@ -36,6 +36,10 @@ export const PROBLEMS = {
     detail: 'The token is not valid, was used already, or has expired.',
   },
   invalid_message: { status: 400, detail: 'The message has no From address.' },
+  invalid_upload: {
+    status: 400,
+    detail: 'Send one file, as the multipart/form-data part named file, and nothing else.',
+  },
   filter_not_allowed: {
     status: 400,
     detail: 'Customers cannot filter or sort by tag, assignee or priority.',
@@ -116,6 +120,10 @@ export const PROBLEMS = {
   },
   uri_too_long: { status: 414, detail: 'A path segment of the URL is too long.' },
   unsupported_media_type: { status: 415, detail: 'Request bodies must be application/json.' },
+  image_required: {
+    status: 415,
+    detail: 'An avatar must be a PNG, JPEG, GIF or WebP image.',
+  },
   idempotency_key_reused: {
     status: 422,
     detail: 'This Idempotency-Key was used with another request body.',

@@ -16,7 +16,7 @@ const MEANING: Record<number, string> = {
   404: 'Not found, or not visible to the caller',
   409: 'Conflicts with the current state',
   412: 'The If-Match ETag is stale',
-  415: 'The body is not application/json',
+  415: 'The body is not of a type this route takes',
   422: 'The request names something it may not use',
   423: 'The account is locked',
   429: 'Too many requests (see Retry-After)',

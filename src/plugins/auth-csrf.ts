@@ -8,7 +8,9 @@
 //   - neither Origin nor Sec-Fetch-Site → refused (every current browser sends
 //     one of them on a POST; a request with neither is not our SPA);
 //   - the body must be JSON (415 otherwise): HTML forms cannot send JSON, so
-//     this closes the form-post route around CORS;
+//     this closes the form-post route around CORS. Upload routes (config
+//     `upload`, plugins/uploads.ts) take multipart/form-data instead, which a
+//     form can send: there the X-CSRF-Token below is what stops a forged one;
 //   - and the X-CSRF-Token header must be the session's token, an HMAC of the
 //     session id, so a token of another session or a planted cookie fails.
 // The API's own origin is PUBLIC_URL when set; otherwise it is derived from the
@@ -70,8 +72,11 @@ export function checkRequestSource(
   const type = header(request, 'content-type')
   if (type !== undefined || hasBody(request)) {
     const media = (type ?? '').split(';')[0]?.trim().toLowerCase()
-    if (media !== 'application/json') {
-      throw new Problem('unsupported_media_type', 'Request bodies must be application/json.')
+    const accepted = request.routeOptions.config?.upload
+      ? 'multipart/form-data'
+      : 'application/json'
+    if (media !== accepted) {
+      throw new Problem('unsupported_media_type', `Request bodies must be ${accepted}.`)
     }
   }
 }

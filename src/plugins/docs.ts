@@ -20,6 +20,7 @@ export const TAGS = [
   { name: 'members', description: 'Members, invitations, roles and permissions' },
   { name: 'api-keys', description: 'Machine credentials' },
   { name: 'tickets', description: 'Tickets and messages' },
+  { name: 'attachments', description: 'Files: uploads attached to messages' },
   { name: 'kb', description: 'Knowledge-base articles' },
   { name: 'jobs', description: 'Background jobs' },
   { name: 'audit', description: 'Security and admin events' },
