@@ -1,5 +1,5 @@
 // The worker process: runs the queues' processors as BullMQ Workers, sweeps the
-// outbox for rows left queued, serves /health, /ready and /metrics on
+// outbox for rows left queued and storage for uploads never attached, serves /health, /ready and /metrics on
 // WORKER_PORT, and on SIGTERM or SIGINT stops taking jobs, lets running ones
 // finish (worker.close() waits for them), then exits 0. Any number of copies can
 // run against the same Redis: BullMQ hands each job to one worker, and a job
@@ -27,6 +27,7 @@ import {
 import { bullPrefix, type JobData, type QueueName, queueNames } from '../src/jobs/queues.ts'
 import { type RunDeps, runJob } from '../src/jobs/run-job.ts'
 import { startSweeper, sweepQueuedJobs } from '../src/jobs/sweeper.ts'
+import { startUploadSweeper } from '../src/jobs/upload-sweeper.ts'
 import { closeOnSignals } from '../src/lib/graceful-shutdown.ts'
 import { loggerOptions } from '../src/lib/logger.ts'
 import { createRedis } from '../src/lib/redis-client.ts'
@@ -222,7 +223,15 @@ async function main() {
   const { redisUrl } = requireServices(config, log)
   const resources = await openResources(config, log, redisUrl)
   const workers = startQueueWorkers(config, log, resources)
-  const stopSweeper = startOutboxSweeper(config, log, resources)
+  const stopOutboxSweeper = startOutboxSweeper(config, log, resources)
+  const stopUploadSweeper = startUploadSweeper({
+    database: resources.database,
+    storage: resources.storage,
+    log,
+  })
+  const stopSweeper = async () => {
+    await Promise.all([stopOutboxSweeper(), stopUploadSweeper()])
+  }
   const server = await serveHealth(config, resources)
   log.info(
     {

@@ -67,12 +67,17 @@ async function useRedisQueues(app: FastifyInstance, config: Config, url: string)
 }
 
 async function useInProcessJobs(app: FastifyInstance, config: Config) {
-  const [{ createInProcessRunner }, { processors }, { sweepQueuedJobs, startSweeper }] =
-    await Promise.all([
-      import('../jobs/in-process-runner.ts'),
-      import('../jobs/processors.ts'),
-      import('../jobs/sweeper.ts'),
-    ])
+  const [
+    { createInProcessRunner },
+    { processors },
+    { sweepQueuedJobs, startSweeper },
+    { startUploadSweeper },
+  ] = await Promise.all([
+    import('../jobs/in-process-runner.ts'),
+    import('../jobs/processors.ts'),
+    import('../jobs/sweeper.ts'),
+    import('../jobs/upload-sweeper.ts'),
+  ])
   const outcomes = registerJobOutcomeCounter(app.metrics)
   const runner = createInProcessRunner({
     database: app.database,
@@ -98,6 +103,7 @@ async function useInProcessJobs(app: FastifyInstance, config: Config) {
       runner.dispatch(jobs),
     )
   let stopSweeper: (() => Promise<void>) | undefined
+  let stopUploadSweeper: (() => Promise<void>) | undefined
   app.addHook('onReady', async () => {
     app.log.info('local mode: jobs run in-process (no REDIS_URL)')
     stopSweeper = startSweeper({
@@ -105,9 +111,15 @@ async function useInProcessJobs(app: FastifyInstance, config: Config) {
       sweep,
       onError: (err) => app.log.warn({ err }, 'job sweep failed'),
     })
+    // No worker in local mode: uploads never attached are swept here too.
+    stopUploadSweeper = startUploadSweeper({
+      database: app.database,
+      storage: app.storage,
+      log: app.log,
+    })
   })
   app.addHook('onClose', async () => {
-    await stopSweeper?.()
+    await Promise.all([stopSweeper?.(), stopUploadSweeper?.()])
     await runner.close()
   })
 }
