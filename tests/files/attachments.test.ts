@@ -1,0 +1,382 @@
+// Attachments through the api, on the local disk: an upload streams to storage
+// (a file and a row, or neither), is its uploader's alone until attached to a
+// message, and is then downloadable by whoever sees that message and nobody
+// else; a download is always an attachment of the sniffed type. Tried as an
+// attacker would: oversized, cut-off and malformed bodies, hostile names,
+// HTML and SVG, other tenants' and other users' ids, cookie sessions.
+import { createHash, randomBytes } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { connect } from 'node:net'
+import { join, relative } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { safeFilename } from '../../src/domain/files/filenames.ts'
+import { useTestApp } from '../helpers/app.ts'
+import { cookieHeader, logIn } from '../helpers/auth.ts'
+import { fileForm, type MultipartBody, multipart, PNG } from '../helpers/multipart.ts'
+import { type Actor, createTestTenant, TEST_PASSWORD } from '../helpers/tenancy.ts'
+
+const MAX_BYTES = 64 * 1024
+const SPA_ORIGIN = 'http://localhost:5173'
+const ctx = await useTestApp({
+  env: { ATTACHMENT_MAX_BYTES: String(MAX_BYTES), AUTH_RATE_LIMIT_MAX: '1000' },
+})
+const { app } = ctx
+const acme = await createTestTenant(ctx)
+const globex = await createTestTenant(ctx)
+
+type Headers = Record<string, string>
+
+function upload(headers: Headers, body: MultipartBody) {
+  return app.inject({
+    method: 'POST',
+    url: '/v1/attachments',
+    headers: { ...headers, ...body.headers },
+    payload: body.payload,
+  })
+}
+
+async function uploaded(actor: Actor | Headers, body = fileForm('photo.png', PNG, 'image/png')) {
+  const headers = 'headers' in actor ? (actor.headers as Headers) : actor
+  const res = await upload(headers, body)
+  expect(res.statusCode, res.body).toBe(201)
+  return res.json() as { id: string; filename: string; contentType: string; size: number }
+}
+
+function download(headers: Headers, id: string) {
+  return app.inject({ url: `/v1/attachments/${id}`, headers })
+}
+
+/** Every file under the storage folder, partial ones included. */
+function storedFiles(): string[] {
+  return readdirSync(ctx.config.STORAGE_DIR, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(ctx.config.STORAGE_DIR, join(e.parentPath, e.name)))
+    .sort()
+}
+
+async function rowCount(): Promise<number> {
+  const [row] = await ctx.sql<{ n: number }[]>`select count(*)::int as n from attachments`
+  return row!.n
+}
+
+/** What a refused request must leave: the same files and rows as before it. */
+async function unchangedAfter(request: () => Promise<unknown>) {
+  const [files, rows] = [storedFiles(), await rowCount()]
+  const result = await request()
+  expect(storedFiles()).toEqual(files)
+  expect(await rowCount()).toBe(rows)
+  return result as Awaited<ReturnType<typeof upload>>
+}
+
+/** A problem body without what differs per request, to compare two refusals. */
+function problemShape(res: Awaited<ReturnType<typeof upload>>) {
+  const { requestId: _r, instance: _i, ...rest } = res.json()
+  return rest
+}
+
+async function apiKey(actor: Actor, permissions: string[]): Promise<Headers> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/api-keys',
+    headers: actor.headers,
+    payload: { name: 'Uploader', permissions },
+  })
+  expect(res.statusCode, res.body).toBe(201)
+  return { authorization: `Bearer ${res.json().key}`, 'x-tenant-id': actor.headers['x-tenant-id']! }
+}
+
+describe('POST /v1/attachments', () => {
+  it('streams the file to storage and answers its id, name, type, size and SHA-256', async () => {
+    const bytes = Buffer.concat([PNG, randomBytes(10_000)])
+    const res = await upload(acme.agent.headers, fileForm('screenshot.png', bytes, 'text/html'))
+    expect(res.statusCode, res.body).toBe(201)
+    const body = res.json()
+    expect(body).toEqual({
+      id: expect.any(String),
+      filename: 'screenshot.png',
+      contentType: 'image/png',
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    })
+    expect(res.headers.location).toBe(`/v1/attachments/${body.id}`)
+    // The key is the tenant and the id, never the name; the bytes are the upload's.
+    const key = `${acme.id}/${body.id}`
+    expect(readFileSync(join(ctx.config.STORAGE_DIR, key)).equals(bytes)).toBe(true)
+    const [row] = await ctx.sql`
+      select tenant_id, principal, message_id, storage_key, inline from attachments
+      where id = ${body.id}`
+    expect(row).toEqual({
+      tenant_id: acme.id,
+      principal: `user:${acme.agent.userId}`,
+      message_id: null,
+      storage_key: key,
+      inline: false,
+    })
+  })
+
+  it('refuses a file over ATTACHMENT_MAX_BYTES with 413, keeping no file and no row', async () => {
+    const res = await unchangedAfter(() =>
+      upload(acme.agent.headers, fileForm('big.bin', randomBytes(MAX_BYTES + 1))),
+    )
+    expect(res.statusCode).toBe(413)
+    expect(res.headers['content-type']).toContain('application/problem+json')
+    expect(res.json().code).toBe('payload_too_large')
+    // Exactly the limit is fine.
+    const atLimit = await uploaded(acme.agent, fileForm('exact.bin', randomBytes(MAX_BYTES)))
+    expect(atLimit.size).toBe(MAX_BYTES)
+  })
+
+  it('keeps no file and no row of an upload whose client goes away half way', async () => {
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    const { port } = app.server.address() as AddressInfo
+    const [files, rows, logged] = [storedFiles(), await rowCount(), ctx.logs.length]
+    const boundary = 'cut-off-upload'
+    const head =
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.bin"\r\n` +
+      'Content-Type: application/octet-stream\r\n\r\n'
+    const socket = connect(port, '127.0.0.1')
+    socket.on('error', () => {})
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+    socket.write(
+      'POST /v1/attachments HTTP/1.1\r\nHost: 127.0.0.1\r\n' +
+        `Authorization: ${acme.agent.headers.authorization}\r\nX-Tenant-ID: ${acme.slug}\r\n` +
+        `Content-Type: multipart/form-data; boundary=${boundary}\r\n` +
+        `Content-Length: ${head.length + 50_000 + boundary.length + 8}\r\n\r\n${head}`,
+    )
+    socket.write(randomBytes(25_000))
+    // The upload is streaming to storage before the body is complete (nothing buffers it)...
+    await expect
+      .poll(() => storedFiles().some((f) => f.endsWith('.part')), { timeout: 5000 })
+      .toBe(true)
+    // ...and the client goes away.
+    socket.destroy()
+    await expect.poll(() => storedFiles(), { timeout: 5000 }).toEqual(files)
+    expect(await rowCount()).toBe(rows)
+    // A client going away is the client's doing: no error logged as the server's failure.
+    expect(ctx.logs.slice(logged).filter((line) => Number(line.level) >= 50)).toEqual([])
+  })
+
+  it('keeps only the last segment of a hostile file name; storage never sees it', async () => {
+    for (const [name, kept] of [
+      ['../../etc/passwd', 'passwd'],
+      ['..\\..\\windows\\win.ini', 'win.ini'],
+      ['/absolute/path/report.pdf', 'report.pdf'],
+      ['..', 'file'],
+    ] as const) {
+      const body = await uploaded(acme.agent, fileForm(name, 'plain words'))
+      expect(body.filename, name).toBe(kept)
+      expect(storedFiles()).toContain(join(acme.id, body.id))
+    }
+    expect(storedFiles().every((f) => f.startsWith(`${acme.id}/`) || f.startsWith(globex.id))).toBe(
+      true,
+    )
+  })
+
+  it.each([
+    ['a.html', '<!doctype html><html><script>alert(document.cookie)</script></html>', 'text/html'],
+    [
+      'logo.svg',
+      '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+      'image/svg+xml',
+    ],
+  ])(
+    'serves %s as a plain download, never as markup a browser would run',
+    async (name, content, declared) => {
+      const body = await uploaded(acme.agent, fileForm(name, content, declared))
+      expect(body.contentType).toBe('text/plain')
+      const res = await download(acme.agent.headers, body.id)
+      expect(res.statusCode).toBe(200)
+      expect(res.body).toBe(content)
+      expect(res.headers['content-type']).toBe('text/plain')
+      expect(res.headers['content-disposition']).toBe(
+        `attachment; filename="${name}"; filename*=UTF-8''${name}`,
+      )
+      expect(res.headers['x-content-type-options']).toBe('nosniff')
+      expect(res.headers['content-security-policy']).toBe("default-src 'none'; sandbox")
+    },
+  )
+
+  it('refuses a body that is not multipart with 415', async () => {
+    const json = await unchangedAfter(() =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/attachments',
+        headers: acme.agent.headers,
+        payload: { file: 'not a file' },
+      }),
+    )
+    expect(json.statusCode).toBe(415)
+    expect(json.json().code).toBe('unsupported_media_type')
+    const none = await app.inject({
+      method: 'POST',
+      url: '/v1/attachments',
+      headers: acme.agent.headers,
+    })
+    expect(none.statusCode).toBe(415)
+  })
+
+  it.each([
+    [
+      'a part under another name',
+      () => multipart([{ name: 'upload', filename: 'a.txt', content: 'x' }]),
+    ],
+    ['no part at all', () => multipart([])],
+    [
+      'a field before the file',
+      () =>
+        multipart([
+          { name: 'note', content: 'hello' },
+          { name: 'file', filename: 'a.txt', content: 'x' },
+        ]),
+    ],
+    [
+      'two files (the first is discarded)',
+      () =>
+        multipart([
+          { name: 'file', filename: 'one.txt', content: 'first' },
+          { name: 'file', filename: 'two.txt', content: 'second' },
+        ]),
+    ],
+    [
+      'a file then a field',
+      () =>
+        multipart([
+          { name: 'file', filename: 'one.txt', content: 'first' },
+          { name: 'note', content: 'hello' },
+        ]),
+    ],
+    [
+      'no boundary',
+      () => ({
+        payload: Buffer.from('--x\r\n'),
+        headers: { 'content-type': 'multipart/form-data' },
+      }),
+    ],
+  ])('refuses %s with 400 invalid_upload, keeping nothing', async (_case, body) => {
+    const res = await unchangedAfter(() => upload(acme.agent.headers, body()))
+    expect(res.statusCode, res.body).toBe(400)
+    expect(res.json().code).toBe('invalid_upload')
+  })
+
+  it('is for tenant members with tickets:write only', async () => {
+    const anonymous = await upload({ 'x-tenant-id': acme.slug }, fileForm('a.txt', 'x'))
+    expect(anonymous.statusCode).toBe(401)
+    const foreign = await upload(
+      { ...globex.agent.headers, 'x-tenant-id': acme.slug },
+      fileForm('a.txt', 'x'),
+    )
+    expect(foreign.statusCode).toBe(404)
+    const readOnly = await apiKey(acme.owner, ['tickets:read'])
+    const refused = await unchangedAfter(() => upload(readOnly, fileForm('a.txt', 'x')))
+    expect(refused.statusCode).toBe(403)
+  })
+})
+
+describe('cookie sessions', async () => {
+  const session = await logIn(app, acme.agent.email, TEST_PASSWORD)
+  const cookies = { ...cookieHeader(session.cookies), origin: SPA_ORIGIN, 'x-tenant-id': acme.slug }
+
+  it('upload multipart with their CSRF token', async () => {
+    const body = await uploaded({ ...cookies, 'x-csrf-token': session.csrfToken })
+    expect(body.contentType).toBe('image/png')
+  })
+
+  it('are refused without the CSRF token, or from a foreign origin, keeping nothing', async () => {
+    const missing = await unchangedAfter(() => upload(cookies, fileForm('a.txt', 'x')))
+    expect(missing.statusCode).toBe(403)
+    expect(missing.json().code).toBe('csrf_failed')
+    const foreign = await unchangedAfter(() =>
+      upload(
+        { ...cookies, origin: 'https://evil.example', 'x-csrf-token': session.csrfToken },
+        fileForm('a.txt', 'x'),
+      ),
+    )
+    expect(foreign.json().code).toBe('csrf_failed')
+  })
+
+  it('still send only JSON to every other route', async () => {
+    const form = multipart([{ name: 'title', content: 'A form post' }])
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/kb/articles',
+      headers: { ...cookies, 'x-csrf-token': session.csrfToken, ...form.headers },
+      payload: form.payload,
+    })
+    expect(res.statusCode).toBe(415)
+    expect(res.json().code).toBe('unsupported_media_type')
+  })
+})
+
+describe('GET /v1/attachments/{id} of an upload not yet attached', () => {
+  it('serves the uploader the bytes, as an attachment of the sniffed type', async () => {
+    const body = await uploaded(acme.agent, fileForm('Zoë’s report.png', PNG, 'image/png'))
+    const res = await download(acme.agent.headers, body.id)
+    expect(res.statusCode).toBe(200)
+    expect(res.rawPayload.equals(PNG)).toBe(true)
+    expect(res.headers['content-type']).toBe('image/png')
+    expect(res.headers['content-length']).toBe(String(PNG.length))
+    expect(res.headers['content-disposition']).toBe(
+      `attachment; filename="Zo__s report.png"; filename*=UTF-8''${encodeURIComponent('Zoë’s report.png')}`,
+    )
+    expect(res.headers['x-content-type-options']).toBe('nosniff')
+    expect(res.headers['cache-control']).toBe('private, no-store')
+  })
+
+  it('answers everyone else 404, exactly as for an id that does not exist', async () => {
+    const { id } = await uploaded(acme.agent)
+    const nonexistent = await download(acme.agent.headers, '0193a0c5-0000-7000-8000-000000000000')
+    expect(nonexistent.statusCode).toBe(404)
+    const key = await apiKey(acme.owner, ['tickets:read', 'tickets:write'])
+    for (const headers of [
+      acme.owner.headers,
+      acme.admin.headers,
+      acme.customer.headers,
+      key,
+      globex.agent.headers,
+      { ...globex.owner.headers, 'x-tenant-id': globex.slug },
+    ]) {
+      const res = await download(headers, id)
+      expect(res.statusCode).toBe(404)
+      expect(problemShape(res)).toEqual(problemShape(nonexistent))
+    }
+    // Another tenant's member naming this tenant is not even a member here.
+    const named = await download({ ...globex.owner.headers, 'x-tenant-id': acme.slug }, id)
+    expect(named.statusCode).toBe(404)
+  })
+
+  it("belongs to an API key's principal when a key uploads it", async () => {
+    const key = await apiKey(acme.owner, ['tickets:read', 'tickets:write'])
+    const { id } = await uploaded(key)
+    const [row] = await ctx.sql<{ principal: string }[]>`
+      select principal from attachments where id = ${id}`
+    expect(row?.principal).toMatch(/^key:[0-9a-f-]{36}$/)
+    expect((await download(key, id)).statusCode).toBe(200)
+    expect((await download(acme.owner.headers, id)).statusCode).toBe(404)
+  })
+})
+
+describe('safeFilename', () => {
+  it.each([
+    ['report.pdf', 'report.pdf'],
+    ['../../etc/passwd', 'passwd'],
+    ['C:\\Users\\ada\\notes.txt', 'notes.txt'],
+    ['.htaccess', 'htaccess'],
+    ['...', 'file'],
+    ['', 'file'],
+    [undefined, 'file'],
+    ['in\u0000voice\u0007.pdf', 'invoice.pdf'],
+    ['invoice\u202Efdp.exe', 'invoicefdp.exe'],
+    ['  spaced  .txt ', 'spaced  .txt'],
+    ['Zoë.txt', 'Zoë.txt'],
+  ])('%j → %j', (name, kept) => {
+    expect(safeFilename(name)).toBe(kept)
+  })
+
+  it('cuts a long name to 200 characters, keeping the extension', () => {
+    const cut = safeFilename(`${'ä'.repeat(500)}.docx`)
+    expect(Array.from(cut)).toHaveLength(200)
+    expect(cut.endsWith('ä.docx')).toBe(true)
+  })
+})
