@@ -28,8 +28,19 @@ export function publicUser(u: UserRow): PublicUser {
     name: u.name,
     emailVerified: u.emailVerifiedAt !== null,
     isPlatformAdmin: u.isPlatformAdmin,
+    avatarUrl: avatarUrl(u.id, u.avatarKey),
     createdAt: u.createdAt.toISOString(),
   }
+}
+
+/**
+ * Where the avatar is served (profile.ts stores it), versioned by its key so
+ * that a new avatar is a new URL; null without one.
+ */
+export function avatarUrl(userId: string, avatarKey: string | null): string | null {
+  if (!avatarKey) return null
+  const version = avatarKey.slice(avatarKey.lastIndexOf('/') + 1, avatarKey.lastIndexOf('.'))
+  return `/v1/users/${userId}/avatar?v=${version}`
 }
 
 /** Throws 400 weak_password (at body/password) when a new password is not acceptable. */
