@@ -16,6 +16,7 @@ import { BUILTIN_ROLES, type Permission } from '../../src/lib/permissions.ts'
 import type { PermissionRule } from '../../src/plugins/access.ts'
 import { useTestApp } from '../helpers/app.ts'
 import { cookieHeader, logIn } from '../helpers/auth.ts'
+import { fileForm } from '../helpers/multipart.ts'
 import {
   bodyWithIds,
   fillPath,
@@ -98,6 +99,7 @@ async function arrange(t: TestTenant): Promise<Ids> {
       await post('/v1/kb/articles', { title: `Article ${t.slug}`, body: 'Text', published: true }),
       'article',
     ),
+    attachments: created(await upload(t), 'attachment'),
   }
   // Assigned, so that an assignee filter has a row of this tenant to leak.
   const assigned = await app.inject({
@@ -117,6 +119,17 @@ async function arrange(t: TestTenant): Promise<Ids> {
   if (!contact) throw new Error(`setup: no contact in tenant ${t.slug}`)
   ids.contacts = contact.id
   return ids
+}
+
+/** An upload of the tenant's owner, not attached to anything. */
+function upload(t: TestTenant) {
+  const form = fileForm(`notes-${t.slug}.txt`, `Only ${t.slug} may read this.`)
+  return app.inject({
+    method: 'POST',
+    url: '/v1/attachments',
+    headers: { ...t.owner.headers, ...form.headers },
+    payload: form.payload,
+  })
 }
 
 function idIn(ids: Ids, collection: string): string {
