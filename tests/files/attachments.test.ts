@@ -380,3 +380,180 @@ describe('safeFilename', () => {
     expect(cut.endsWith('ä.docx')).toBe(true)
   })
 })
+
+describe('attached to a message', () => {
+  type Created = { id: string; firstMessage: { id: string; attachments: { id: string }[] } }
+
+  async function openTicket(actor: Actor, payload: object) {
+    return app.inject({
+      method: 'POST',
+      url: '/v1/tickets',
+      headers: actor.headers,
+      payload: { subject: 'The printer is on fire', body: 'Photo attached.', ...payload },
+    })
+  }
+
+  function post(actor: Actor | Headers, ticketId: string, payload: object) {
+    const headers = 'headers' in actor ? (actor.headers as Headers) : actor
+    return app.inject({
+      method: 'POST',
+      url: `/v1/tickets/${ticketId}/messages`,
+      headers,
+      payload: { body: 'See the file.', ...payload },
+    })
+  }
+
+  async function attachmentRow(id: string) {
+    const [row] = await ctx.sql<{ message_id: string | null; attached_at: Date | null }[]>`
+      select message_id, attached_at from attachments where id = ${id}`
+    return row
+  }
+
+  it("opens a ticket with the customer's uploads on its first message, for whoever sees it", async () => {
+    const photo = await uploaded(acme.customer)
+    const log = await uploaded(acme.customer, fileForm('printer.log', 'paper jam\n', 'text/plain'))
+    const res = await openTicket(acme.customer, { attachmentIds: [photo.id, log.id] })
+    expect(res.statusCode, res.body).toBe(201)
+    const ticket = res.json() as Created
+    expect(ticket.firstMessage.attachments).toEqual([
+      {
+        id: photo.id,
+        filename: 'photo.png',
+        contentType: 'image/png',
+        size: PNG.length,
+        createdAt: expect.any(String),
+      },
+      {
+        id: log.id,
+        filename: 'printer.log',
+        contentType: 'text/plain',
+        size: 10,
+        createdAt: expect.any(String),
+      },
+    ])
+    expect((await attachmentRow(photo.id))?.message_id).toBe(ticket.firstMessage.id)
+    // The requester, the team (any agent, admin, owner) may read it; another customer may not.
+    for (const who of [acme.customer, acme.agent, acme.admin, acme.owner]) {
+      const got = await download(who.headers, photo.id)
+      expect(got.statusCode, who.email).toBe(200)
+      expect(got.rawPayload.equals(PNG)).toBe(true)
+    }
+    const t = await createTestTenant(ctx)
+    expect((await download(t.customer.headers, photo.id)).statusCode).toBe(404)
+    const listed = await app.inject({
+      url: `/v1/tickets/${ticket.id}/messages`,
+      headers: acme.agent.headers,
+    })
+    expect(listed.json().data[0].attachments.map((a: { id: string }) => a.id)).toEqual([
+      photo.id,
+      log.id,
+    ])
+  })
+
+  it("never gives a customer an internal note's file, nor lists it", async () => {
+    const ticket = (await openTicket(acme.customer, {})).json() as Created
+    const notes = await uploaded(acme.agent, fileForm('fraud-check.txt', 'suspicious'))
+    const note = await post(acme.agent, ticket.id, { internal: true, attachmentIds: [notes.id] })
+    expect(note.statusCode, note.body).toBe(201)
+    expect(note.json().attachments.map((a: { id: string }) => a.id)).toEqual([notes.id])
+    const asCustomer = await download(acme.customer.headers, notes.id)
+    expect(asCustomer.statusCode).toBe(404)
+    expect(asCustomer.json().code).toBe('not_found')
+    expect((await download(acme.agent.headers, notes.id)).statusCode).toBe(200)
+    expect((await download(acme.admin.headers, notes.id)).statusCode).toBe(200)
+    const thread = await app.inject({
+      url: `/v1/tickets/${ticket.id}/messages`,
+      headers: acme.customer.headers,
+    })
+    expect(JSON.stringify(thread.json())).not.toContain(notes.id)
+    // A public reply's file is the customer's to read.
+    const answer = await uploaded(acme.agent, fileForm('manual.pdf', '%PDF-1.4\n%%EOF\n'))
+    expect((await post(acme.agent, ticket.id, { attachmentIds: [answer.id] })).statusCode).toBe(201)
+    expect((await download(acme.customer.headers, answer.id)).statusCode).toBe(200)
+  })
+
+  it("refuses anything but the caller's own unattached uploads with 422, naming each, and writes nothing", async () => {
+    const ticket = (await openTicket(acme.customer, {})).json() as Created
+    const mine = await uploaded(acme.agent)
+    const foreignTenant = await uploaded(globex.agent)
+    const colleagues = await uploaded(acme.admin)
+    const used = await uploaded(acme.agent)
+    expect((await post(acme.agent, ticket.id, { attachmentIds: [used.id] })).statusCode).toBe(201)
+    const unknown = '0193a0c5-0000-7000-8000-00000000abcd'
+    const thread = async () =>
+      (
+        await app.inject({ url: `/v1/tickets/${ticket.id}/messages`, headers: acme.agent.headers })
+      ).json().data.length
+    const before = await thread()
+    const res = await post(acme.agent, ticket.id, {
+      attachmentIds: [mine.id, foreignTenant.id, colleagues.id, used.id, unknown],
+    })
+    expect(res.statusCode, res.body).toBe(422)
+    expect(res.json().code).toBe('invalid_attachment')
+    expect(res.json().errors.map((e: { path: string }) => e.path)).toEqual([
+      'body/attachmentIds/1',
+      'body/attachmentIds/2',
+      'body/attachmentIds/3',
+      'body/attachmentIds/4',
+    ])
+    // The message and the claim of the caller's own upload were rolled back together.
+    expect(await thread()).toBe(before)
+    expect(await attachmentRow(mine.id)).toEqual({ message_id: null, attached_at: null })
+    expect((await attachmentRow(foreignTenant.id))?.message_id).toBeNull()
+    expect((await attachmentRow(colleagues.id))?.message_id).toBeNull()
+    // The same refusal for a new ticket: no ticket is opened.
+    const ticketCount = async () => {
+      const [row] = await ctx.sql<{ n: number }[]>`
+        select count(*)::int as n from tickets where tenant_id = ${acme.id}`
+      return row?.n
+    }
+    const tickets = await ticketCount()
+    const refused = await openTicket(acme.agent, { attachmentIds: [mine.id, colleagues.id] })
+    expect(refused.statusCode).toBe(422)
+    expect(refused.json().errors).toEqual([
+      { path: 'body/attachmentIds/1', message: expect.any(String) },
+    ])
+    const after = await ticketCount()
+    expect(after).toBe(tickets)
+    expect((await attachmentRow(mine.id))?.message_id).toBeNull()
+  })
+
+  it("refuses an API key another principal's upload, and takes its own", async () => {
+    const ticket = (await openTicket(acme.customer, {})).json() as Created
+    const key = await apiKey(acme.owner, ['tickets:read', 'tickets:read_all', 'tickets:write'])
+    const owners = await uploaded(acme.owner)
+    const refused = await post(key, ticket.id, { attachmentIds: [owners.id] })
+    expect(refused.statusCode).toBe(422)
+    const keys = await uploaded(key)
+    const taken = await post(key, ticket.id, { attachmentIds: [keys.id] })
+    expect(taken.statusCode, taken.body).toBe(201)
+    expect((await download(acme.customer.headers, keys.id)).statusCode).toBe(200)
+  })
+
+  it('takes at most 20 ids, each once', async () => {
+    const ticket = (await openTicket(acme.customer, {})).json() as Created
+    const { id } = await uploaded(acme.agent)
+    const twice = await post(acme.agent, ticket.id, { attachmentIds: [id, id] })
+    expect(twice.statusCode).toBe(400)
+    expect(twice.json().code).toBe('validation_failed')
+    const many = Array.from({ length: 21 }, () => id)
+    expect((await post(acme.agent, ticket.id, { attachmentIds: many })).statusCode).toBe(400)
+    expect((await attachmentRow(id))?.message_id).toBeNull()
+  })
+
+  it('replays the message with its attachments for a retried Idempotency-Key', async () => {
+    const ticket = (await openTicket(acme.customer, {})).json() as Created
+    const { id } = await uploaded(acme.agent)
+    const send = () =>
+      post({ ...acme.agent.headers, 'idempotency-key': `attach-${id}` }, ticket.id, {
+        attachmentIds: [id],
+      })
+    const first = await send()
+    const again = await send()
+    expect(first.statusCode, first.body).toBe(201)
+    expect(again.statusCode).toBe(201)
+    expect(again.headers['idempotent-replayed']).toBe('true')
+    expect(again.json()).toEqual(first.json())
+    expect(again.json().attachments.map((a: { id: string }) => a.id)).toEqual([id])
+  })
+})

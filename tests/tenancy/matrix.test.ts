@@ -54,12 +54,14 @@ const FIELD_COLLECTIONS: Record<string, string> = {
   articleId: 'articles',
   invitationId: 'invitations',
   jobId: 'jobs',
+  attachmentIds: 'attachments',
 }
 
 /** The refusal a foreign id in a body field gets, where it is not a plain 404. */
 const BODY_REFUSALS: Record<string, string[]> = {
   assigneeId: ['422 invalid_assignee'],
   requesterId: ['422 invalid_requester'],
+  attachmentIds: ['422 invalid_attachment'],
 }
 
 type Ids = Record<string, string>
@@ -247,6 +249,8 @@ describe('cross-tenant matrix', async () => {
     expect(bodyFields.map(([op, f]) => `${op.key} ${f}`)).toEqual(
       expect.arrayContaining([
         'POST /v1/tickets requesterId',
+        'POST /v1/tickets attachmentIds',
+        'POST /v1/tickets/{id}/messages attachmentIds',
         'PATCH /v1/tickets/{id} assigneeId',
         'PATCH /v1/members/{userId} roleId',
         'POST /v1/invitations roleId',

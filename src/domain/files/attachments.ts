@@ -132,15 +132,16 @@ export async function insertAttachment(tx: DbOrTx, row: NewAttachment): Promise<
  * attached already, unknown) fails the whole request with 422
  * invalid_attachment naming each such id's place in the body, and the throw
  * rolls the transaction, message and all, back. The UPDATE's own conditions
- * decide, so two messages racing for one upload cannot both get it.
+ * decide, so two messages racing for one upload cannot both get it. Answers
+ * the message's attachments as it lists them, in upload order.
  */
 export async function attachUploads(
   tx: Tx,
   caller: Uploader,
   messageId: string,
   ids: readonly string[],
-): Promise<void> {
-  if (ids.length === 0) return
+): Promise<MessageAttachmentRow[]> {
+  if (ids.length === 0) return []
   const wellFormed = ids.filter((id) => UUID.test(id))
   const claimed =
     wellFormed.length === 0
@@ -156,7 +157,13 @@ export async function attachUploads(
               inArray(a.id, [...new Set(wellFormed)]),
             ),
           )
-          .returning({ id: a.id })
+          .returning({
+            id: a.id,
+            filename: a.filename,
+            contentType: a.contentType,
+            size: a.size,
+            createdAt: isoTime(a.createdAt),
+          })
   const mine = new Set(claimed.map((row) => row.id))
   const errors = ids.flatMap((id, i) =>
     mine.has(id)
@@ -175,6 +182,9 @@ export async function attachUploads(
       { errors },
     )
   }
+  return claimed.sort((x, y) =>
+    x.createdAt === y.createdAt ? x.id.localeCompare(y.id) : x.createdAt.localeCompare(y.createdAt),
+  )
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i

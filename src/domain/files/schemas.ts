@@ -36,11 +36,12 @@ export const Attachment = Type.Object(
 )
 export type AttachmentRow = Static<typeof Attachment>
 
-const { sha256: _sha256, ...listedExample } = attachmentExample
+const { sha256: _sha256, ...listed } = attachmentExample
+/** An attachment as a message lists it, for the examples of what holds one. */
+export const listedExample = listed
 
 /** An attachment as a message lists it; download it at /v1/attachments/{id}. */
 export const MessageAttachment = Type.Object(fields, {
-  $id: 'MessageAttachment',
   description: 'A file of a message; GET /v1/attachments/{id} downloads it',
   examples: [listedExample],
 })

@@ -12,6 +12,7 @@ import { bare, cursorTime, isoTime } from '../../db/sql-fragments.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
 import { decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { Forbidden, NotFound } from '../../lib/problems.ts'
+import { attachmentsOfMessages, attachUploads } from '../files/attachments.ts'
 import { type AiReplyMode, aiRepliesOn, tenantSetting } from '../tenants/settings.ts'
 import type { Caller } from './caller.ts'
 import { createOnce, type IdempotentRequest } from './idempotency.ts'
@@ -114,7 +115,13 @@ export function listMessages(
           where ${sql.join(filters, sql` and `)}
           order by ${m.createdAt}, ${m.id} limit ${page.limit + 1}`,
     )
-    return toPage(rows, page.limit, (r) => [r.cursorAt, r.id])
+    const found = toPage(rows, page.limit, (r) => [r.cursorAt, r.id])
+    const files = await attachmentsOfMessages(
+      tx,
+      caller.tenantId,
+      found.data.map((r) => r.id),
+    )
+    return { ...found, data: found.data.map((r) => ({ ...r, attachments: files.get(r.id) ?? [] })) }
   })
 }
 
@@ -150,13 +157,14 @@ export async function queueMessageJobs(
 
 /**
  * Posts a message, once per Idempotency-Key (idempotency.ts): the message, the
- * ticket's new status and stamp, and the jobs it causes, in one transaction.
+ * ticket's new status and stamp, the caller's uploads it names
+ * (attachmentIds) and the jobs it causes, in one transaction.
  */
 export function postMessage(
   database: DatabaseHandle,
   caller: Caller,
   ticketId: string,
-  input: { body: string; internal?: boolean },
+  input: { body: string; internal?: boolean; attachmentIds?: string[] },
   request: IdempotentRequest,
 ) {
   return createOnce(database, caller, request, async (tx) => {
@@ -169,7 +177,7 @@ async function writeMessage(
   tx: Tx,
   caller: Caller,
   ticketId: string,
-  input: { body: string; internal?: boolean },
+  input: { body: string; internal?: boolean; attachmentIds?: string[] },
 ) {
   const internal = input.internal ?? false
   if (internal && !caller.seesInternal) {
@@ -181,7 +189,12 @@ async function writeMessage(
   assertNotMerged(ticket)
   // A customer sees only the tickets it requested: it writes as that contact.
   const contactId = caller.authorType === 'customer' ? ticket.requesterId : null
-  return appendMessage(tx, { ...caller, contactId }, ticket, { body: input.body, internal })
+  const written = await appendMessage(tx, { ...caller, contactId }, ticket, {
+    body: input.body,
+    internal,
+  })
+  const attachments = await attachUploads(tx, caller, written.message.id, input.attachmentIds ?? [])
+  return { ...written, message: { ...written.message, attachments } }
 }
 
 /** Who writes a message: a member, an API key, or (by mail) a contact. */

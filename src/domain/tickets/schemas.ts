@@ -7,6 +7,7 @@ import { ticketPriorities, ticketStatuses } from '../../db/schema/helpdesk.ts'
 import { PageQuery } from '../../lib/cursor.ts'
 import { EXAMPLE_IDS, EXAMPLE_TIMES, EXAMPLE_USER } from '../../lib/examples.ts'
 import { Tag } from '../../lib/tags.ts'
+import { listedExample, MessageAttachment } from '../files/schemas.ts'
 
 const Id = Type.String({ format: 'uuid' })
 const Time = Type.String({ format: 'date-time' })
@@ -86,6 +87,7 @@ const messageExample = {
   authorType: 'agent',
   body: 'Since this morning the login page says my password is wrong, although I reset it.',
   internal: false,
+  attachments: [listedExample],
   createdAt: EXAMPLE_TIMES.ticket,
 }
 
@@ -145,6 +147,11 @@ export const Message = Type.Object(
     body: Type.String(),
     internal: Type.Boolean({ description: 'An internal note: never shown to customers' }),
     sources: Type.Optional(Type.Array(Source, { description: 'AI messages: what they cite' })),
+    attachments: Type.Optional(
+      Type.Array(MessageAttachment, {
+        description: 'Its files, listed ones first; GET /v1/attachments/{id} downloads each',
+      }),
+    ),
     createdAt: Time,
   },
   { $id: 'Message', examples: [messageExample] },

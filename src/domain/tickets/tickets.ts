@@ -14,6 +14,7 @@ import { normaliseTags } from '../../lib/tags.ts'
 import { recordAudit, type requestActor } from '../audit/record.ts'
 import { normaliseContactEmail } from '../contacts/contact-email.ts'
 import { contactForEmail, memberContact } from '../contacts/requesters.ts'
+import { attachUploads } from '../files/attachments.ts'
 import { type AiReplyMode, SETTING_DEFAULTS, tenantSetting } from '../tenants/settings.ts'
 import type { Caller } from './caller.ts'
 import { createOnce, type IdempotentRequest } from './idempotency.ts'
@@ -35,6 +36,8 @@ type NewTicket = {
   tags?: string[]
   requesterId?: string
   requester?: { email: string; name?: string }
+  /** the caller's own uploads to attach to the first message */
+  attachmentIds?: string[]
 }
 
 /**
@@ -133,7 +136,7 @@ export type TicketAuthor = {
   columns: SQL
 }
 
-type TicketFields = Omit<NewTicket, 'requesterId' | 'requester'> & {
+type TicketFields = Omit<NewTicket, 'requesterId' | 'requester' | 'attachmentIds'> & {
   requesterId: string
   /** the closed ticket this one follows up (mail on a closed ticket's thread) */
   followUpOfId?: string | null
@@ -142,7 +145,10 @@ type TicketFields = Omit<NewTicket, 'requesterId' | 'requester'> & {
 async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
   const requesterId = await requesterFor(tx, caller, input)
   const author = { ...caller, columns: ticketColumnsFor(caller) }
-  return insertTicket(tx, author, { ...input, requesterId })
+  const { attachmentIds = [], ...fields } = input
+  const created = await insertTicket(tx, author, { ...fields, requesterId })
+  const attachments = await attachUploads(tx, caller, created.message.id, attachmentIds)
+  return { ...created, message: { ...created.message, attachments } }
 }
 
 /**

@@ -58,7 +58,8 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'the body). internal needs messages:internal. A customer reply reopens a pending or ' +
           'solved ticket; an agent public reply to a new or open one makes it pending; a ' +
           'closed ticket takes no messages (409 ticket_closed), nor a merged one (409 ' +
-          'ticket_merged, with mergedIntoId: where to write instead).',
+          'ticket_merged, with mergedIntoId: where to write instead). attachmentIds attach ' +
+          'your own uploads (POST /v1/attachments).',
         headers: IdempotencyHeaders,
         params: TicketParams,
         body: CreateMessageBody,
@@ -67,7 +68,7 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ...tenantRouteProblems,
           ...problemResponses({
             409: ['ticket_closed', 'ticket_merged'],
-            422: ['idempotency_key_reused'],
+            422: ['invalid_attachment', 'idempotency_key_reused'],
           }),
         },
       },

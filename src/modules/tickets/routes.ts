@@ -89,7 +89,8 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description:
           'A caller without tickets:read_all is always its own requester (its contact). An ' +
           'agent or API key names the requester as requesterId (a contact) or requester ' +
-          '{email, name} (found or made); an agent naming neither is its own requester. With an ' +
+          '{email, name} (found or made); an agent naming neither is its own requester. ' +
+          'attachmentIds attach your own uploads (POST /v1/attachments) to the first message. With an ' +
           'Idempotency-Key, a retry with the same body within 24 h returns the first response.',
         headers: IdempotencyHeaders,
         body: CreateTicketBody,
@@ -99,7 +100,7 @@ const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ...problemResponses({
             400: ['validation_failed', 'tenant_required', 'requester_required', 'invalid_email'],
             403: ['forbidden', 'email_unverified'],
-            422: ['invalid_requester', 'idempotency_key_reused'],
+            422: ['invalid_requester', 'invalid_attachment', 'idempotency_key_reused'],
           }),
         },
       },

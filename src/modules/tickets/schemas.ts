@@ -17,6 +17,13 @@ const NullableId = Type.Union([Id, Type.Null()])
 const Tags = Type.Array(Tag, { maxItems: 20, description: 'Stored trimmed and lowercase' })
 const Subject = Type.String({ minLength: 1, maxLength: 250, pattern: '\\S' })
 const Body = Type.String({ minLength: 1, maxLength: 100_000, pattern: '\\S' })
+const AttachmentIds = Type.Array(Type.String({ format: 'uuid' }), {
+  maxItems: 20,
+  uniqueItems: true,
+  description:
+    'Your own uploads (POST /v1/attachments) not attached yet; any other id fails the ' +
+    'request with 422 invalid_attachment',
+})
 
 export const TicketWithMessage = Type.Object(
   {
@@ -84,6 +91,7 @@ export const CreateTicketBody = Type.Object(
         },
       ),
     ),
+    attachmentIds: Type.Optional(AttachmentIds),
   },
   {
     additionalProperties: false,
@@ -144,6 +152,7 @@ export const CreateMessageBody = Type.Object(
   {
     body: Body,
     internal: Type.Optional(Type.Boolean({ description: 'An internal note (messages:internal)' })),
+    attachmentIds: Type.Optional(AttachmentIds),
   },
   {
     additionalProperties: false,
