@@ -34,7 +34,11 @@ COPY --chown=root:root workers ./workers
 COPY --chown=root:root drizzle ./drizzle
 # The code is owned by root and read-only to the process; the unprivileged
 # `node` user of the base image (uid 1000) runs it. Local mode is refused in
-# production, so nothing needs to be written inside the image.
+# production, so the one thing written is files with STORAGE_DRIVER=local: to
+# the folder below, which the api and every worker must share (a volume, as in
+# docker-compose.yml), or use STORAGE_DRIVER=s3.
+ENV STORAGE_DIR=/var/lib/deskpilot/files
+RUN mkdir -p /var/lib/deskpilot/files && chown node:node /var/lib/deskpilot/files
 USER node
 EXPOSE 3000 3001
 # Liveness of the api; the worker's service overrides it with WORKER_PORT.
