@@ -4,12 +4,19 @@
 // else; a download is always an attachment of the sniffed type. Tried as an
 // attacker would: oversized, cut-off and malformed bodies, hostile names,
 // HTML and SVG, other tenants' and other users' ids, cookie sessions.
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { connect } from 'node:net'
 import { join, relative } from 'node:path'
+import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
+import { withScope } from '../../src/db/scoped.ts'
+import {
+  attachmentsOfMessages,
+  insertAttachment,
+  uploadAttachment,
+} from '../../src/domain/files/attachments.ts'
 import { safeFilename } from '../../src/domain/files/filenames.ts'
 import { useTestApp } from '../helpers/app.ts'
 import { cookieHeader, logIn } from '../helpers/auth.ts'
@@ -555,5 +562,53 @@ describe('attached to a message', () => {
     expect(again.headers['idempotent-replayed']).toBe('true')
     expect(again.json()).toEqual(first.json())
     expect(again.json().attachments.map((a: { id: string }) => a.id)).toEqual([id])
+  })
+})
+
+describe('the domain functions other writers use', () => {
+  it('uploadAttachment deletes the file again when its row cannot be written', async () => {
+    const before = storedFiles()
+    const noSuchTenant = '0193a0c5-0000-7000-8000-00000000beef'
+    await expect(
+      uploadAttachment(
+        app.database,
+        app.storage,
+        { tenantId: noSuchTenant, principal: `user:${acme.agent.userId}` },
+        { stream: Readable.from([PNG]), filename: 'orphan.png', declaredType: 'image/png' },
+        MAX_BYTES,
+      ),
+    ).rejects.toThrow()
+    expect(storedFiles()).toEqual(before)
+  })
+
+  it("insertAttachment files a mail's attachments on its message, inline images listed last", async () => {
+    const ticket = await app.inject({
+      method: 'POST',
+      url: '/v1/tickets',
+      headers: acme.customer.headers,
+      payload: { subject: 'By mail', body: 'See attached.' },
+    })
+    const messageId = ticket.json().firstMessage.id as string
+    const file = (filename: string, inline: boolean) => ({
+      tenantId: acme.id,
+      principal: null,
+      messageId,
+      filename,
+      contentType: 'image/png',
+      size: PNG.length,
+      sha256: createHash('sha256').update(PNG).digest('hex'),
+      storageKey: `${acme.id}/${randomUUID()}`,
+      inline,
+    })
+    const listed = await withScope(app.database, { tenantId: acme.id }, async (tx) => {
+      await insertAttachment(tx, file('logo.png', true))
+      await insertAttachment(tx, file('../invoice.png', false))
+      return attachmentsOfMessages(tx, acme.id, [messageId, randomUUID()])
+    })
+    expect([...listed.keys()]).toEqual([messageId])
+    expect(listed.get(messageId)?.map((a) => a.filename)).toEqual(['invoice.png', 'logo.png'])
+    const [row] = await ctx.sql<{ attached_at: Date | null }[]>`
+      select attached_at from attachments where message_id = ${messageId} limit 1`
+    expect(row?.attached_at).toBeInstanceOf(Date)
   })
 })
