@@ -16,7 +16,7 @@ export const emailMessages = pgTable(
   {
     id: primaryId(),
     tenantId: tenantRef(),
-    /** the Message-ID header, with its angle brackets, as sent or received */
+    /** the Message-ID, without its angle brackets, as sent or received */
     emailId: text('email_id').notNull(),
     direction: text('direction').$type<(typeof emailDirections)[number]>().notNull(),
     ticketId: uuid('ticket_id'),

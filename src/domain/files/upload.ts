@@ -12,7 +12,14 @@ import type { Storage } from '../../lib/storage/storage.ts'
 export type StoredUpload = { size: number; sha256: string; contentType: string }
 
 /** Text types kept as the client named them when the bytes are text; anything else text is text/plain. */
-const TEXT_TYPES = new Set(['text/plain', 'text/csv', 'text/markdown', 'application/json'])
+const TEXT_TYPES = new Set([
+  'text/plain',
+  'text/csv',
+  'text/markdown',
+  'application/json',
+  // an email kept whole (inbound mail's original.eml): text a browser never runs
+  'message/rfc822',
+])
 
 const SAMPLE_BYTES = 4100
 

@@ -22,6 +22,7 @@ import { users, userTokens } from '../../db/schema/users.ts'
 import { withScope, writeInScope } from '../../db/scoped.ts'
 import { bare } from '../../db/sql-fragments.ts'
 import { LOOP_HEADER } from '../../domain/email/loop-header.ts'
+import { recordSentIds } from '../../domain/email/mail-threads.ts'
 import { hashToken, randomToken } from '../../lib/tokens.ts'
 import type { Payload } from '../queues.ts'
 import type { Processor } from '../run-job.ts'
@@ -71,6 +72,20 @@ export const processEmail: Processor = async ({ database, config, job, log }) =>
       to: recipients[0]!,
       messageId: `<${job.id}@${domain}>`,
     })
+    if (outgoing.ticketId && job.tenantId && payload.template === 'ticket-reply') {
+      // Stored, so that the requester's answer threads to its ticket (mail-threads.ts).
+      const ticketId = outgoing.ticketId
+      await withScope(database, { tenantId: job.tenantId }, (tx) =>
+        recordSentIds(tx, job.tenantId as string, {
+          // As inbound mail names them: without the angle brackets.
+          emailIds: [`<${job.id}@${domain}>`, ticketRootId(ticketId, domain)].map((id) =>
+            id.slice(1, -1),
+          ),
+          ticketId,
+          messageId: payload.messageId,
+        }),
+      )
+    }
     log.info({ template: payload.template, messageId: sent.messageId, ...sent.logged }, sent.note)
     return { template: payload.template, ...sent.result }
   }
