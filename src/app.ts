@@ -13,6 +13,7 @@ import attachmentRoutes from './modules/attachments/routes.ts'
 import auditRoutes from './modules/audit/routes.ts'
 import authRoutes from './modules/auth/routes.ts'
 import healthRoutes from './modules/health/routes.ts'
+import inboundRoutes from './modules/inbound/routes.ts'
 import jobRoutes from './modules/jobs/routes.ts'
 import kbRoutes from './modules/kb/routes.ts'
 import invitationRoutes from './modules/members/invitation-routes.ts'
@@ -164,6 +165,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     attachmentRoutes,
     kbRoutes,
     profileRoutes,
+    inboundRoutes,
   ]) {
     await app.register(routes, { config, prefix: '/v1' })
   }

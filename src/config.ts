@@ -69,6 +69,13 @@ const EnvSchema = Type.Object({
   INBOUND_DOMAIN: Type.Optional(
     Type.String({ pattern: '^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$' }),
   ),
+  /** the platform secret of POST /v1/inbound/email (an MTA or a provider's inbound hook); unset → only API keys with email:ingest */
+  INBOUND_EMAIL_TOKEN: Type.Optional(Type.String({ minLength: 32 })),
+  /** where `npm run mail-in` (the SMTP receiver) listens */
+  INBOUND_SMTP_HOST: Type.String({ default: '127.0.0.1' }),
+  INBOUND_SMTP_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 2525 }),
+  /** the largest inbound message, raw (HTTP body or SMTP DATA) */
+  INBOUND_MAX_BYTES: Type.Integer({ minimum: 1024, default: 26_214_400 }),
   /** longest wait for the SMTP server to connect, greet or answer; then the send fails (and retries) */
   SMTP_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   /** invitation emails one tenant may cause per rolling hour and day (mail to addresses it names) */

@@ -62,6 +62,11 @@ export function securitySchemes(config: Config) {
         password: { tokenUrl: '/v1/auth/token', refreshUrl: '/v1/auth/token', scopes: {} },
       },
     },
+    inboundToken: {
+      type: 'http' as const,
+      scheme: 'bearer',
+      description: 'INBOUND_EMAIL_TOKEN, the platform secret of POST /v1/inbound/email',
+    },
     apiKey: {
       type: 'http' as const,
       scheme: 'bearer',
