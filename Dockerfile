@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# One image for both processes: the api (the default command) and the worker
-# (`node workers/main.ts`). Node 24 runs the TypeScript sources directly by
+# One image for every process: the api (the default command), the worker
+# (`node workers/main.ts`) and the SMTP receiver (`node src/mail-in/main.ts`). Node 24 runs the TypeScript sources directly by
 # stripping types, so there is no build step: the first stage installs the
 # production dependencies, the final stage copies them next to the sources.
 
@@ -40,7 +40,7 @@ COPY --chown=root:root drizzle ./drizzle
 ENV STORAGE_DIR=/var/lib/deskpilot/files
 RUN mkdir -p /var/lib/deskpilot/files && chown node:node /var/lib/deskpilot/files
 USER node
-EXPOSE 3000 3001
+EXPOSE 3000 3001 2525
 # Liveness of the api; the worker's service overrides it with WORKER_PORT.
 # No curl in slim images: Node's fetch does the probe.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \

@@ -6,6 +6,10 @@
 // what our framework, guards and bookkeeping cost on top, not PostgreSQL's
 // share. Started by bench/run.ts, which picks BASELINE_PORT and passes the
 // api's JWT_SECRET and BENCH_DATABASE_URL.
+import { mkdirSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import jwt from '@fastify/jwt'
 import argon2 from 'argon2'
 import { sql as drizzleSql } from 'drizzle-orm'
@@ -146,6 +150,72 @@ app.post<{ Params: { id: string }; Body: { body: string } }>(
     return reply.code(201).send(message)
   },
 )
+
+// The same writes as the api's inbound mail, the bare way: no MIME parsing (the
+// sender is read with a regular expression, the body is the 20 KB after the
+// header), the two files (the original and a 100 KB attachment) written to
+// disk, then one transaction: the email id, the contact, the numbered ticket
+// with its search vectors, the message, the two attachment rows, the agents'
+// notification job, and the email id's outcome.
+const FILES_DIR = process.env.BENCH_FILES_DIR ?? join(tmpdir(), 'deskpilot-bench-files', 'baseline')
+mkdirSync(FILES_DIR, { recursive: true })
+app.addContentTypeParser(
+  'message/rfc822',
+  { parseAs: 'buffer', bodyLimit: 26_214_400 },
+  (_r, body, done) => done(null, body),
+)
+app.post('/baseline/inbound/email', async (request, reply) => {
+  if (request.headers.authorization !== `Bearer ${process.env.INBOUND_EMAIL_TOKEN}`) {
+    return reply.code(401).send()
+  }
+  const raw = request.body as Buffer
+  const text = raw.toString('latin1')
+  const sender = /^From:.*<([^>]+)>/m.exec(text)?.[1]?.toLowerCase() ?? 'unknown@example.com'
+  const emailId = /^Message-ID:\s*<([^>]+)>/im.exec(text)?.[1] ?? uuidv7()
+  const headerEnd = text.indexOf('\r\n\r\n')
+  const body = text.slice(headerEnd + 4, headerEnd + 4 + 20_480)
+  const files = [uuidv7(), uuidv7()]
+  await Promise.all([
+    writeFile(join(FILES_DIR, files[0]!), raw),
+    writeFile(join(FILES_DIR, files[1]!), raw.subarray(raw.length - 100 * 1024)),
+  ])
+  const result = await sql!.begin(async (tx) => {
+    await tx`select set_config('app.tenant_id', ${TENANT_ID}, true)`
+    const [claim] =
+      await tx`insert into email_messages (id, tenant_id, email_id, direction, received_at)
+      values (${uuidv7()}, ${TENANT_ID}, ${emailId}, 'in', now()) on conflict do nothing returning id`
+    const [made] = await tx`insert into contacts (id, tenant_id, email, name)
+      values (${uuidv7()}, ${TENANT_ID}, ${sender}, 'Customer') on conflict do nothing returning id`
+    const [contact] = made
+      ? [made]
+      : await tx`select id from contacts where tenant_id = ${TENANT_ID} and email = ${sender}`
+    const ticketId = uuidv7()
+    await tx`with counter as (
+        insert into ticket_counters (tenant_id, last_number) values (${TENANT_ID}, 1)
+        on conflict (tenant_id) do update set last_number = ticket_counters.last_number + 1
+        returning last_number),
+      words as (select message_search_vector(${body}) as v)
+      insert into tickets (id, tenant_id, number, subject, priority, requester_id, tags, search_public, search_all)
+      select ${ticketId}, ${TENANT_ID}, counter.last_number, 'Printer on the third floor keeps failing',
+             'normal', ${contact!.id}, '{}', words.v, words.v
+      from counter, words`
+    const messageId = uuidv7()
+    await tx`insert into messages (id, tenant_id, ticket_id, author_type, contact_id, body, internal)
+      values (${messageId}, ${TENANT_ID}, ${ticketId}, 'customer', ${contact!.id}, ${body}, false)`
+    await Promise.all([
+      tx`insert into attachments (id, tenant_id, message_id, filename, content_type, size, sha256, storage_key, attached_at)
+        values (${files[0]!}, ${TENANT_ID}, ${messageId}, 'original.eml', 'message/rfc822', ${raw.length}, '', ${files[0]!}, now()),
+               (${files[1]!}, ${TENANT_ID}, ${messageId}, 'error-log.bin', 'application/octet-stream', ${100 * 1024}, '', ${files[1]!}, now())`,
+      tx`insert into jobs (id, tenant_id, type, payload, max_attempts)
+        values (${uuidv7()}, ${TENANT_ID}, 'email',
+                ${JSON.stringify({ template: 'ticket-created', ticketId })}::jsonb, ${queues.email.maxAttempts})`,
+      tx`update email_messages set ticket_id = ${ticketId}, message_id = ${messageId}, created = true
+        where tenant_id = ${TENANT_ID} and id = ${claim!.id}`,
+    ])
+    return { ticketId, messageId, created: true }
+  })
+  return reply.code(202).send(result)
+})
 
 await app.listen({ host: '127.0.0.1', port: Number(process.env.BASELINE_PORT ?? 3100) })
 

@@ -3,8 +3,11 @@
 // the headers (a token, X-Tenant-ID) its requests need; `paths` spreads the
 // requests over many rows (both targets get the same list, rewritten to their
 // own path prefix).
+import { randomBytes } from 'node:crypto'
+import MailComposer from 'nodemailer/lib/mail-composer/index.js'
 import type postgres from 'postgres'
-import { BENCH_EMAIL, BENCH_PASSWORD, seedBench } from './seed.ts'
+import { BENCH_EMAIL, BENCH_PASSWORD, BENCH_SLUG, seedBench } from './seed.ts'
+import { BENCH_INBOUND_DOMAIN, BENCH_INBOUND_TOKEN } from './setup.ts'
 
 export type BenchContext = {
   /** the api's base URL, e.g. to sign up and log in through the real routes */
@@ -26,6 +29,10 @@ export type BenchRoute = {
   prepare?: (ctx: BenchContext) => Promise<{ headers?: Record<string, string> }>
   /** per-request paths, given the target's path (api or baseline) */
   paths?: (path: string) => string[]
+  /** the body's Content-Type (application/json by default) */
+  contentType?: string
+  /** a fresh body for every request (instead of `body`) */
+  makeBody?: () => string
 }
 
 const seededHeaders = async ({ apiUrl, sql }: BenchContext) => ({
@@ -44,6 +51,34 @@ const withTickets = async (ctx: BenchContext) => {
 }
 const perTicket = (suffix: string) => (path: string) =>
   ticketIds.map((id) => path.replace(/tickets\/[^/]+.*$/, `tickets/${id}${suffix}`))
+
+/**
+ * A customer's mail as the inbound route takes it: 20 KB of text and a 100 KB
+ * attachment, built once; each request gets a Message-ID of its own (the same
+ * one again would be a duplicate, answered without writing) and a sender out
+ * of 200, so contacts are both found and made.
+ */
+const MESSAGE_ID_SLOT = 'bench-message-id-slot'
+const SENDER_SLOT = 'bench-sender-slot'
+const mailTemplate = (
+  await new MailComposer({
+    from: `Customer <${SENDER_SLOT}@example.com>`,
+    to: `${BENCH_SLUG}@${BENCH_INBOUND_DOMAIN}`,
+    subject: 'Printer on the third floor keeps failing',
+    messageId: `<${MESSAGE_ID_SLOT}@example.com>`,
+    text: 'The printer keeps failing with a paper jam on every second page. '.repeat(320),
+    attachments: [{ filename: 'error-log.bin', content: randomBytes(100 * 1024) }],
+  })
+    .compile()
+    .build()
+).toString('latin1')
+let mailSerial = 0
+function benchMail(): string {
+  mailSerial++
+  return mailTemplate
+    .replace(MESSAGE_ID_SLOT, `${process.pid}.${Date.now()}.${mailSerial}`)
+    .replace(SENDER_SLOT, `customer${mailSerial % 200}`)
+}
 
 export const routes: BenchRoute[] = [
   { name: 'GET /health', path: '/health', baselinePath: '/baseline/health' },
@@ -98,5 +133,19 @@ export const routes: BenchRoute[] = [
     path: '/v1/tickets?q=printer%20failing',
     baselinePath: '/baseline/tickets?q=printer%20failing',
     prepare: seededHeaders,
+  },
+  {
+    // Parsing, threading, files and the ticket with its message, attachments and job.
+    name: 'POST /v1/inbound/email',
+    method: 'POST',
+    path: '/v1/inbound/email',
+    baselinePath: '/baseline/inbound/email',
+    contentType: 'message/rfc822',
+    headers: { authorization: `Bearer ${BENCH_INBOUND_TOKEN}` },
+    makeBody: benchMail,
+    prepare: async (ctx) => {
+      await seedBench(ctx.apiUrl, ctx.sql)
+      return {}
+    },
   },
 ]

@@ -41,19 +41,23 @@ async function load(
   const base = new URL(url)
   const paths = route.paths?.(base.pathname)
   let next = 0
+  const hasBody = route.body !== undefined || route.makeBody !== undefined
+  const contentType = route.contentType ?? 'application/json'
   const result = await autocannon({
     url,
     method: route.method ?? 'GET',
-    headers: { ...headers, ...(route.body ? { 'content-type': 'application/json' } : {}) },
+    headers: { ...headers, ...(hasBody ? { 'content-type': contentType } : {}) },
     ...(route.body ? { body: route.body } : {}),
-    // Spread over many rows (e.g. tickets), so a write benchmark is not one row's lock queue.
-    ...(paths
+    // Spread over many rows (e.g. tickets), so a write benchmark is not one row's lock
+    // queue; or a body of its own per request (a mail's Message-ID).
+    ...(paths || route.makeBody
       ? {
           requests: [
             {
               setupRequest: (request: autocannon.Request) => ({
                 ...request,
-                path: paths[next++ % paths.length] ?? base.pathname,
+                ...(paths ? { path: paths[next++ % paths.length] ?? base.pathname } : {}),
+                ...(route.makeBody ? { body: route.makeBody() } : {}),
               }),
             },
           ],

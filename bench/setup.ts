@@ -5,6 +5,8 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { type AddressInfo, createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
 import { runMigrations } from '../src/db/migrate.ts'
@@ -96,6 +98,12 @@ export const BENCH_JWT_SECRET = randomBytes(48).toString('base64url')
  */
 export const BENCH_SMTP_URL = 'smtp://127.0.0.1:2525'
 
+/** Inbound mail: the platform token and the domain of the tenants' addresses. */
+export const BENCH_INBOUND_TOKEN = randomBytes(32).toString('base64url')
+export const BENCH_INBOUND_DOMAIN = 'in.bench.test'
+/** Where the api and the baseline store files (both on the same disk, in folders of their own). */
+export const BENCH_FILES_DIR = join(tmpdir(), 'deskpilot-bench-files')
+
 /**
  * The api as production runs it (NODE_ENV=production, warn-level logs, no
  * migrations on start), with rate limits too high to interfere.
@@ -112,6 +120,10 @@ export function startApi(): Promise<Started> {
     LOG_LEVEL: 'warn',
     RATE_LIMIT_MAX: '1000000000',
     AUTH_RATE_LIMIT_MAX: '1000000000',
+    INBOUND_DOMAIN: BENCH_INBOUND_DOMAIN,
+    INBOUND_EMAIL_TOKEN: BENCH_INBOUND_TOKEN,
+    STORAGE_DRIVER: 'local',
+    STORAGE_DIR: join(BENCH_FILES_DIR, 'api'),
   })
 }
 
@@ -121,6 +133,8 @@ export function startBaseline(tenantId: string): Promise<Started> {
     JWT_SECRET: BENCH_JWT_SECRET,
     BENCH_DATABASE_URL,
     BENCH_TENANT_ID: tenantId,
+    BENCH_FILES_DIR: join(BENCH_FILES_DIR, 'baseline'),
+    INBOUND_EMAIL_TOKEN: BENCH_INBOUND_TOKEN,
   })
 }
 
