@@ -78,7 +78,7 @@ export function securitySchemes(config: Config) {
   }
 }
 
-/** The X-Tenant-ID header, declared once for every route whose config says `access: 'tenant'`. */
+/** The X-Tenant-ID header, declared once for every route whose access is 'tenant' or 'visitor'. */
 function tenantHeader(config: Config): TSchema {
   const header = Type.String({
     minLength: 1,
@@ -95,7 +95,8 @@ type RouteSchema = Record<string, unknown> & { headers?: TObject }
 function documentTenantHeader(config: Config): FastifyDynamicSwaggerOptions['transform'] {
   const header = tenantHeader(config)
   return ({ schema, url, route }) => {
-    if (route.config?.access !== 'tenant' || !schema) return { schema, url }
+    const access = route.config?.access
+    if ((access !== 'tenant' && access !== 'visitor') || !schema) return { schema, url }
     // A route's own spelling of the header, if any, gives way to this one.
     const own = Object.entries((schema as RouteSchema).headers?.properties ?? {}).filter(
       ([name]) => name.toLowerCase() !== 'x-tenant-id',
