@@ -18,6 +18,12 @@ export const ProblemSchema = Type.Object(
         description: 'validation_failed: each field that failed, as body/..., query/...',
       }),
     ),
+    existingId: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description: 'contact_exists: the contact that already has that email or external id',
+      }),
+    ),
   },
   {
     $id: 'Problem',

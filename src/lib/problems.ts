@@ -8,18 +8,33 @@ import { type CodeWithStatus, PROBLEMS, type ProblemCode } from './problem-catal
 
 export type FieldError = { path: string; message: string }
 
+/**
+ * Members a problem may carry beyond RFC 9457's own (its "extension members"),
+ * each declared in the Problem schema (problem-schema.ts) so that the
+ * serializer keeps it and the document shows it.
+ */
+export type ProblemExtensions = {
+  /** contact_exists: the contact that already has the email or external id */
+  existingId?: string
+}
+
 export class Problem extends Error {
   readonly statusCode: number
   readonly code: string
   readonly title: string
   readonly errors: FieldError[] | undefined
   readonly headers: Record<string, string> | undefined
+  readonly extensions: ProblemExtensions | undefined
 
   /** A problem of the catalogue: its status is the code's; the detail defaults to the code's. */
   constructor(
     code: ProblemCode,
     detail: string = PROBLEMS[code].detail,
-    extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+    extra: {
+      errors?: FieldError[]
+      headers?: Record<string, string>
+      extensions?: ProblemExtensions
+    } = {},
   ) {
     super(detail)
     this.name = 'Problem'
@@ -28,6 +43,7 @@ export class Problem extends Error {
     this.title = STATUS_CODES[this.statusCode] ?? 'Error'
     this.errors = extra.errors
     this.headers = extra.headers
+    this.extensions = extra.extensions
   }
 
   /**
