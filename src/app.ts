@@ -11,6 +11,7 @@ import { requestIdFor } from './lib/request-id.ts'
 import apiKeyRoutes from './modules/api-keys/routes.ts'
 import auditRoutes from './modules/audit/routes.ts'
 import authRoutes from './modules/auth/routes.ts'
+import contactRoutes from './modules/contacts/routes.ts'
 import healthRoutes from './modules/health/routes.ts'
 import jobRoutes from './modules/jobs/routes.ts'
 import kbRoutes from './modules/kb/routes.ts'
@@ -149,6 +150,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     jobRoutes,
     ticketRoutes,
     kbRoutes,
+    contactRoutes,
   ]) {
     await app.register(routes, { config, prefix: '/v1' })
   }

@@ -21,6 +21,7 @@ export const TAGS = [
   { name: 'api-keys', description: 'Machine credentials' },
   { name: 'tickets', description: 'Tickets and messages' },
   { name: 'kb', description: 'Knowledge-base articles' },
+  { name: 'contacts', description: 'The people a tenant supports: requesters, erasure' },
   { name: 'jobs', description: 'Background jobs' },
   { name: 'audit', description: 'Security and admin events' },
   { name: 'operations', description: 'Health, readiness and metrics' },
