@@ -17,6 +17,7 @@ import jobRoutes from './modules/jobs/routes.ts'
 import kbRoutes from './modules/kb/routes.ts'
 import invitationRoutes from './modules/members/invitation-routes.ts'
 import memberRoutes from './modules/members/routes.ts'
+import portalRoutes from './modules/portal/routes.ts'
 import roleRoutes from './modules/roles/routes.ts'
 import tenantRoutes from './modules/tenants/routes.ts'
 import ticketRoutes from './modules/tickets/routes.ts'
@@ -151,6 +152,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     ticketRoutes,
     kbRoutes,
     contactRoutes,
+    portalRoutes,
   ]) {
     await app.register(routes, { config, prefix: '/v1' })
   }

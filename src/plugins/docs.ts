@@ -22,6 +22,7 @@ export const TAGS = [
   { name: 'tickets', description: 'Tickets and messages' },
   { name: 'kb', description: 'Knowledge-base articles' },
   { name: 'contacts', description: 'The people a tenant supports: requesters, erasure' },
+  { name: 'portal', description: 'Customers joining a tenant on their own' },
   { name: 'jobs', description: 'Background jobs' },
   { name: 'audit', description: 'Security and admin events' },
   { name: 'operations', description: 'Health, readiness and metrics' },
