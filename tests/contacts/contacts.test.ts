@@ -415,6 +415,8 @@ describe("another tenant's contact", () => {
     for (const [method, url, payload] of [
       ['GET', `/v1/contacts/${theirs.id}`, undefined],
       ['PATCH', `/v1/contacts/${theirs.id}`, { name: 'Mine now' }],
+      // Not found comes before the body's address is judged.
+      ['PATCH', `/v1/contacts/${theirs.id}`, { email: '\u0430lice@example.com' }],
       ['DELETE', `/v1/contacts/${theirs.id}`, undefined],
       ['POST', `/v1/contacts/${theirs.id}/erase`, undefined],
     ] as const) {

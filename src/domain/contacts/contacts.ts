@@ -1,6 +1,7 @@
 // Contacts one at a time: create, read, change and delete (the list is
-// contact-list.ts, erasure erasure.ts). Each call is one statement sent
-// pipelined with its tenant scope.
+// contact-list.ts, erasure erasure.ts). A read and a create are one statement
+// each, sent pipelined with the tenant scope; a change and a delete run in a
+// transaction (a row lock, an audit event).
 //
 // Uniqueness is the database's: an email (stored normalised, so two spellings
 // of one mailbox are one contact) and an external id are each unique in a
@@ -78,20 +79,6 @@ async function duplicateOf(
   })
 }
 
-/** Runs a contact write; a broken unique index becomes its 409. */
-async function writeContact(
-  database: DatabaseHandle,
-  tenantId: string,
-  values: { email?: string | null; externalId?: string | null },
-  statement: SQL,
-): Promise<Contact[]> {
-  try {
-    return await writeInScope<Contact>(database, { tenantId }, statement)
-  } catch (err) {
-    throw (await duplicateOf(database, tenantId, err, values)) ?? err
-  }
-}
-
 export async function getContact(
   database: DatabaseHandle,
   tenantId: string,
@@ -113,23 +100,28 @@ export async function createContact(
 ): Promise<Contact> {
   const email = normaliseContactEmail(input.email, 'body/email')
   const externalId = input.externalId ?? null
-  const [row] = await writeContact(
+  const [row] = await writeInScope<Contact>(
     database,
-    tenantId,
-    { email, externalId },
+    { tenantId },
     sql`insert into ${c} (${bare(c.id)}, ${bare(c.tenantId)}, ${bare(c.email)}, ${bare(c.name)},
                          ${bare(c.externalId)})
         values (${uuidv7()}, ${tenantId}, ${email}, ${input.name ?? null}, ${externalId})
         returning ${contactColumns}`,
-  )
+  ).catch(async (err: unknown) => {
+    throw (await duplicateOf(database, tenantId, err, { email, externalId })) ?? err
+  })
   if (!row) throw new Error('contact insert returned no row')
   return row
 }
 
 /**
- * Changes the fields sent (null clears a name or an external id). The link to
- * a member (userId) is not the client's to set: it follows a proven address
- * (requesters.ts), and changing the email leaves it as it is.
+ * Changes the fields sent (null clears a name or an external id). The contact
+ * is found first and locked (erasure takes the same lock, so a change never
+ * lands on a contact erased meanwhile): another tenant's or an unknown id is
+ * 404 and an erased contact 409 contact_erased, whatever the body holds; then
+ * the email is checked. The link to a member (userId) is not the client's to
+ * set: it follows a proven address (requesters.ts), and changing the email
+ * leaves it as it is.
  */
 export async function updateContact(
   database: DatabaseHandle,
@@ -137,29 +129,42 @@ export async function updateContact(
   id: string,
   patch: ContactPatch,
 ): Promise<Contact> {
-  const email =
-    patch.email === undefined ? undefined : normaliseContactEmail(patch.email, 'body/email')
-  const set: SQL[] = [sql`${bare(c.updatedAt)} = now()`]
-  if (email !== undefined) set.push(sql`${bare(c.email)} = ${email}`)
-  if (patch.name !== undefined) set.push(sql`${bare(c.name)} = ${patch.name}`)
-  if (patch.externalId !== undefined) {
-    set.push(sql`${bare(c.externalId)} = ${patch.externalId}`)
+  let email: string | undefined
+  try {
+    return await withScope(database, { tenantId }, async (tx) => {
+      const [current] = await rowsOf<{ erased: boolean }>(
+        tx,
+        sql`select ${c.erasedAt} is not null as erased from ${c}
+            where ${c.tenantId} = ${tenantId} and ${c.id} = ${id} for update`,
+      )
+      if (!current) throw new NotFound('contact')
+      if (current.erased) {
+        throw new Conflict(
+          'This contact was erased; it cannot be changed any more.',
+          'contact_erased',
+        )
+      }
+      if (patch.email !== undefined) email = normaliseContactEmail(patch.email, 'body/email')
+      const set: SQL[] = [sql`${bare(c.updatedAt)} = now()`]
+      if (email !== undefined) set.push(sql`${bare(c.email)} = ${email}`)
+      if (patch.name !== undefined) set.push(sql`${bare(c.name)} = ${patch.name}`)
+      if (patch.externalId !== undefined) {
+        set.push(sql`${bare(c.externalId)} = ${patch.externalId}`)
+      }
+      const [row] = await rowsOf<Contact>(
+        tx,
+        sql`update ${c} set ${sql.join(set, sql`, `)}
+            where ${c.tenantId} = ${tenantId} and ${c.id} = ${id}
+            returning ${contactColumns}`,
+      )
+      if (!row) throw new Error(`contact ${id} vanished while locked`)
+      return row
+    })
+  } catch (err) {
+    throw (
+      (await duplicateOf(database, tenantId, err, { email, externalId: patch.externalId })) ?? err
+    )
   }
-  const [row] = await writeContact(
-    database,
-    tenantId,
-    { email, externalId: patch.externalId },
-    sql`update ${c} set ${sql.join(set, sql`, `)}
-        where ${c.tenantId} = ${tenantId} and ${c.id} = ${id} and ${c.erasedAt} is null
-        returning ${contactColumns}`,
-  )
-  if (row) return row
-  // No row changed: there is none, or it was erased.
-  const existing = await getContact(database, tenantId, id)
-  if (existing.erasedAt !== null) {
-    throw new Conflict('This contact was erased; it cannot be changed any more.', 'contact_erased')
-  }
-  throw new Error(`contact ${id} was neither updated nor erased`)
 }
 
 /**
