@@ -131,16 +131,20 @@ export function requirePermission(permission: Permission): preHandlerHookHandler
   }
 }
 
-/** How a refusal words what the rule needs: "the x permission", "one of: x, y", "x and y". */
+/**
+ * How a refusal words what the rule needs: "the a permission", "one of: a, b",
+ * "the a and b permissions", "the a and b permissions and one of: c, d".
+ */
 function neededPermissions(anyOf: readonly Permission[], allOf: readonly Permission[]): string {
+  const all = [...allOf, ...(anyOf.length === 1 ? anyOf : [])]
   const parts: string[] = []
-  if (allOf.length > 0) parts.push(allOf.join(' and '))
-  if (anyOf.length === 1) parts.push(anyOf[0] as string)
-  else if (anyOf.length > 1) parts.push(`one of ${anyOf.join(', ')}`)
-  const permissions = parts.join(' and ')
-  return anyOf.length + allOf.length === 1
-    ? `the ${permissions} permission`
-    : `the permissions ${permissions}`
+  if (all.length > 0) {
+    parts.push(
+      all.length === 1 ? `the ${all[0]} permission` : `the ${all.join(' and ')} permissions`,
+    )
+  }
+  if (anyOf.length > 1) parts.push(`one of: ${anyOf.join(', ')}`)
+  return parts.join(' and ')
 }
 
 function requireRulePermissions(rule: Exclude<PermissionRule, Permission>): preHandlerHookHandler {

@@ -139,7 +139,10 @@ describe('erasing a contact', () => {
     ] as const) {
       const res = await call(caller, 'POST', `/v1/contacts/${contactId}/erase`)
       expect(res.statusCode, who).toBe(403)
-      expect(res.json().code).toBe('forbidden')
+      expect(res.json()).toMatchObject({
+        code: 'forbidden',
+        detail: 'This needs the contacts:write and tenant:manage permissions.',
+      })
     }
     expect(await tenantDigest(ctx.sql, t.id)).toBe(before)
     // The agent may still read the contact (contacts:read) and see its words.

@@ -64,7 +64,7 @@ export const ListContactsQuery = Type.Object(
     email: Type.Optional(
       Type.String({
         minLength: 1,
-        maxLength: 320,
+        maxLength: 254,
         description: 'Exactly this address, compared in its stored form (case and NFKC folded)',
       }),
     ),
