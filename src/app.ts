@@ -12,12 +12,14 @@ import apiKeyRoutes from './modules/api-keys/routes.ts'
 import attachmentRoutes from './modules/attachments/routes.ts'
 import auditRoutes from './modules/audit/routes.ts'
 import authRoutes from './modules/auth/routes.ts'
+import contactRoutes from './modules/contacts/routes.ts'
 import healthRoutes from './modules/health/routes.ts'
 import inboundRoutes from './modules/inbound/routes.ts'
 import jobRoutes from './modules/jobs/routes.ts'
 import kbRoutes from './modules/kb/routes.ts'
 import invitationRoutes from './modules/members/invitation-routes.ts'
 import memberRoutes from './modules/members/routes.ts'
+import portalRoutes from './modules/portal/routes.ts'
 import profileRoutes from './modules/profile/routes.ts'
 import roleRoutes from './modules/roles/routes.ts'
 import tenantRoutes from './modules/tenants/routes.ts'
@@ -166,6 +168,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     kbRoutes,
     profileRoutes,
     inboundRoutes,
+    contactRoutes,
+    portalRoutes,
   ]) {
     await app.register(routes, { config, prefix: '/v1' })
   }

@@ -10,6 +10,8 @@ type DatabaseError = {
   severity?: string
   routine?: string
   constraint_name?: string
+  /** PGlite's name for constraint_name */
+  constraint?: string
   table_name?: string
   column_name?: string
 }
@@ -27,6 +29,17 @@ export function databaseErrorOf(error: unknown): DatabaseError | undefined {
     current = (current as { cause?: unknown }).cause
   }
   return undefined
+}
+
+/**
+ * The constraint a failed statement violated, when it failed with `sqlstate`
+ * (23505: a unique index; 23503: a foreign key), else null: how a write tells
+ * a race it lost (a duplicate inserted meanwhile) from a failure.
+ */
+export function violatedConstraint(error: unknown, sqlstate: '23505' | '23503'): string | null {
+  const database = databaseErrorOf(error)
+  if (database?.code !== sqlstate) return null
+  return database.constraint_name ?? database.constraint ?? null
 }
 
 /** `insert into "messages"`, `update "tickets"`, `select from "tickets"`: which statement, no values. */

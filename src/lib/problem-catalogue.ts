@@ -103,7 +103,14 @@ export const PROBLEMS = {
   role_in_use: { status: 409, detail: 'The role is in use by members or invitations.' },
   ticket_closed: { status: 409, detail: 'This ticket is closed; open a new one instead.' },
   invalid_status_transition: { status: 409, detail: 'A ticket cannot go from closed to open.' },
-  contact_exists: { status: 409, detail: 'A contact with this email exists already.' },
+  contact_exists: {
+    status: 409,
+    detail: 'A contact with this email exists already; existingId names it.',
+  },
+  contact_erased: {
+    status: 409,
+    detail: 'This contact was erased; it cannot be changed any more.',
+  },
   contact_has_tickets: {
     status: 409,
     detail: 'This contact requested tickets; erase it instead of deleting it.',

@@ -5,8 +5,10 @@
 // email_taken, not some other route's not_found.
 import { STATUS_CODES } from 'node:http'
 import { type Static, Type } from 'typebox'
+import { EXAMPLE_IDS } from './examples.ts'
 import { PROBLEMS, type ProblemCode } from './problem-catalogue.ts'
 import type { ProblemSchema } from './problem-schema.ts'
+import type { ProblemExtensions } from './problems.ts'
 
 /** What each status means when a route answers it, for the response's description. */
 const MEANING: Record<number, string> = {
@@ -26,6 +28,11 @@ const EXAMPLE_FIELD_ERRORS = [
   { path: 'body/subject', message: 'must NOT have fewer than 1 characters' },
 ]
 
+/** The extension members a code's example shows (problems.ts, ProblemExtensions). */
+const EXAMPLE_EXTENSIONS: Partial<Record<ProblemCode, ProblemExtensions>> = {
+  contact_exists: { existingId: EXAMPLE_IDS.contact },
+}
+
 function exampleOf(
   status: number,
   code: ProblemCode,
@@ -39,6 +46,7 @@ function exampleOf(
     code,
     requestId: '0193a0c5-1a2b-7e6f-9a7b-8c9d0e1f2a3b',
     ...(code === 'validation_failed' ? { errors: EXAMPLE_FIELD_ERRORS } : {}),
+    ...EXAMPLE_EXTENSIONS[code],
   }
 }
 

@@ -25,6 +25,12 @@ export const ProblemSchema = Type.Object(
         description: 'ticket_merged: the ticket this one was merged into, where to write instead',
       }),
     ),
+    existingId: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description: 'contact_exists: the contact that already has that email or external id',
+      }),
+    ),
   },
   {
     $id: 'Problem',

@@ -9,11 +9,13 @@ import { type CodeWithStatus, PROBLEMS, type ProblemCode } from './problem-catal
 export type FieldError = { path: string; message: string }
 
 /**
- * RFC 9457 extension members a problem may carry beside its standard fields;
- * each is declared in the Problem schema (problem-schema.ts) too, since error
- * bodies are serialized from it and an undeclared member would be dropped.
+ * Members a problem may carry beyond RFC 9457's own (its "extension members"),
+ * each declared in the Problem schema (problem-schema.ts) so that the
+ * serializer keeps it and the document shows it.
  */
-export type ProblemMembers = {
+export type ProblemExtensions = {
+  /** contact_exists: the contact that already has the email or external id */
+  existingId?: string
   /** ticket_merged: the ticket the refused one was merged into */
   mergedIntoId?: string
 }
@@ -24,7 +26,7 @@ export class Problem extends Error {
   readonly title: string
   readonly errors: FieldError[] | undefined
   readonly headers: Record<string, string> | undefined
-  readonly members: ProblemMembers | undefined
+  readonly extensions: ProblemExtensions | undefined
 
   /** A problem of the catalogue: its status is the code's; the detail defaults to the code's. */
   constructor(
@@ -33,7 +35,7 @@ export class Problem extends Error {
     extra: {
       errors?: FieldError[]
       headers?: Record<string, string>
-      members?: ProblemMembers
+      extensions?: ProblemExtensions
     } = {},
   ) {
     super(detail)
@@ -43,7 +45,7 @@ export class Problem extends Error {
     this.title = STATUS_CODES[this.statusCode] ?? 'Error'
     this.errors = extra.errors
     this.headers = extra.headers
-    this.members = extra.members
+    this.extensions = extra.extensions
   }
 
   /**

@@ -1,10 +1,19 @@
 // Deny by default. Every route declares who may call it in `config.access`:
 //   'public'  anyone (health, docs, login, signup, ...)
 //   'user'    an authenticated user, not tenant-scoped (/v1/auth/me, /v1/tenants)
+//   'visitor' a signed-in user (not an API key) in the request's tenant, member
+//             or not: the tenant is resolved as for 'tenant' (400, 404), and
+//             no membership is needed (POST /v1/portal/join, the one route a
+//             non-member may call in a tenant); request.tenant carries the
+//             caller's membership when there is one, else no role and no
+//             permissions
 //   'tenant'  a member of the request's tenant (or an API key of it), holding
 //             what `config.permission` names, if anything:
 //     'tickets:write'                 that permission (403 forbidden otherwise)
 //     { anyOf: ['ai:use', ...] }      at least one of them (403 forbidden)
+//     { allOf: ['contacts:write', 'tenant:manage'] }
+//                                     every one of them (403 forbidden); with
+//                                     anyOf too, both must hold
 //     { ..., owner: true }            and the caller's role is the owner role,
 //                                     checked after the permissions (403 owner_required)
 //     { ..., unlessSelf: 'userId' }   no permission needed when that path
@@ -33,14 +42,16 @@ import fp from 'fastify-plugin'
 import type { Permission } from '../lib/permissions.ts'
 import { Forbidden, NotFound } from '../lib/problems.ts'
 
-export type Access = 'public' | 'user' | 'tenant'
+export type Access = 'public' | 'user' | 'visitor' | 'tenant'
 
 /** What a tenant route needs beyond membership: see the header comment. */
 export type PermissionRule =
   | Permission
   | {
       /** at least one of these */
-      anyOf: readonly Permission[]
+      anyOf?: readonly Permission[]
+      /** every one of these */
+      allOf?: readonly Permission[]
       /** and the caller's role is the tenant's owner role */
       owner?: true
       /** the path parameter that, naming the caller's own user id, waives the permissions */
@@ -99,6 +110,8 @@ declare module 'fastify' {
     authenticate: Guard
     /** 400/404 unless the request names a tenant the caller belongs to; sets request.tenant */
     resolveTenant: Guard
+    /** 400/404 unless the request names a live tenant; sets request.tenant, member or not */
+    resolveVisitedTenant: Guard
   }
 }
 
@@ -118,16 +131,38 @@ export function requirePermission(permission: Permission): preHandlerHookHandler
   }
 }
 
-function requireAnyPermission(rule: Exclude<PermissionRule, Permission>): preHandlerHookHandler {
-  const { anyOf, unlessSelf, hideAs } = rule
-  const needs = anyOf.length === 1 ? `the ${anyOf[0]} permission` : `one of: ${anyOf.join(', ')}`
-  return async function anyPermissionGuard(request) {
+/**
+ * How a refusal words what the rule needs: "the a permission", "one of: a, b",
+ * "the a and b permissions", "the a and b permissions and one of: c, d".
+ */
+function neededPermissions(anyOf: readonly Permission[], allOf: readonly Permission[]): string {
+  const all = [...allOf, ...(anyOf.length === 1 ? anyOf : [])]
+  const parts: string[] = []
+  if (all.length > 0) {
+    parts.push(
+      all.length === 1 ? `the ${all[0]} permission` : `the ${all.join(' and ')} permissions`,
+    )
+  }
+  if (anyOf.length > 1) parts.push(`one of: ${anyOf.join(', ')}`)
+  return parts.join(' and ')
+}
+
+function requireRulePermissions(rule: Exclude<PermissionRule, Permission>): preHandlerHookHandler {
+  const { anyOf = [], allOf = [], unlessSelf, hideAs } = rule
+  const needs = neededPermissions(anyOf, allOf)
+  return async function rulePermissionGuard(request) {
     if (unlessSelf !== undefined) {
       const named = (request.params as Record<string, string | undefined>)[unlessSelf]
       if (named !== undefined && named === request.auth?.userId) return
     }
     const held = request.tenant?.permissions
-    if (held && anyOf.some((p) => held.has(p))) return
+    if (
+      held &&
+      (anyOf.length === 0 || anyOf.some((p) => held.has(p))) &&
+      allOf.every((p) => held.has(p))
+    ) {
+      return
+    }
     if (hideAs !== undefined) throw new NotFound(hideAs)
     throw new Forbidden('forbidden', `This needs ${needs}.`)
   }
@@ -143,14 +178,17 @@ const requireOwner: preHandlerHookHandler = async function ownerGuard(request) {
 function permissionGuards(rule: PermissionRule | undefined): preHandlerHookHandler[] {
   if (rule === undefined) return []
   if (typeof rule === 'string') return [requirePermission(rule)]
-  if (rule.anyOf.length === 0) throw new Error('config.permission: anyOf names no permission')
-  return [requireAnyPermission(rule), ...(rule.owner ? [requireOwner] : [])]
+  if ((rule.anyOf?.length ?? 0) + (rule.allOf?.length ?? 0) === 0) {
+    throw new Error('config.permission: anyOf and allOf name no permission')
+  }
+  return [requireRulePermissions(rule), ...(rule.owner ? [requireOwner] : [])]
 }
 
 /** oauth2 is the same Bearer access token, got through /v1/auth/token (Swagger UI's Authorize). */
 const SECURITY = {
   public: [],
   user: [{ bearerAuth: [] }, { oauth2: [] }, { cookieAuth: [] }],
+  visitor: [{ bearerAuth: [] }, { oauth2: [] }, { cookieAuth: [] }],
   tenant: [{ bearerAuth: [] }, { oauth2: [] }, { apiKey: [] }, { cookieAuth: [] }],
 }
 
@@ -180,6 +218,9 @@ async function accessPlugin(app: FastifyInstance) {
   const resolveTenant: preHandlerHookHandler = async function tenantGuard(request, reply) {
     await app.resolveTenant(request, reply)
   }
+  const resolveVisitedTenant: preHandlerHookHandler = async function visitorGuard(request, reply) {
+    await app.resolveVisitedTenant(request, reply)
+  }
 
   app.addHook('onRoute', (route: RouteOptions) => {
     const access = route.config?.access
@@ -189,7 +230,7 @@ async function accessPlugin(app: FastifyInstance) {
       if (PUBLIC_PREFIXES.some((p) => route.url.startsWith(p))) return
       throw new Error(
         `Route ${String(route.method)} ${route.url} declares no config.access ` +
-          "('public', 'user' or 'tenant'): refusing to start with an unguarded route",
+          "('public', 'user', 'visitor' or 'tenant'): refusing to start with an unguarded route",
       )
     }
     documentAccess(route, access)
@@ -197,6 +238,7 @@ async function accessPlugin(app: FastifyInstance) {
     route.onRequest = [authenticate, ...asArray(route.onRequest)]
     const guards: preHandlerHookHandler[] = []
     if (access === 'user') guards.push(requireUser)
+    if (access === 'visitor') guards.push(requireUser, resolveVisitedTenant)
     if (access === 'tenant') {
       guards.push(resolveTenant, ...permissionGuards(route.config?.permission))
     } else if (route.config?.permission) {

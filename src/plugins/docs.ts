@@ -22,6 +22,8 @@ export const TAGS = [
   { name: 'tickets', description: 'Tickets and messages' },
   { name: 'attachments', description: 'Files: uploads attached to messages' },
   { name: 'kb', description: 'Knowledge-base articles' },
+  { name: 'contacts', description: 'The people a tenant supports: requesters, erasure' },
+  { name: 'portal', description: 'Customers joining a tenant on their own' },
   { name: 'jobs', description: 'Background jobs' },
   { name: 'audit', description: 'Security and admin events' },
   { name: 'operations', description: 'Health, readiness and metrics' },
@@ -84,7 +86,7 @@ export function securitySchemes(config: Config) {
   }
 }
 
-/** The X-Tenant-ID header, declared once for every route whose config says `access: 'tenant'`. */
+/** The X-Tenant-ID header, declared once for every route whose access is 'tenant' or 'visitor'. */
 function tenantHeader(config: Config): TSchema {
   const header = Type.String({
     minLength: 1,
@@ -101,7 +103,8 @@ type RouteSchema = Record<string, unknown> & { headers?: TObject }
 function documentTenantHeader(config: Config): FastifyDynamicSwaggerOptions['transform'] {
   const header = tenantHeader(config)
   return ({ schema, url, route }) => {
-    if (route.config?.access !== 'tenant' || !schema) return { schema, url }
+    const access = route.config?.access
+    if ((access !== 'tenant' && access !== 'visitor') || !schema) return { schema, url }
     // A route's own spelling of the header, if any, gives way to this one.
     const own = Object.entries((schema as RouteSchema).headers?.properties ?? {}).filter(
       ([name]) => name.toLowerCase() !== 'x-tenant-id',

@@ -77,7 +77,7 @@ function problemBody(problem: Problem, instance: string | undefined, requestId: 
     code: problem.code,
     requestId,
     ...(problem.errors ? { errors: problem.errors } : {}),
-    ...problem.members,
+    ...problem.extensions,
   }
 }
 

@@ -13,6 +13,9 @@
 // creator is no longer an active member (or whose account is gone) stops
 // working altogether, rather than running on with nobody answerable for it.
 //
+// A visitor route (POST /v1/portal/join) resolves the tenant the same way but
+// needs no membership: resolveVisitedTenant.
+//
 // Tenants and memberships are cached per process for a few seconds; writes
 // invalidate every api copy at once through Redis (lib/invalidating-cache.ts),
 // so a removed member or a changed role takes effect immediately.
@@ -83,7 +86,8 @@ async function tenantPlugin(app: FastifyInstance, opts: { config: Config }) {
       loadMembership(app.database, tenantId, userId),
     )
 
-  app.decorate('resolveTenant', async (request: FastifyRequest) => {
+  /** The live tenant the request names: 400 when it names none, 404 when there is no such tenant. */
+  const namedTenant = async (request: FastifyRequest) => {
     const ref = tenantReference(request, config.BASE_DOMAIN)
     if (!ref) {
       throw new BadRequest(
@@ -91,10 +95,29 @@ async function tenantPlugin(app: FastifyInstance, opts: { config: Config }) {
         'Name the tenant with the X-Tenant-ID header (id or slug) or its subdomain.',
       )
     }
-    const auth = request.auth
-    if (!auth) throw new Unauthorized()
+    if (!request.auth) throw new Unauthorized()
     const tenant = await tenantCache.get(ref, () => loadTenant(ref))
     if (!tenant) throw new NotFound('tenant')
+    return tenant
+  }
+
+  // A visitor (access 'visitor': a signed-in user joining through the portal)
+  // needs no membership; it gets its standing when it has one, so the route
+  // can tell a member from a stranger.
+  app.decorate('resolveVisitedTenant', async (request: FastifyRequest) => {
+    const tenant = await namedTenant(request)
+    const userId = request.auth?.userId
+    if (!userId) throw new Unauthorized()
+    const membership = await membershipOf(tenant.id, userId)
+    request.tenant = membership
+      ? { ...tenant, ...membership }
+      : { ...tenant, roleId: null, roleName: null, permissions: new Set() }
+  })
+
+  app.decorate('resolveTenant', async (request: FastifyRequest) => {
+    const tenant = await namedTenant(request)
+    const auth = request.auth
+    if (!auth) throw new Unauthorized()
 
     if (auth.via === 'api_key') {
       if (auth.apiKeyTenantId !== tenant.id) throw new NotFound('tenant')

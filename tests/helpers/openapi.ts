@@ -28,7 +28,7 @@ export type Operation = {
   path: string
   operationId: string
   /** the route's config.access, as the document states it */
-  access: 'public' | 'user' | 'tenant'
+  access: 'public' | 'user' | 'visitor' | 'tenant'
   pathParams: string[]
   queryParams: { name: string; schema: Schema }[]
   bodySchema: Schema | undefined
@@ -96,11 +96,17 @@ export function routerRoutes(app: App): string[] {
   return found
 }
 
+/**
+ * Names ending in Id that hold no id of ours: a contact's externalId is the
+ * tenant's own identifier for the person, free text, never a row of ours.
+ */
+const NOT_OUR_IDS = new Set(['externalId'])
+
 /** Whether a property holds an id (a uuid, or a name ending in Id), alone or in an array. */
 export function isIdField(name: string, schema: Schema): boolean {
   const uuid = (s: Schema): boolean =>
     s.format === 'uuid' || (s.anyOf ?? []).some(uuid) || (s.items ? uuid(s.items) : false)
-  return uuid(schema) || /Ids?$/.test(name)
+  return uuid(schema) || (/Ids?$/.test(name) && !NOT_OUR_IDS.has(name))
 }
 
 /** The id-shaped top-level properties of a body schema, required or not. */

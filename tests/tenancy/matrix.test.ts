@@ -9,7 +9,8 @@
 //    B's rows, and B's rows (read as the superuser) are exactly as they were;
 //  - permissions: for each built-in role, each route allows exactly what the
 //    role's permissions (the catalogue) say its guard (x-permission) needs:
-//    one permission, any of several, and the owner role where it says so.
+//    one permission, any of several, all of several, and the owner role where
+//    it says so.
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { BUILTIN_ROLES, type Permission } from '../../src/lib/permissions.ts'
@@ -357,7 +358,9 @@ describe('permission matrix', async () => {
     const held = BUILTIN_ROLES[role].permissions as readonly Permission[]
     const allowed =
       need === null ||
-      (need.anyOf.some((p) => held.includes(p)) && (!need.owner || role === 'owner'))
+      ((need.anyOf?.some((p) => held.includes(p)) ?? true) &&
+        (need.allOf?.every((p) => held.includes(p)) ?? true) &&
+        (!need.owner || role === 'owner'))
     if (op.key === 'DELETE /v1/tenant' && allowed) return // covered in tenants.test.ts
     // Random ids (real ones where the refusal is a 404): an allowed caller gets
     // past the guard to a 404 (or a success).

@@ -95,7 +95,7 @@ describe('tenants', () => {
       payload: { settings: { aiReplyMode: 'draft' } },
     })
     expect(changed.statusCode).toBe(200)
-    expect(changed.json().settings).toEqual({ aiReplyMode: 'draft' })
+    expect(changed.json().settings).toEqual({ aiReplyMode: 'draft', customerPortal: 'invite' })
     const bad = await app.inject({
       method: 'PATCH',
       url: '/v1/tenant',

@@ -51,6 +51,10 @@ export const contacts = pgTable(
     uniqueIndex('contacts_tenant_external_id_key').on(t.tenantId, t.externalId),
     uniqueIndex('contacts_tenant_user_key').on(t.tenantId, t.userId),
     index('contacts_created_idx').on(t.tenantId, t.createdAt.desc(), t.id.desc()),
+    // The list's email-prefix match (starts_with, leakproof, so usable under
+    // row-level security): text_pattern_ops compares bytes, so the index
+    // serves a prefix in any database collation, not only in "C".
+    index('contacts_email_prefix_idx').on(t.tenantId, t.email.op('text_pattern_ops')),
     index('contacts_search_idx').using('gin', t.tenantId, t.search),
   ],
 )

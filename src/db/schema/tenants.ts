@@ -5,10 +5,12 @@ import { jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/
 import { createdAt, primaryId, updatedAt } from './columns.ts'
 
 export const aiReplyModes = ['off', 'draft', 'auto'] as const
+export const customerPortalModes = ['invite', 'open'] as const
 
 /** As stored: a key not set yet takes its default (domain/tenants/settings.ts). */
 export type TenantSettings = {
   aiReplyMode?: (typeof aiReplyModes)[number]
+  customerPortal?: (typeof customerPortalModes)[number]
 }
 
 export const tenants = pgTable(

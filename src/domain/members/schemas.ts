@@ -75,3 +75,27 @@ export const MyMembership = Type.Object(
   },
   { additionalProperties: false },
 )
+
+/** A membership the caller just took through the customer portal, and the contact it acts as. */
+export const JoinedMembership = Type.Object(
+  {
+    ...MyMembership.properties,
+    contactId: Type.String({
+      format: 'uuid',
+      description:
+        'The contact the new customer acts as: the one with its (verified) email, made if none',
+    }),
+  },
+  {
+    additionalProperties: false,
+    description: 'The new membership, as GET /v1/auth/me shows memberships, with its contact',
+    examples: [
+      {
+        tenant: { id: EXAMPLE_IDS.tenant, name: 'Acme Support', slug: 'acme' },
+        role: { id: EXAMPLE_IDS.role, name: 'customer' },
+        permissions: ['tickets:read', 'tickets:write', 'kb:read'],
+        contactId: EXAMPLE_IDS.contact,
+      },
+    ],
+  },
+)

@@ -4,7 +4,7 @@
 // reply job read aiReplyMode in their own statements).
 import { type SQL, sql } from 'drizzle-orm'
 import { type Static, Type } from 'typebox'
-import { aiReplyModes, tenants } from '../../db/schema/tenants.ts'
+import { aiReplyModes, customerPortalModes, tenants } from '../../db/schema/tenants.ts'
 
 export const AiReplyMode = Type.Unsafe<(typeof aiReplyModes)[number]>(
   Type.Union(
@@ -14,17 +14,32 @@ export const AiReplyMode = Type.Unsafe<(typeof aiReplyModes)[number]>(
 )
 export type AiReplyMode = Static<typeof AiReplyMode>
 
+export const CustomerPortal = Type.Unsafe<(typeof customerPortalModes)[number]>(
+  Type.Union(
+    customerPortalModes.map((mode) => Type.Literal(mode)),
+    {
+      description:
+        'invite: customers join by invitation only; open: any signed-in user with a verified ' +
+        'email may join as a customer (POST /v1/portal/join)',
+    },
+  ),
+)
+export type CustomerPortal = Static<typeof CustomerPortal>
+
 export const TenantSettings = Type.Object(
-  { aiReplyMode: AiReplyMode },
+  { aiReplyMode: AiReplyMode, customerPortal: CustomerPortal },
   { additionalProperties: false },
 )
 export type TenantSettings = Static<typeof TenantSettings>
 
-export const SETTING_DEFAULTS: TenantSettings = { aiReplyMode: 'off' }
+export const SETTING_DEFAULTS: TenantSettings = { aiReplyMode: 'off', customerPortal: 'invite' }
 
 /** The settings as stored, every key that is not there at its default. */
 export function settingsWithDefaults(stored: Partial<TenantSettings>): TenantSettings {
-  return { aiReplyMode: stored.aiReplyMode ?? SETTING_DEFAULTS.aiReplyMode }
+  return {
+    aiReplyMode: stored.aiReplyMode ?? SETTING_DEFAULTS.aiReplyMode,
+    customerPortal: stored.customerPortal ?? SETTING_DEFAULTS.customerPortal,
+  }
 }
 
 /** A setting of the tenants row in scope, with its default: `coalesce(settings ->> key, default)`. */

@@ -22,7 +22,7 @@ export function assertNotMerged(ticket: { mergedIntoId: string | null }): void {
     throw new Problem(
       'ticket_merged',
       'This ticket was merged into another (mergedIntoId); write there instead.',
-      { members: { mergedIntoId: ticket.mergedIntoId } },
+      { extensions: { mergedIntoId: ticket.mergedIntoId } },
     )
   }
 }

@@ -218,7 +218,7 @@ type TicketPatch = {
 }
 
 /** Which permission each field needs, beyond tickets:write on the route. */
-function assertMayChange(caller: Caller, ticket: TicketRow, patch: TicketPatch) {
+function assertMayChange(caller: Caller, patch: TicketPatch) {
   const need = (field: keyof TicketPatch, ok: boolean, permission: Permission) => {
     if (patch[field] !== undefined && !ok) {
       throw new Forbidden('forbidden', `Changing ${field} needs the ${permission} permission.`)
@@ -270,7 +270,7 @@ async function updateTicket(
   if (ifMatch !== undefined && !ifMatchAccepts(ifMatch, etagOf(caller, ticket.version))) {
     throw new Problem('precondition_failed', 'The ticket changed since you read it (ETag).')
   }
-  assertMayChange(caller, ticket, patch)
+  assertMayChange(caller, patch)
   if (ticket.status === 'closed') {
     throw new Conflict('A closed ticket cannot be changed.', 'ticket_closed')
   }
