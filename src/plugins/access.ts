@@ -7,6 +7,10 @@
 //             non-member may call in a tenant); request.tenant carries the
 //             caller's membership when there is one, else no role and no
 //             permissions
+//   'mail'    a mail gateway: the platform's INBOUND_EMAIL_TOKEN, or a tenant's
+//             API key holding email:ingest (POST /v1/inbound/email); the route
+//             brings that check as its own onRequest hook (modules/inbound),
+//             and a 'mail' route without one refuses to start
 //   'tenant'  a member of the request's tenant (or an API key of it), holding
 //             what `config.permission` names, if anything:
 //     'tickets:write'                 that permission (403 forbidden otherwise)
@@ -42,7 +46,7 @@ import fp from 'fastify-plugin'
 import type { Permission } from '../lib/permissions.ts'
 import { Forbidden, NotFound } from '../lib/problems.ts'
 
-export type Access = 'public' | 'user' | 'visitor' | 'tenant'
+export type Access = 'public' | 'user' | 'visitor' | 'mail' | 'tenant'
 
 /** What a tenant route needs beyond membership: see the header comment. */
 export type PermissionRule =
@@ -189,6 +193,7 @@ const SECURITY = {
   public: [],
   user: [{ bearerAuth: [] }, { oauth2: [] }, { cookieAuth: [] }],
   visitor: [{ bearerAuth: [] }, { oauth2: [] }, { cookieAuth: [] }],
+  mail: [{ inboundToken: [] }, { apiKey: [] }],
   tenant: [{ bearerAuth: [] }, { oauth2: [] }, { apiKey: [] }, { cookieAuth: [] }],
 }
 
@@ -230,11 +235,19 @@ async function accessPlugin(app: FastifyInstance) {
       if (PUBLIC_PREFIXES.some((p) => route.url.startsWith(p))) return
       throw new Error(
         `Route ${String(route.method)} ${route.url} declares no config.access ` +
-          "('public', 'user', 'visitor' or 'tenant'): refusing to start with an unguarded route",
+          "('public', 'user', 'visitor', 'mail' or 'tenant'): refusing to start with an unguarded route",
       )
     }
     documentAccess(route, access)
     if (access === 'public') return
+    if (access === 'mail') {
+      if (asArray(route.onRequest).length === 0) {
+        throw new Error(
+          `Route ${String(route.method)} ${route.url}: access 'mail' without its gate`,
+        )
+      }
+      return
+    }
     route.onRequest = [authenticate, ...asArray(route.onRequest)]
     const guards: preHandlerHookHandler[] = []
     if (access === 'user') guards.push(requireUser)

@@ -249,6 +249,40 @@ describe('mail in over HTTP', () => {
     expect(row?.follow_up_of_id).toBe(ticketId)
   })
 
+  it("a customer's mail asks for an AI reply as an API message does; machine mail never does", async () => {
+    const tenant = await createTestTenant(ctx)
+    await ctx.sql`update tenants set settings = settings || '{"aiReplyMode":"draft"}' where id = ${tenant.id}`
+    const to = `${tenant.slug}@${DOMAIN}`
+    const aiJobs = async () =>
+      (
+        await ctx.sql`select count(*)::int as n from jobs
+          where tenant_id = ${tenant.id} and type = 'ai-reply'`
+      )[0]?.n
+    const opened = await post(await compose({ to, messageId: `<ai1-${tenant.slug}@x>` }))
+    expect(opened.statusCode).toBe(202)
+    expect(await aiJobs()).toBe(1)
+    const number = await numberOf(opened.json().ticketId)
+    const followUp = await post(
+      await compose({
+        to,
+        messageId: `<ai2-${tenant.slug}@x>`,
+        subject: `Re: [${tenant.slug} #${number}]`,
+      }),
+    )
+    expect(followUp.json().created).toBe(false)
+    expect(await aiJobs()).toBe(2)
+    const vacation = await post(
+      await compose({
+        to,
+        messageId: `<ai3-${tenant.slug}@x>`,
+        subject: `Out of office [${tenant.slug} #${number}]`,
+        headers: { 'Auto-Submitted': 'auto-replied' },
+      }),
+    )
+    expect(vacation.json()).toEqual({ ignored: 'auto_reply' })
+    expect(await aiJobs()).toBe(2)
+  })
+
   it('auto-replies, bounces and loops are recorded as ignored, and never open a ticket', async () => {
     const cases: [Options, string][] = [
       [{ headers: { 'Auto-Submitted': 'auto-replied' } }, 'auto_reply'],
@@ -326,6 +360,14 @@ describe('who may post mail', () => {
       headers: acme.owner.headers,
       payload: { name: 'Gateway', permissions: ['email:ingest'] },
     })
+    // Another tenant named in X-Tenant-ID: 404, as on every tenant route, and B is untouched.
+    const otherBefore = await tenantDigest(ctx.sql, other.id)
+    const crossing = await post(await compose({ messageId: `<cross-${acme.slug}@x>` }), {
+      authorization: `Bearer ${gateway.json().key}`,
+      'x-tenant-id': other.slug,
+    })
+    expect(crossing.statusCode).toBe(404)
+    expect(await tenantDigest(ctx.sql, other.id)).toBe(otherBefore)
     // The key's tenant, whatever the mail's recipient says.
     const other_raw = await compose({
       to: `${other.slug}@${DOMAIN}`,

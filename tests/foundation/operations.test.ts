@@ -51,7 +51,7 @@ describe('GET /metrics', () => {
 })
 
 describe('OpenAPI and Swagger UI', () => {
-  it('GET /openapi.json is OpenAPI 3.1 with the four security schemes', async () => {
+  it('GET /openapi.json is OpenAPI 3.1 with the five security schemes', async () => {
     const res = await app.inject({ url: '/openapi.json' })
     expect(res.statusCode).toBe(200)
     const doc = res.json()
@@ -61,6 +61,7 @@ describe('OpenAPI and Swagger UI', () => {
       'apiKey',
       'bearerAuth',
       'cookieAuth',
+      'inboundToken',
       'oauth2',
     ])
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({

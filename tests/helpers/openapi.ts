@@ -28,7 +28,7 @@ export type Operation = {
   path: string
   operationId: string
   /** the route's config.access, as the document states it */
-  access: 'public' | 'user' | 'visitor' | 'tenant'
+  access: 'public' | 'user' | 'visitor' | 'mail' | 'tenant'
   pathParams: string[]
   queryParams: { name: string; schema: Schema }[]
   bodySchema: Schema | undefined

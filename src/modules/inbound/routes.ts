@@ -4,8 +4,8 @@
 // recipient (`?recipient=`, else Delivered-To, X-Original-To, To, Cc); or a
 // tenant's API key holding email:ingest (with X-Tenant-ID, like every tenant
 // route), which always delivers into the key's own tenant. Its access is
-// declared public because neither credential is a user's: the gate below is
-// its guard, and runs before anything else. Processing is the one ingestion
+// 'mail' (plugins/access.ts): neither credential is a user's, and the gate
+// below is its guard, run before anything else. Processing is the one ingestion
 // path (domain/email/ingest.ts), shared with the SMTP receiver.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
@@ -89,7 +89,7 @@ const inboundRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app,
   app.post(
     '/inbound/email',
     {
-      config: { access: 'public' },
+      config: { access: 'mail' },
       bodyLimit: config.INBOUND_MAX_BYTES,
       onRequest: mailGate,
       schema: {
@@ -103,7 +103,6 @@ const inboundRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app,
           "holding email:ingest, the key's tenant. A new mail answers 202 with the ticket and " +
           'message; the same Message-ID again answers 200 with the first result and writes ' +
           'nothing; auto-replies, bounces and loops answer 202 `{ignored}` and are never answered.',
-        security: [{ inboundToken: [] }, { apiKey: [] }],
         querystring: Type.Object(
           {
             recipient: Type.Optional(
