@@ -4,21 +4,10 @@
 // (user_id), and sees that contact's tickets. Tenant-scoped with row-level
 // security (drizzle/0015_rls_contacts_mail_files.sql).
 import { sql } from 'drizzle-orm'
-import {
-  customType,
-  index,
-  pgTable,
-  text,
-  timestamp,
-  unique,
-  uniqueIndex,
-  uuid,
-} from 'drizzle-orm/pg-core'
-import { createdAt, primaryId, updatedAt } from './columns.ts'
+import { index, pgTable, text, timestamp, unique, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { createdAt, primaryId, tsvector, updatedAt } from './columns.ts'
 import { tenantRef } from './tenants.ts'
 import { users } from './users.ts'
-
-const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
 
 export const contacts = pgTable(
   'contacts',

@@ -9,7 +9,6 @@
 import { sql } from 'drizzle-orm'
 import {
   boolean,
-  customType,
   foreignKey,
   index,
   integer,
@@ -23,12 +22,10 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core'
-import { primaryId } from './columns.ts'
+import { primaryId, tsvector } from './columns.ts'
 import { contacts } from './contacts.ts'
 import { tenantRef, tenants } from './tenants.ts'
 import { users } from './users.ts'
-
-const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' })
 
 export const ticketStatuses = ['new', 'open', 'pending', 'on_hold', 'solved', 'closed'] as const
 export type TicketStatus = (typeof ticketStatuses)[number]
