@@ -421,8 +421,13 @@ describe('bad mail changes nothing', () => {
       expect(await tenantDigest(ctx.sql, acme.id)).toBe(before)
       expect(storedFiles()).toHaveLength(files)
     } else {
-      // What survives of a cut message is taken in as text; never a 500.
-      expect([202, 400]).toContain(res.statusCode)
+      // What survives of a cut message (its headers and the start of its text) is taken in,
+      // its original kept whole beside it.
+      expect(res.statusCode, res.body).toBe(202)
+      const [original] = await ctx.sql<{ size: number }[]>`
+        select size::int from attachments
+        where message_id = ${res.json().messageId} and filename = 'original.eml'`
+      expect(original?.size).toBe(Buffer.byteLength(raw))
     }
   })
 
