@@ -279,6 +279,37 @@ describe('deliverWebhook: where it may connect', () => {
     expect(receiver.requests[0]?.headers.host).toBe(`hooks.customer.example:${receiver.port}`)
   })
 
+  it('refuses a DNS answer the agent would let through (IPv4-compatible ::7f00:1), by our own rules', async () => {
+    const compatible: LookupFunction = (_hostname, options, callback) => {
+      if (options.all) callback(null, [{ address: '::7f00:1', family: 6 }])
+      else callback(null, '::7f00:1', 6)
+    }
+    const result = await deliverWebhook(message('https://hooks.customer.example/hook'), {
+      allowHttp: false,
+      allowPrivateNetworks: false,
+      lookup: compatible,
+    })
+    expect(result).toMatchObject({ ok: false, final: true })
+    expect(result.error).toMatch(/resolves to ::7f00:1, which webhooks may not reach/)
+  })
+
+  it('refuses a name whose DNS answer mixes a public and a private address', async () => {
+    receiver = await startReceiver((_req, res) => res.writeHead(200).end())
+    const mixed: LookupFunction = (_hostname, options, callback) => {
+      if (options.all) {
+        callback(null, [
+          { address: '93.184.215.14', family: 4 },
+          { address: '127.0.0.1', family: 4 },
+        ])
+      } else callback(null, '127.0.0.1', 4)
+    }
+    const url = `http://hooks.customer.example:${receiver.port}/hook`
+    const result = await deliverWebhook(message(url), { ...publicOnly, lookup: mixed })
+    expect(result).toMatchObject({ ok: false, final: true })
+    expect(result.error).toMatch(/^address_not_allowed: .*127\.0\.0\.1/)
+    expect(receiver.connections()).toBe(0)
+  })
+
   it('refuses the same over https, before any TLS handshake', async () => {
     receiver = await startReceiver((_req, res) => res.writeHead(200).end())
     const url = `https://hooks.customer.example:${receiver.port}/hook`
@@ -290,6 +321,16 @@ describe('deliverWebhook: where it may connect', () => {
     expect(refused).toMatchObject({ ok: false, final: true })
     expect(refused.error).toMatch(/^address_not_allowed/)
     expect(receiver.connections()).toBe(0)
+  })
+
+  it('connects through the filtering agent, whose connections are kept alive and reused', async () => {
+    receiver = await startReceiver((_req, res) => res.writeHead(200).end('ok'))
+    for (let i = 0; i < 3; i++) {
+      expect((await deliverWebhook(message(receiver.url()), local)).ok).toBe(true)
+    }
+    expect(receiver.connections()).toBe(1)
+    const pooled = Object.keys(webhookAgent('http:', true).freeSockets)
+    expect(pooled.some((name) => name.startsWith(`127.0.0.1:${receiver?.port}:`))).toBe(true)
   })
 
   it("the agent itself refuses loopback after DNS and for literal IPs (request-filtering-agent's own check)", async () => {
