@@ -333,6 +333,23 @@ describe('deliverWebhook: where it may connect', () => {
     expect(pooled.some((name) => name.startsWith(`127.0.0.1:${receiver?.port}:`))).toBe(true)
   })
 
+  it('tries again on a new connection when a kept-alive one turns out closed, and only then', async () => {
+    // The receiver drops each connection at its second request, as a server
+    // closing an idle keep-alive connection does just as it is reused.
+    const served = new WeakMap<object, number>()
+    receiver = await startReceiver((req, res) => {
+      const count = (served.get(req.socket) ?? 0) + 1
+      served.set(req.socket, count)
+      if (count > 1) req.socket.destroy()
+      else res.writeHead(200).end('ok')
+    })
+    expect((await deliverWebhook(message(receiver.url()), local)).ok).toBe(true)
+    const second = await deliverWebhook(message(receiver.url()), local)
+    expect(second).toMatchObject({ ok: true, statusCode: 200 })
+    expect(receiver.connections()).toBe(2)
+    expect(receiver.requests).toHaveLength(3)
+  })
+
   it("the agent itself refuses loopback after DNS and for literal IPs (request-filtering-agent's own check)", async () => {
     receiver = await startReceiver((_req, res) => res.writeHead(200).end())
     const port = receiver.port

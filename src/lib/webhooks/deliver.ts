@@ -69,6 +69,23 @@ function isAddressRefusal(err: Error): boolean {
   return err instanceof AddressRefusedError || AGENT_REFUSAL.test(err.message)
 }
 
+/** An agent that refuses, when connecting, the addresses the settings forbid. */
+function filteringAgent(
+  protocol: 'http:' | 'https:',
+  allowPrivateNetworks: boolean,
+  keepAlive: boolean,
+): Agent {
+  const options = {
+    keepAlive,
+    maxFreeSockets: 32,
+    allowPrivateIPAddress: allowPrivateNetworks,
+    allowMetaIPAddress: false,
+  }
+  return protocol === 'https:'
+    ? new RequestFilteringHttpsAgent(options)
+    : new RequestFilteringHttpAgent(options)
+}
+
 const agents = new Map<string, Agent>()
 
 /**
@@ -79,16 +96,7 @@ export function webhookAgent(protocol: 'http:' | 'https:', allowPrivateNetworks:
   const key = `${protocol}${allowPrivateNetworks}`
   let agent = agents.get(key)
   if (!agent) {
-    const options = {
-      keepAlive: true,
-      maxFreeSockets: 32,
-      allowPrivateIPAddress: allowPrivateNetworks,
-      allowMetaIPAddress: false,
-    }
-    agent =
-      protocol === 'https:'
-        ? new RequestFilteringHttpsAgent(options)
-        : new RequestFilteringHttpAgent(options)
+    agent = filteringAgent(protocol, allowPrivateNetworks, true)
     agents.set(key, agent)
   }
   return agent
@@ -228,46 +236,61 @@ export async function deliverWebhook(
     }
 
     const send = protocol === 'https:' ? httpsRequest : httpRequest
-    const req: ClientRequest = send({
-      protocol,
-      hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: url.port || undefined,
-      path: `${url.pathname}${url.search}`,
-      method: 'POST',
-      headers,
-      agent: webhookAgent(protocol, options.allowPrivateNetworks),
-      lookup,
-      signal: controller.signal,
-    })
+    let req: ClientRequest
 
-    req.on('response', (res) => {
-      response = res
-      res.on('data', (chunk: Buffer) => {
-        const room = EXCERPT_BYTES - excerptBytes
-        if (room > 0) {
-          const kept = chunk.subarray(0, room)
-          excerpt.push(kept)
-          excerptBytes += kept.length
-        }
-        if (excerptBytes >= EXCERPT_BYTES) judgeResponse()
+    const start = (freshConnection: boolean) => {
+      const current = send({
+        protocol,
+        hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: url.port || undefined,
+        path: `${url.pathname}${url.search}`,
+        method: 'POST',
+        headers,
+        // A new connection is made through a filtering agent too, one of its own.
+        agent: freshConnection
+          ? filteringAgent(protocol, options.allowPrivateNetworks, false)
+          : webhookAgent(protocol, options.allowPrivateNetworks),
+        lookup,
+        signal: controller.signal,
       })
-      res.on('end', judgeResponse)
-      res.on('error', judgeResponse)
-      res.on('aborted', judgeResponse)
-    })
+      req = current
 
-    req.on('error', (err) => {
-      if (response) return judgeResponse()
-      if (timedOut) {
-        return settle({ ok: false, error: `timed out after ${timeoutMs} ms`, final: false })
-      }
-      if (isAddressRefusal(err)) {
-        return settle({ ok: false, error: `address_not_allowed: ${err.message}`, final: true })
-      }
-      const code = (err as NodeJS.ErrnoException).code
-      settle({ ok: false, error: code ? `${code}: ${err.message}` : err.message, final: false })
-    })
+      current.on('response', (res) => {
+        response = res
+        res.on('data', (chunk: Buffer) => {
+          const room = EXCERPT_BYTES - excerptBytes
+          if (room > 0) {
+            const kept = chunk.subarray(0, room)
+            excerpt.push(kept)
+            excerptBytes += kept.length
+          }
+          if (excerptBytes >= EXCERPT_BYTES) judgeResponse()
+        })
+        res.on('end', judgeResponse)
+        res.on('error', judgeResponse)
+        res.on('aborted', judgeResponse)
+      })
 
-    req.end(body)
+      current.on('error', (err) => {
+        if (response) return judgeResponse()
+        if (timedOut) {
+          return settle({ ok: false, error: `timed out after ${timeoutMs} ms`, final: false })
+        }
+        if (isAddressRefusal(err)) {
+          return settle({ ok: false, error: `address_not_allowed: ${err.message}`, final: true })
+        }
+        const code = (err as NodeJS.ErrnoException).code
+        // A kept-alive connection the receiver closed while it sat idle fails at
+        // once; that says nothing about the receiver, so try again on a new one.
+        if (current.reusedSocket && code === 'ECONNRESET' && !freshConnection) {
+          return start(true)
+        }
+        settle({ ok: false, error: code ? `${code}: ${err.message}` : err.message, final: false })
+      })
+
+      current.end(body)
+    }
+
+    start(false)
   })
 }
