@@ -92,6 +92,17 @@ describe('deliverWebhook: what the receiver gets', () => {
   })
 })
 
+describe('deliverWebhook: a bad call', () => {
+  it('rejects, sending nothing, when it has no secret or a malformed one', async () => {
+    receiver = await startReceiver((_req, res) => res.writeHead(200).end())
+    await expect(deliverWebhook(message(receiver.url(), []), local)).rejects.toThrow(
+      /at least one secret/,
+    )
+    await expect(deliverWebhook(message(receiver.url(), ['whsec_%%%']), local)).rejects.toThrow()
+    expect(receiver.connections()).toBe(0)
+  })
+})
+
 describe('deliverWebhook: how answers are judged', () => {
   it('2xx is success, with the answer in the excerpt', async () => {
     receiver = await startReceiver((_req, res) => res.writeHead(200).end('{"received":true}'))
@@ -333,7 +344,7 @@ describe('deliverWebhook: where it may connect', () => {
     expect(pooled.some((name) => name.startsWith(`127.0.0.1:${receiver?.port}:`))).toBe(true)
   })
 
-  it('tries again on a new connection when a kept-alive one turns out closed, and only then', async () => {
+  it('tries again on a new connection when a kept-alive one turns out closed', async () => {
     // The receiver drops each connection at its second request, as a server
     // closing an idle keep-alive connection does just as it is reused.
     const served = new WeakMap<object, number>()

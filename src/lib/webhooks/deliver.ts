@@ -143,7 +143,11 @@ function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500
 }
 
-/** Makes one attempt at delivering a webhook. Never throws; the result says what happened. */
+/**
+ * Makes one attempt at delivering a webhook. Whatever the network or the
+ * receiver does is in the result; it rejects only on a bad call (no secret, a
+ * secret that is not whsec_ base64, a header value Node refuses).
+ */
 export async function deliverWebhook(
   message: WebhookMessage,
   options: DeliveryOptions,
