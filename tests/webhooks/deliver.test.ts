@@ -6,12 +6,8 @@ import type { LookupFunction } from 'node:net'
 import { Readable } from 'node:stream'
 import { Webhook } from 'standardwebhooks'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  deliverWebhook,
-  parseRetryAfter,
-  USER_AGENT,
-  webhookAgent,
-} from '../../src/lib/webhooks/deliver.ts'
+import { webhookAgent } from '../../src/lib/webhooks/agents.ts'
+import { deliverWebhook, parseRetryAfter, USER_AGENT } from '../../src/lib/webhooks/deliver.ts'
 import { createWebhookSecret } from '../../src/lib/webhooks/secrets.ts'
 import { checkWebhookUrl } from '../../src/lib/webhooks/url-rules.ts'
 import { plainHeaders, type Receiver, startReceiver } from './receiver.ts'

@@ -1,22 +1,15 @@
 // One webhook delivery attempt: a signed POST, judged the way API.md promises.
 // A 2xx within the deadline is success; a network error, a timeout, 408, 429
 // or 5xx may be retried (with the receiver's Retry-After); anything else,
-// redirects included (never followed), is final. The connection goes through
-// request-filtering-agent, and the addresses DNS answers are checked before
-// the socket connects to them, so the address checked is the address reached:
-// no window between a check and a second lookup for DNS rebinding to use.
+// redirects included (never followed), is final. Where it may connect is
+// decided when connecting, after DNS, by agents.ts.
 import { lookup as dnsLookup } from 'node:dns'
-import {
-  type Agent,
-  type ClientRequest,
-  request as httpRequest,
-  type IncomingMessage,
-} from 'node:http'
+import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type { LookupFunction } from 'node:net'
-import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent'
+import { filteringAgent, guardedLookup, isAddressRefusal, webhookAgent } from './agents.ts'
 import { signatures } from './secrets.ts'
-import { addressRefusal, checkWebhookUrl, type WebhookUrlSettings } from './url-rules.ts'
+import { checkWebhookUrl, type WebhookUrlSettings } from './url-rules.ts'
 
 export const USER_AGENT = 'Deskpilot-Webhooks/1'
 export const EXCERPT_BYTES = 1024
@@ -54,74 +47,6 @@ export interface DeliveryResult {
   retryAfterMs?: number
   /** no retry: success, or a failure a retry cannot fix */
   final: boolean
-}
-
-/** A connection refused because of where it would go (our check or the agent's). */
-class AddressRefusedError extends Error {
-  readonly code = 'ERR_WEBHOOK_ADDRESS_REFUSED'
-}
-
-// request-filtering-agent's refusals are plain Errors; this is their wording at 3.2.x
-// (tests/webhooks/deliver.test.ts fails if it changes).
-const AGENT_REFUSAL = /^DNS lookup .* is not allowed\. Because/
-
-function isAddressRefusal(err: Error): boolean {
-  return err instanceof AddressRefusedError || AGENT_REFUSAL.test(err.message)
-}
-
-/** An agent that refuses, when connecting, the addresses the settings forbid. */
-function filteringAgent(
-  protocol: 'http:' | 'https:',
-  allowPrivateNetworks: boolean,
-  keepAlive: boolean,
-): Agent {
-  const options = {
-    keepAlive,
-    maxFreeSockets: 32,
-    allowPrivateIPAddress: allowPrivateNetworks,
-    allowMetaIPAddress: false,
-  }
-  return protocol === 'https:'
-    ? new RequestFilteringHttpsAgent(options)
-    : new RequestFilteringHttpAgent(options)
-}
-
-const agents = new Map<string, Agent>()
-
-/**
- * The filtering agent for a protocol and setting, kept for the process so
- * keep-alive connections to busy receivers are reused. Exported for tests.
- */
-export function webhookAgent(protocol: 'http:' | 'https:', allowPrivateNetworks: boolean): Agent {
-  const key = `${protocol}${allowPrivateNetworks}`
-  let agent = agents.get(key)
-  if (!agent) {
-    agent = filteringAgent(protocol, allowPrivateNetworks, true)
-    agents.set(key, agent)
-  }
-  return agent
-}
-
-/**
- * Wraps a resolver so every address it answers passes our own rules (the same
- * as checkWebhookUrl's for literal IPs) before the socket may connect to it.
- */
-function guardedLookup(resolve: LookupFunction, allowPrivateNetworks: boolean): LookupFunction {
-  return (hostname, options, callback) => {
-    resolve(hostname, options, (err, address, family) => {
-      if (err) return callback(err, address, family)
-      const answers = Array.isArray(address) ? address : [{ address, family }]
-      for (const answer of answers) {
-        if (addressRefusal(answer.address, allowPrivateNetworks)) {
-          const refused = new AddressRefusedError(
-            `${hostname} resolves to ${answer.address}, which webhooks may not reach`,
-          )
-          return callback(refused, address, family)
-        }
-      }
-      callback(null, address, family)
-    })
-  }
 }
 
 /** Retry-After as ms from now: delay-seconds or an HTTP date; undefined when absent or unreadable. */
