@@ -99,8 +99,14 @@ const EnvSchema = Type.Object({
   AI_RETRY_BASE_MS: Type.Integer({ minimum: 0, default: 500 }),
   /** longest Retry-After honoured inside a call; a longer one fails the attempt (the job retries) */
   AI_RETRY_MAX_WAIT_MS: Type.Integer({ minimum: 0, default: 30_000 }),
+  /** plain-http webhook URLs accepted (development); otherwise https only */
+  WEBHOOK_ALLOW_HTTP: Type.Optional(Bool),
+  /** webhooks may reach loopback, private, link-local and metadata addresses (tests, private deployments) */
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: Type.Optional(Bool),
   WORKER_CONCURRENCY_EMAIL: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
   WORKER_CONCURRENCY_AI: Type.Integer({ minimum: 1, maximum: 1000, default: 4 }),
+  /** webhook deliveries one worker makes at once (each mostly waits on a receiver, up to 10 s) */
+  WORKER_CONCURRENCY_WEBHOOK: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
   WORKER_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
   JOB_SWEEP_SECONDS: Type.Integer({ minimum: 1, default: 30 }),
   /** how long a row may sit queued before the sweeper pushes it again */
@@ -149,6 +155,8 @@ export type Config = Readonly<
     | 'TRUST_PROXY'
     | 'STORAGE_DIR'
     | 'S3_FORCE_PATH_STYLE'
+    | 'WEBHOOK_ALLOW_HTTP'
+    | 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'
   > & {
     MIGRATE_ON_START: boolean
     COOKIE_SECURE: boolean
@@ -159,6 +167,8 @@ export type Config = Readonly<
     TRUST_PROXY: boolean | number | string
     STORAGE_DIR: string
     S3_FORCE_PATH_STYLE: boolean
+    WEBHOOK_ALLOW_HTTP: boolean
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: boolean
     /** true when running on embedded PGlite and/or without Redis */
     localDatabase: boolean
     localRedis: boolean
@@ -224,6 +234,8 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     TRUST_PROXY: parseTrustProxy(parsed.TRUST_PROXY),
     STORAGE_DIR: parsed.STORAGE_DIR ?? join(parsed.DATA_DIR, 'files'),
     S3_FORCE_PATH_STYLE: parsed.S3_FORCE_PATH_STYLE === 'true',
+    WEBHOOK_ALLOW_HTTP: parsed.WEBHOOK_ALLOW_HTTP === 'true',
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: parsed.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
     localDatabase: !parsed.DATABASE_URL,
     localRedis: !parsed.REDIS_URL,
   }
