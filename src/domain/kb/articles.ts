@@ -102,7 +102,7 @@ function publishedEvent(tenantId: string, from: SQL): SQL {
     {
       tenantId,
       type: 'kb_article.published',
-      data: sql`jsonb_build_object('article', to_jsonb(written))`,
+      data: sql`jsonb_build_object('article', to_jsonb(written) - 'wasPublished')`,
     },
     from,
   )
@@ -146,13 +146,14 @@ export async function updateArticle(
   const [row] = await writeInScope<Article>(
     database,
     { tenantId },
-    sql`with before as (
-          select ${a.published} as published from ${a}
-          where ${a.tenantId} = ${tenantId} and ${a.id} = ${id} for update),
-        written as (
+    // The row as it was comes from the locked subquery (RETURNING shows only the new one).
+    sql`with written as (
           update ${a} set ${sql.join(set, sql`, `)}
-          where ${a.tenantId} = ${tenantId} and ${a.id} = ${id} returning ${columns}),
-        ${publishedEvent(tenantId, sql`written, before where written.published and not before.published`)}
+          from (select ${a.id} as id, ${a.published} as was from ${a}
+                where ${a.tenantId} = ${tenantId} and ${a.id} = ${id} for update) before
+          where ${a.tenantId} = ${tenantId} and ${a.id} = before.id
+          returning ${columns}, before.was as "wasPublished"),
+        ${publishedEvent(tenantId, sql`written where written.published and not written."wasPublished"`)}
         select * from written`,
   )
   if (!row) throw new NotFound('article')
