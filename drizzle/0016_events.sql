@@ -35,13 +35,16 @@ CREATE POLICY tenant_isolation ON events
   WITH CHECK (tenant_id = app_current_tenant());--> statement-breakpoint
 -- The retention sweep crosses tenants, so it gets its own narrowly named path,
 -- like the job sweeper's (0004): a transaction that sets app.event_sweeper to
--- the retention in days may delete events older than that, never younger than
--- a day whatever it sets, and read or change nothing.
+-- the retention in days may read and delete events older than that (never
+-- younger than a day, whatever it sets), and nothing else. (A DELETE with a
+-- WHERE needs the SELECT policy too.)
 CREATE FUNCTION app_event_retention() RETURNS interval
   LANGUAGE sql STABLE PARALLEL SAFE
   AS $$ SELECT CASE WHEN coalesce(current_setting('app.event_sweeper', true), '') ~ '^[0-9]{1,6}$'
               THEN make_interval(days => greatest(1, current_setting('app.event_sweeper', true)::int))
               END $$;--> statement-breakpoint
+CREATE POLICY event_sweeper_read ON events FOR SELECT
+  USING (app_event_retention() IS NOT NULL AND occurred_at < now() - app_event_retention());--> statement-breakpoint
 CREATE POLICY event_sweeper_delete ON events FOR DELETE
   USING (app_event_retention() IS NOT NULL AND occurred_at < now() - app_event_retention());--> statement-breakpoint
 -- The new permission: members who read tickets read the feed.

@@ -20,8 +20,8 @@ beforeAll(async () => {
 type Row = {
   type: string
   sequence: number
-  data: Record<string, any>
-  customer_data: Record<string, any> | null
+  data: Record<string, unknown>
+  customer_data: Record<string, unknown> | null
   ticket_id: string | null
   contact_id: string | null
   internal: boolean
