@@ -323,4 +323,24 @@ describe('concurrent writers', () => {
       expect(mine).toEqual(['ticket.created', 'message.created'])
     }
   })
+
+  it('never deadlock: tickets for new requesters (a contact first) beside tickets for known ones', async () => {
+    await openTicket(acme.agent)
+    const since = await lastSequence()
+    const opened = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        call(
+          acme.agent,
+          'POST',
+          '/v1/tickets',
+          i % 2 === 0
+            ? { subject: `New ${i}`, body: 'x', requester: { email: `new-${i}@example.test` } }
+            : { subject: `Known ${i}`, body: 'x' },
+        ),
+      ),
+    )
+    for (const res of opened) expect(res.statusCode, res.body).toBe(201)
+    const rows = await eventsAfter(since)
+    expect(rows.map((r) => r.sequence)).toEqual(Array.from({ length: 40 }, (_, i) => since + 1 + i))
+  })
 })

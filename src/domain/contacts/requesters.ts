@@ -26,6 +26,19 @@ export function contactOfUser(tenantId: string, userId: string | null): SQL {
   return sql`(select ${c.id} from ${c} where ${c.tenantId} = ${tenantId} and ${c.userId} = ${userId})`
 }
 
+/** The id of the contact with this (normalised) email, or null; makes none. */
+export async function contactByEmail(
+  tx: DbOrTx,
+  tenantId: string,
+  email: string,
+): Promise<string | null> {
+  const [found] = await rowsOf<{ id: string }>(
+    tx,
+    sql`select ${c.id} as id from ${c} where ${c.tenantId} = ${tenantId} and ${c.email} = ${email}`,
+  )
+  return found?.id ?? null
+}
+
 /**
  * The contact with this (normalised) email, made with `name` when there is
  * none. Concurrent calls for one address agree: the loser of the insert race

@@ -7,6 +7,11 @@
 // One INSERT does it, on its own (recordEvent) or as CTEs of a statement that
 // writes the event beside its cause (eventCtes), so the hot path pays no extra
 // round trip where the cause is one statement.
+//
+// Lock order, so writers never deadlock: the rows a change locks (tickets,
+// contacts, jobs) first, then the tenant's event counter, then its ticket
+// counter (insertTicket takes the event counter ahead of its number with
+// lockEventCounter). Mail in looks its thread up before it makes a contact.
 import { type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import type { DbOrTx } from '../../db/client.ts'
@@ -88,4 +93,18 @@ export function eventCtes(event: NewEvent, from?: SQL): SQL {
 /** Writes one event in the caller's transaction. */
 export async function recordEvent(tx: DbOrTx, event: NewEvent): Promise<void> {
   await tx.execute(sql`with ${eventCtes(event)} select 1`)
+}
+
+/**
+ * Takes the tenant's event counter row lock now, without taking a number, for
+ * a transaction that must hold it before another lock (insertTicket: before the
+ * ticket counter, which a transaction holding the event counter may wait for).
+ */
+export async function lockEventCounter(tx: DbOrTx, tenantId: string): Promise<void> {
+  const counterTenant = bare(eventCounters.tenantId)
+  const last = bare(eventCounters.lastSequence)
+  await tx.execute(
+    sql`insert into ${eventCounters} (${counterTenant}, ${last}) values (${tenantId}, 0)
+        on conflict (${counterTenant}) do update set ${last} = ${eventCounters.lastSequence}`,
+  )
 }

@@ -14,7 +14,7 @@ import { normaliseTags } from '../../lib/tags.ts'
 import { recordAudit, type requestActor } from '../audit/record.ts'
 import { normaliseContactEmail } from '../contacts/contact-email.ts'
 import { contactForEmail, memberContact } from '../contacts/requesters.ts'
-import { recordEvent } from '../events/record.ts'
+import { lockEventCounter, recordEvent } from '../events/record.ts'
 import { type TicketChanges, ticketEvent } from '../events/ticket-events.ts'
 import { attachUploads } from '../files/attachments.ts'
 import { type AiReplyMode, SETTING_DEFAULTS, tenantSetting } from '../tenants/settings.ts'
@@ -163,9 +163,12 @@ async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
 export async function insertTicket(tx: Tx, author: TicketAuthor, fields: TicketFields) {
   const { tenantId } = author
   const tags = normaliseTags(fields.tags ?? [])
-  const [ticket] = await rowsOf<TicketRow>(
-    tx,
-    sql`with counter as (
+  // The event counter before the ticket counter (record.ts: the lock order), sent together.
+  const [, [ticket]] = await Promise.all([
+    lockEventCounter(tx, tenantId),
+    rowsOf<TicketRow>(
+      tx,
+      sql`with counter as (
           insert into ${ticketCounters} (${counterColumn.tenantId}, ${counterColumn.lastNumber})
           values (${tenantId}, 1)
           on conflict (${counterColumn.tenantId})
@@ -178,7 +181,8 @@ export async function insertTicket(tx: Tx, author: TicketAuthor, fields: TicketF
                ${fields.followUpOfId ?? null}::uuid
         from counter, words
         returning ${author.columns}`,
-  )
+    ),
+  ])
   if (!ticket) throw new Error('ticket insert returned no row')
   // Its words are in the vectors already (the insert's search_public and search_all).
   // ticket.created, then the first message (with its message.created) and the
