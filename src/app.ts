@@ -13,6 +13,7 @@ import attachmentRoutes from './modules/attachments/routes.ts'
 import auditRoutes from './modules/audit/routes.ts'
 import authRoutes from './modules/auth/routes.ts'
 import contactRoutes from './modules/contacts/routes.ts'
+import eventRoutes from './modules/events/routes.ts'
 import healthRoutes from './modules/health/routes.ts'
 import inboundRoutes from './modules/inbound/routes.ts'
 import jobRoutes from './modules/jobs/routes.ts'
@@ -170,6 +171,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     inboundRoutes,
     contactRoutes,
     portalRoutes,
+    eventRoutes,
   ]) {
     await app.register(routes, { config, prefix: '/v1' })
   }

@@ -109,6 +109,8 @@ const EnvSchema = Type.Object({
   WORKER_CONCURRENCY_WEBHOOK: Type.Integer({ minimum: 1, maximum: 1000, default: 20 }),
   WORKER_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3001 }),
   JOB_SWEEP_SECONDS: Type.Integer({ minimum: 1, default: 30 }),
+  /** how long the event feed keeps events; older ones are swept hourly */
+  EVENT_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 36_500, default: 30 }),
   /** how long a row may sit queued before the sweeper pushes it again */
   JOB_SWEEP_AFTER_SECONDS: Type.Integer({ minimum: 0, default: 60 }),
   /** BullMQ lockDuration and stalledInterval: how soon a dead worker's job is retaken */

@@ -15,6 +15,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client'
 import { type Config, loadConfigOrExit } from '../src/config.ts'
 import { type DatabaseHandle, openDatabase } from '../src/db/client.ts'
 import { closeSmtpTransports } from '../src/jobs/email/email-processor.ts'
+import { startEventSweeper } from '../src/jobs/event-sweeper.ts'
 import { registerJobOutcomeCounter, registerQueueDepthGauge } from '../src/jobs/job-metrics.ts'
 import { processors } from '../src/jobs/processors.ts'
 import {
@@ -229,8 +230,13 @@ async function main() {
     storage: resources.storage,
     log,
   })
+  const stopEventSweeper = startEventSweeper({
+    database: resources.database,
+    retentionDays: config.EVENT_RETENTION_DAYS,
+    log,
+  })
   const stopSweeper = async () => {
-    await Promise.all([stopOutboxSweeper(), stopUploadSweeper()])
+    await Promise.all([stopOutboxSweeper(), stopUploadSweeper(), stopEventSweeper()])
   }
   const server = await serveHealth(config, resources)
   log.info(

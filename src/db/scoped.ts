@@ -2,7 +2,7 @@
 // of the narrowly named cross-tenant read paths (a user's own memberships, an
 // API key by its prefix, an invitation by its token hash; see
 // drizzle/0003_rls_access_and_audit.sql; the sweep of unattached uploads,
-// drizzle/0014_contacts_mail_files.sql). Every form opens a transaction whose
+// drizzle/0014_contacts_mail_files.sql; the event retention sweep, drizzle/0016_events.sql). Every form opens a transaction whose
 // first statement sets the scope with set_config(..., true), transaction-local,
 // so it can never leak to the next user of a pooled connection, and the
 // tables' row-level-security policies then show that scope's rows only.
@@ -35,6 +35,8 @@ export type Scope = {
   invitationToken?: string
   /** the sweep of uploads never attached: reads and deletes those older than a day, nothing else */
   attachmentSweeper?: 'on'
+  /** the event retention sweep: deletes events older than this many days (at least 1), nothing else */
+  eventSweeper?: number
 }
 
 const SCOPE_SETTINGS = {
@@ -43,6 +45,7 @@ const SCOPE_SETTINGS = {
   apiKeyPrefix: 'app.api_key_prefix',
   invitationToken: 'app.invitation_token',
   attachmentSweeper: 'app.attachment_sweeper',
+  eventSweeper: 'app.event_sweeper',
 } as const
 
 type Row = Record<string, unknown>

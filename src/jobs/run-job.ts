@@ -13,6 +13,7 @@ import type { Config } from '../config.ts'
 import type { DatabaseHandle, Tx } from '../db/client.ts'
 import { jobs } from '../db/schema/jobs.ts'
 import { isConnectionLost, withScope, writeInScope } from '../db/scoped.ts'
+import { recordJobFailed } from '../domain/events/job-events.ts'
 import { publicFailureOf, storedFailure } from '../domain/jobs/failures.ts'
 import type { Storage } from '../lib/storage/storage.ts'
 import type { JobOutcome } from './job-metrics.ts'
@@ -137,10 +138,13 @@ export async function runJob(
         }
     await withScope(deps.database, scope, async (tx) => {
       // Only a row still running: never undo a success the processor recorded.
-      await tx
+      const ended = await tx
         .update(jobs)
         .set(update)
         .where(and(eq(jobs.id, row.id), eq(jobs.state, 'running')))
+        .returning({ id: jobs.id })
+      // job.failed, in the transaction that marks the row failed (a tenant's jobs only).
+      if (final && ended.length > 0 && row.tenantId) await recordJobFailed(tx, row.tenantId, row.id)
       const onFinalFailure = processor.onFinalFailure
       if (!final || !onFinalFailure) return
       // A savepoint: the hook failing must not undo the row's failed state.

@@ -27,6 +27,7 @@ export const PERMISSIONS = {
   'contacts:write': 'Create, edit, delete and erase contacts',
   'tickets:merge': 'Merge tickets into another',
   'email:ingest': 'Hand inbound email to the tenant (mail gateways)',
+  'events:read': 'Read the event feed (what else one may see of it needs no permission)',
 } as const
 
 export type Permission = keyof typeof PERMISSIONS
@@ -109,6 +110,7 @@ const AGENT: Permission[] = [
   'contacts:read',
   'contacts:write',
   'tickets:merge',
+  'events:read',
 ]
 
 export const BUILTIN_ROLES = {

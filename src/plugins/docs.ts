@@ -24,6 +24,7 @@ export const TAGS = [
   { name: 'kb', description: 'Knowledge-base articles' },
   { name: 'contacts', description: 'The people a tenant supports: requesters, erasure' },
   { name: 'portal', description: 'Customers joining a tenant on their own' },
+  { name: 'events', description: 'The event feed: every change, in order' },
   { name: 'jobs', description: 'Background jobs' },
   { name: 'audit', description: 'Security and admin events' },
   { name: 'operations', description: 'Health, readiness and metrics' },

@@ -72,11 +72,13 @@ async function useInProcessJobs(app: FastifyInstance, config: Config) {
     { processors },
     { sweepQueuedJobs, startSweeper },
     { startUploadSweeper },
+    { startEventSweeper },
   ] = await Promise.all([
     import('../jobs/in-process-runner.ts'),
     import('../jobs/processors.ts'),
     import('../jobs/sweeper.ts'),
     import('../jobs/upload-sweeper.ts'),
+    import('../jobs/event-sweeper.ts'),
   ])
   const outcomes = registerJobOutcomeCounter(app.metrics)
   const runner = createInProcessRunner({
@@ -104,6 +106,7 @@ async function useInProcessJobs(app: FastifyInstance, config: Config) {
     )
   let stopSweeper: (() => Promise<void>) | undefined
   let stopUploadSweeper: (() => Promise<void>) | undefined
+  let stopEventSweeper: (() => Promise<void>) | undefined
   app.addHook('onReady', async () => {
     app.log.info('local mode: jobs run in-process (no REDIS_URL)')
     stopSweeper = startSweeper({
@@ -117,9 +120,15 @@ async function useInProcessJobs(app: FastifyInstance, config: Config) {
       storage: app.storage,
       log: app.log,
     })
+    // ... and events past their retention.
+    stopEventSweeper = startEventSweeper({
+      database: app.database,
+      retentionDays: config.EVENT_RETENTION_DAYS,
+      log: app.log,
+    })
   })
   app.addHook('onClose', async () => {
-    await Promise.all([stopSweeper?.(), stopUploadSweeper?.()])
+    await Promise.all([stopSweeper?.(), stopUploadSweeper?.(), stopEventSweeper?.()])
     await runner.close()
   })
 }

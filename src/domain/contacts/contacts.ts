@@ -24,6 +24,7 @@ import { bare, isoTime, selectList } from '../../db/sql-fragments.ts'
 import { violatedConstraint } from '../../lib/database-errors.ts'
 import { Conflict, NotFound, Problem } from '../../lib/problems.ts'
 import { type AuditActor, recordAudit } from '../audit/record.ts'
+import { withContactEvent } from '../events/contact-events.ts'
 import { normaliseContactEmail } from './contact-email.ts'
 import type { Contact } from './schemas.ts'
 
@@ -103,10 +104,14 @@ export async function createContact(
   const [row] = await writeInScope<Contact>(
     database,
     { tenantId },
-    sql`insert into ${c} (${bare(c.id)}, ${bare(c.tenantId)}, ${bare(c.email)}, ${bare(c.name)},
-                         ${bare(c.externalId)})
-        values (${uuidv7()}, ${tenantId}, ${email}, ${input.name ?? null}, ${externalId})
-        returning ${contactColumns}`,
+    withContactEvent(
+      tenantId,
+      'contact.created',
+      sql`insert into ${c} (${bare(c.id)}, ${bare(c.tenantId)}, ${bare(c.email)}, ${bare(c.name)},
+                           ${bare(c.externalId)})
+          values (${uuidv7()}, ${tenantId}, ${email}, ${input.name ?? null}, ${externalId})
+          returning ${contactColumns}`,
+    ),
   ).catch(async (err: unknown) => {
     throw (await duplicateOf(database, tenantId, err, { email, externalId })) ?? err
   })
@@ -153,9 +158,13 @@ export async function updateContact(
       }
       const [row] = await rowsOf<Contact>(
         tx,
-        sql`update ${c} set ${sql.join(set, sql`, `)}
-            where ${c.tenantId} = ${tenantId} and ${c.id} = ${id}
-            returning ${contactColumns}`,
+        withContactEvent(
+          tenantId,
+          'contact.updated',
+          sql`update ${c} set ${sql.join(set, sql`, `)}
+              where ${c.tenantId} = ${tenantId} and ${c.id} = ${id}
+              returning ${contactColumns}`,
+        ),
       )
       if (!row) throw new Error(`contact ${id} vanished while locked`)
       return row

@@ -12,7 +12,9 @@ import { users } from '../../db/schema/users.ts'
 import { rowsOf } from '../../db/scoped.ts'
 import { bare } from '../../db/sql-fragments.ts'
 import { Forbidden } from '../../lib/problems.ts'
+import { withContactEvent } from '../events/contact-events.ts'
 import { contactEmailKey } from './contact-email.ts'
+import { contactColumns } from './contacts.ts'
 
 const c = contacts
 
@@ -22,6 +24,19 @@ export const contactDisplayName = sql`coalesce(${c.name}, split_part(${c.email},
 /** The id of a user's contact in a tenant, as a scalar subquery (null when it has none). */
 export function contactOfUser(tenantId: string, userId: string | null): SQL {
   return sql`(select ${c.id} from ${c} where ${c.tenantId} = ${tenantId} and ${c.userId} = ${userId})`
+}
+
+/** The id of the contact with this (normalised) email, or null; makes none. */
+export async function contactByEmail(
+  tx: DbOrTx,
+  tenantId: string,
+  email: string,
+): Promise<string | null> {
+  const [found] = await rowsOf<{ id: string }>(
+    tx,
+    sql`select ${c.id} as id from ${c} where ${c.tenantId} = ${tenantId} and ${c.email} = ${email}`,
+  )
+  return found?.id ?? null
 }
 
 /**
@@ -37,10 +52,15 @@ export async function contactForEmail(
 ): Promise<{ id: string; created: boolean }> {
   const [made] = await rowsOf<{ id: string }>(
     tx,
-    sql`insert into ${c} (${bare(c.id)}, ${bare(c.tenantId)}, ${bare(c.email)}, ${bare(c.name)})
-        values (${uuidv7()}, ${tenantId}, ${email}, ${name})
-        on conflict (${bare(c.tenantId)}, ${bare(c.email)}) do nothing
-        returning ${c.id} as id`,
+    withContactEvent(
+      tenantId,
+      'contact.created',
+      sql`insert into ${c} (${bare(c.id)}, ${bare(c.tenantId)}, ${bare(c.email)}, ${bare(c.name)})
+          values (${uuidv7()}, ${tenantId}, ${email}, ${name})
+          on conflict (${bare(c.tenantId)}, ${bare(c.email)}) do nothing
+          returning ${contactColumns}`,
+      sql`id`,
+    ),
   )
   if (made) return { id: made.id, created: true }
   const [found] = await rowsOf<{ id: string }>(
@@ -103,9 +123,14 @@ export async function memberContact(
       }
       const [claimed] = await rowsOf<{ id: string }>(
         tx,
-        sql`update ${c} set ${bare(c.userId)} = ${userId}, ${bare(c.updatedAt)} = now()
-            where ${c.tenantId} = ${tenantId} and ${c.id} = ${existing.id} and ${c.userId} is null
-            returning ${c.id} as id`,
+        withContactEvent(
+          tenantId,
+          'contact.updated',
+          sql`update ${c} set ${bare(c.userId)} = ${userId}, ${bare(c.updatedAt)} = now()
+              where ${c.tenantId} = ${tenantId} and ${c.id} = ${existing.id} and ${c.userId} is null
+              returning ${contactColumns}`,
+          sql`id`,
+        ),
       )
       if (claimed) return claimed.id
       continue
@@ -114,10 +139,15 @@ export async function memberContact(
     // changed an email), the member gets a contact of its own without it.
     const [made] = await rowsOf<{ id: string }>(
       tx,
-      sql`insert into ${c} (${bare(c.id)}, ${bare(c.tenantId)}, ${bare(c.email)}, ${bare(c.name)}, ${bare(c.userId)})
+      withContactEvent(
+        tenantId,
+        'contact.created',
+        sql`insert into ${c} (${bare(c.id)}, ${bare(c.tenantId)}, ${bare(c.email)}, ${bare(c.name)}, ${bare(c.userId)})
           values (${uuidv7()}, ${tenantId}, ${existing ? null : email}, ${person.name}, ${userId})
           on conflict do nothing
-          returning ${c.id} as id`,
+          returning ${contactColumns}`,
+        sql`id`,
+      ),
     )
     if (made) return made.id
   }

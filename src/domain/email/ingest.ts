@@ -21,7 +21,7 @@ import type { QueuedJob } from '../../jobs/outbox.ts'
 import { BadRequest } from '../../lib/problems.ts'
 import type { Storage } from '../../lib/storage/storage.ts'
 import { contactEmailKey } from '../contacts/contact-email.ts'
-import { contactForEmail } from '../contacts/requesters.ts'
+import { contactByEmail, contactForEmail } from '../contacts/requesters.ts'
 import { attachmentKey, insertAttachment } from '../files/attachments.ts'
 import { storeUpload } from '../files/upload.ts'
 import { appendMessage } from '../tickets/messages.ts'
@@ -107,8 +107,12 @@ async function writeMail(
         on conflict do nothing returning ${e.id} as id`,
   )
   if (!claim) return null
+  // The thread (its ticket locked) before a new sender's contact is made: that
+  // writes an event, and the event counter is locked after ticket rows
+  // (events/record.ts). A sender with no contact yet requested no ticket.
+  const known = await contactByEmail(tx, tenantId, sender)
+  const thread = await threadTicket(tx, tenantId, mail, tenant.slug, known)
   const contact = await contactForEmail(tx, tenantId, sender, mail.from.name)
-  const thread = await threadTicket(tx, tenantId, mail, tenant.slug, contact.id)
   const body = (mail.body || '(This email has no text; see its attachments.)').slice(0, BODY_CHARS)
   const author = { tenantId, userId: null, authorType: 'customer' as const, contactId: contact.id }
   const continues = thread !== null && thread.status !== 'closed'

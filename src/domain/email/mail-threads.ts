@@ -29,7 +29,7 @@ export async function threadTicket(
   tenantId: string,
   mail: { threadIds: readonly string[]; subject: string },
   slug: string,
-  contactId: string,
+  contactId: string | null,
 ): Promise<ThreadTicket | null> {
   let ticketId: string | null = null
   if (mail.threadIds.length > 0) {

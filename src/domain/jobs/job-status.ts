@@ -2,7 +2,7 @@
 // tenant's job is a 404), its error in the public form it was stored in
 // (failures.ts).
 import { and, eq } from 'drizzle-orm'
-import type { DatabaseHandle } from '../../db/client.ts'
+import type { DatabaseHandle, DbOrTx } from '../../db/client.ts'
 import { jobs } from '../../db/schema/jobs.ts'
 import { withScope } from '../../db/scoped.ts'
 import { isoTime } from '../../db/sql-fragments.ts'
@@ -15,24 +15,29 @@ export async function readJob(
   tenantId: string,
   id: string,
 ): Promise<Job> {
-  const [row] = await withScope(database, { tenantId }, (tx) =>
-    tx
-      .select({
-        id: jobs.id,
-        type: jobs.type,
-        state: jobs.state,
-        attempts: jobs.attempts,
-        maxAttempts: jobs.maxAttempts,
-        result: jobs.result,
-        error: jobs.error,
-        createdAt: isoTime(jobs.createdAt),
-        startedAt: isoTime(jobs.startedAt),
-        finishedAt: isoTime(jobs.finishedAt),
-      })
-      .from(jobs)
-      .where(and(eq(jobs.tenantId, tenantId), eq(jobs.id, id))),
-  )
-  if (!row) throw new NotFound('job')
+  const job = await withScope(database, { tenantId }, (tx) => jobOf(tx, tenantId, id))
+  if (!job) throw new NotFound('job')
+  return job
+}
+
+/** The job as GET /v1/jobs/{id} shows it, or null; inside the caller's tenant transaction. */
+export async function jobOf(tx: DbOrTx, tenantId: string, id: string): Promise<Job | null> {
+  const [row] = await tx
+    .select({
+      id: jobs.id,
+      type: jobs.type,
+      state: jobs.state,
+      attempts: jobs.attempts,
+      maxAttempts: jobs.maxAttempts,
+      result: jobs.result,
+      error: jobs.error,
+      createdAt: isoTime(jobs.createdAt),
+      startedAt: isoTime(jobs.startedAt),
+      finishedAt: isoTime(jobs.finishedAt),
+    })
+    .from(jobs)
+    .where(and(eq(jobs.tenantId, tenantId), eq(jobs.id, id)))
+  if (!row) return null
   const { result, error, ...shown } = row
   return {
     ...shown,

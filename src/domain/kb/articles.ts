@@ -15,6 +15,7 @@ import { CursorId, CursorRank, decodeCursor, TimeIdCursor, toPage } from '../../
 import type { Permission } from '../../lib/permissions.ts'
 import { NotFound } from '../../lib/problems.ts'
 import { normaliseTags } from '../../lib/tags.ts'
+import { eventCtes } from '../events/record.ts'
 import type { Article, ListArticlesQuery } from './schemas.ts'
 
 const a = kbArticles
@@ -91,6 +92,22 @@ export async function getArticle(
   return row
 }
 
+/**
+ * kb_article.published, as CTEs of the statement that writes the article
+ * (`written`): `from` says when the write published it (a new article written
+ * published, or a draft that became one); otherwise no event and no sequence.
+ */
+function publishedEvent(tenantId: string, from: SQL): SQL {
+  return eventCtes(
+    {
+      tenantId,
+      type: 'kb_article.published',
+      data: sql`jsonb_build_object('article', to_jsonb(written) - 'wasPublished')`,
+    },
+    from,
+  )
+}
+
 export async function createArticle(
   database: DatabaseHandle,
   tenantId: string,
@@ -100,11 +117,14 @@ export async function createArticle(
   const [row] = await writeInScope<Article>(
     database,
     { tenantId },
-    sql`insert into ${a} (${bare(a.id)}, ${bare(a.tenantId)}, ${bare(a.title)}, ${bare(a.body)},
-                         ${bare(a.tags)}, ${bare(a.published)}, ${bare(a.authorId)})
-        values (${uuidv7()}, ${tenantId}, ${input.title}, ${input.body},
-                ${textArray(normaliseTags(input.tags ?? []))}, ${input.published ?? false}, ${authorId})
-        returning ${columns}`,
+    sql`with written as (
+          insert into ${a} (${bare(a.id)}, ${bare(a.tenantId)}, ${bare(a.title)}, ${bare(a.body)},
+                           ${bare(a.tags)}, ${bare(a.published)}, ${bare(a.authorId)})
+          values (${uuidv7()}, ${tenantId}, ${input.title}, ${input.body},
+                  ${textArray(normaliseTags(input.tags ?? []))}, ${input.published ?? false}, ${authorId})
+          returning ${columns}),
+        ${publishedEvent(tenantId, sql`written where written.published`)}
+        select * from written`,
   )
   if (!row) throw new Error('article insert returned no row')
   return row
@@ -126,8 +146,15 @@ export async function updateArticle(
   const [row] = await writeInScope<Article>(
     database,
     { tenantId },
-    sql`update ${a} set ${sql.join(set, sql`, `)}
-        where ${a.tenantId} = ${tenantId} and ${a.id} = ${id} returning ${columns}`,
+    // The row as it was comes from the locked subquery (RETURNING shows only the new one).
+    sql`with written as (
+          update ${a} set ${sql.join(set, sql`, `)}
+          from (select ${a.id} as id, ${a.published} as was from ${a}
+                where ${a.tenantId} = ${tenantId} and ${a.id} = ${id} for update) before
+          where ${a.tenantId} = ${tenantId} and ${a.id} = before.id
+          returning ${columns}, before.was as "wasPublished"),
+        ${publishedEvent(tenantId, sql`written where written.published and not written."wasPublished"`)}
+        select * from written`,
   )
   if (!row) throw new NotFound('article')
   return row

@@ -20,6 +20,8 @@ import { rowsOf } from '../../db/scoped.ts'
 import { bare, textArray } from '../../db/sql-fragments.ts'
 import { BadRequest, type FieldError, NotFound, Problem } from '../../lib/problems.ts'
 import { normaliseTags } from '../../lib/tags.ts'
+import { recordEvent } from '../events/record.ts'
+import { ticketEvent } from '../events/ticket-events.ts'
 import type { Caller } from './caller.ts'
 import { createOnce, type IdempotentRequest } from './idempotency.ts'
 import { insertSystemMessage } from './messages.ts'
@@ -122,6 +124,8 @@ async function merge(
         returning ${ticketColumnsFor(caller)}`,
   )
   if (!updated) throw new Error('the locked target ticket was not updated')
+  // One event for the merge: the target as it is now, and the tickets merged into it.
+  await recordEvent(tx, ticketEvent(tenantId, 'ticket.merged', target, { mergedIds: sources }))
   // Public on both sides: a source's requester (who is the target's, see
   // assertMergeable) learns where its conversation went and why it grew.
   for (const source of merged) {

@@ -12,6 +12,8 @@ import { bare, cursorTime, isoTime } from '../../db/sql-fragments.ts'
 import { insertJob, type QueuedJob } from '../../jobs/outbox.ts'
 import { decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { Forbidden, NotFound } from '../../lib/problems.ts'
+import { eventCtes, recordEvent } from '../events/record.ts'
+import { ticketEvent } from '../events/ticket-events.ts'
 import { attachmentsOfMessages, attachUploads } from '../files/attachments.ts'
 import { type AiReplyMode, aiRepliesOn, tenantSetting } from '../tenants/settings.ts'
 import type { Caller } from './caller.ts'
@@ -41,14 +43,36 @@ type NewMessage = {
   internal: boolean
 }
 
+/**
+ * Writes a message and, in the same statement, its message.created event (the
+ * message as an agent reads it, without attachments: they are attached after
+ * it). System messages are the thread's history of a change that has its own
+ * event (ticket.updated, ticket.merged), so they write none.
+ */
 export async function insertMessage(tx: DbOrTx, message: NewMessage): Promise<MessageRow> {
-  const [row] = await rowsOf<MessageRow>(
-    tx,
-    sql`insert into ${m} (${bare(m.id)}, ${bare(m.tenantId)}, ${bare(m.ticketId)}, ${bare(m.authorId)},
+  const insert = sql`insert into ${m} (${bare(m.id)}, ${bare(m.tenantId)}, ${bare(m.ticketId)}, ${bare(m.authorId)},
                           ${bare(m.authorType)}, ${bare(m.contactId)}, ${bare(m.body)}, ${bare(m.internal)})
         values (${message.id ?? uuidv7()}, ${message.tenantId}, ${message.ticketId}, ${message.authorId},
                 ${message.authorType}, ${message.contactId ?? null}, ${message.body}, ${message.internal})
-        returning ${messageColumns}`,
+        returning ${messageColumns}`
+  const event =
+    message.authorType === 'system'
+      ? null
+      : eventCtes(
+          {
+            tenantId: message.tenantId,
+            type: 'message.created',
+            data: sql`jsonb_build_object('message', to_jsonb(written))`,
+            ticketId: message.ticketId,
+            contactId: sql`(select ${tickets.requesterId} from ${tickets}
+              where ${tickets.tenantId} = ${message.tenantId} and ${tickets.id} = ${message.ticketId})`,
+            internal: message.internal,
+          },
+          sql`written`,
+        )
+  const [row] = await rowsOf<MessageRow>(
+    tx,
+    event ? sql`with written as (${insert}), ${event} select * from written` : insert,
   )
   if (!row) throw new Error('message insert returned no row')
   return row
@@ -239,7 +263,12 @@ export async function appendMessage(
     queueMessageJobs(tx, author.tenantId, ticket, { id, authorType: author.authorType, internal }),
   ])
   if (next !== ticket.status) {
-    await insertSystemMessage(tx, author, ticketId, statusChangeNote(ticket.status, next), false)
+    // The message moved the status: a change of the ticket like a PATCH's.
+    const changes = { status: [ticket.status, next] as [unknown, unknown] }
+    await Promise.all([
+      insertSystemMessage(tx, author, ticketId, statusChangeNote(ticket.status, next), false),
+      recordEvent(tx, ticketEvent(author.tenantId, 'ticket.updated', ticketId, { changes })),
+    ])
   }
   return { message, jobs }
 }

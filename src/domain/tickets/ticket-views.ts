@@ -33,6 +33,22 @@ export const ticketColumns = sql`${commonColumns},
 const customerColumns = sql`${commonColumns},
   ${isoTime(tickets.publicUpdatedAt)} as "updatedAt", ${tickets.publicVersion} as "version"`
 
+/**
+ * A ticket as JSON in both views, for its events (domain/events/record.ts):
+ * `agent` as GET shows it to an agent, `customer` as it shows it to its
+ * customer (no tags, priority or assignee; the public updatedAt), neither with
+ * the version (the ETag's, not a field).
+ */
+export function ticketJsonViews(tenantId: string, ticketId: string): { agent: SQL; customer: SQL } {
+  const of = (columns: SQL, hidden: string) =>
+    sql`(select to_jsonb(t) - 'version'${sql.raw(hidden)} from (select ${columns} from ${tickets}
+        where ${tickets.tenantId} = ${tenantId} and ${tickets.id} = ${ticketId}) t)`
+  return {
+    agent: of(ticketColumns, ''),
+    customer: of(customerColumns, ` - 'priority' - 'assigneeId' - 'tags'`),
+  }
+}
+
 /** Does this caller get the customer's view of a ticket? */
 export function seesCustomerView(caller: Caller): boolean {
   return !caller.seesAll

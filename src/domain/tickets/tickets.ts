@@ -14,6 +14,8 @@ import { normaliseTags } from '../../lib/tags.ts'
 import { recordAudit, type requestActor } from '../audit/record.ts'
 import { normaliseContactEmail } from '../contacts/contact-email.ts'
 import { contactForEmail, memberContact } from '../contacts/requesters.ts'
+import { lockEventCounter, recordEvent } from '../events/record.ts'
+import { type TicketChanges, ticketEvent } from '../events/ticket-events.ts'
 import { attachUploads } from '../files/attachments.ts'
 import { type AiReplyMode, SETTING_DEFAULTS, tenantSetting } from '../tenants/settings.ts'
 import type { Caller } from './caller.ts'
@@ -161,9 +163,12 @@ async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
 export async function insertTicket(tx: Tx, author: TicketAuthor, fields: TicketFields) {
   const { tenantId } = author
   const tags = normaliseTags(fields.tags ?? [])
-  const [ticket] = await rowsOf<TicketRow>(
-    tx,
-    sql`with counter as (
+  // The event counter before the ticket counter (record.ts: the lock order), sent together.
+  const [, [ticket]] = await Promise.all([
+    lockEventCounter(tx, tenantId),
+    rowsOf<TicketRow>(
+      tx,
+      sql`with counter as (
           insert into ${ticketCounters} (${counterColumn.tenantId}, ${counterColumn.lastNumber})
           values (${tenantId}, 1)
           on conflict (${counterColumn.tenantId})
@@ -176,22 +181,28 @@ export async function insertTicket(tx: Tx, author: TicketAuthor, fields: TicketF
                ${fields.followUpOfId ?? null}::uuid
         from counter, words
         returning ${author.columns}`,
-  )
+    ),
+  ])
   if (!ticket) throw new Error('ticket insert returned no row')
   // Its words are in the vectors already (the insert's search_public and search_all).
-  const message = await insertMessage(tx, {
-    tenantId,
-    ticketId: ticket.id,
-    authorId: author.userId,
-    authorType: author.authorType,
-    contactId: author.authorType === 'customer' ? fields.requesterId : null,
-    body: fields.body,
-    internal: false,
-  })
-  const [context] = await rowsOf<{ aiReplyMode: AiReplyMode }>(
-    tx,
-    sql`select ${tenantSetting(tenantId, 'aiReplyMode')} as "aiReplyMode"`,
-  )
+  // ticket.created, then the first message (with its message.created) and the
+  // setting: sent together, one round trip, in this order.
+  const [, message, [context]] = await Promise.all([
+    recordEvent(tx, ticketEvent(tenantId, 'ticket.created', ticket.id)),
+    insertMessage(tx, {
+      tenantId,
+      ticketId: ticket.id,
+      authorId: author.userId,
+      authorType: author.authorType,
+      contactId: author.authorType === 'customer' ? fields.requesterId : null,
+      body: fields.body,
+      internal: false,
+    }),
+    rowsOf<{ aiReplyMode: AiReplyMode }>(
+      tx,
+      sql`select ${tenantSetting(tenantId, 'aiReplyMode')} as "aiReplyMode"`,
+    ),
+  ])
   const jobs: QueuedJob[] = []
   if (author.authorType === 'customer') {
     jobs.push(
@@ -275,6 +286,7 @@ async function updateTicket(
     throw new Conflict('A closed ticket cannot be changed.', 'ticket_closed')
   }
   const history: { body: string; internal: boolean }[] = []
+  const changes: TicketChanges = {}
   const set = [anyChange]
   // The history follows what a customer sees of a ticket (ticket-views.ts): the
   // subject and the status are public, so are their entries; priority,
@@ -283,12 +295,14 @@ async function updateTicket(
   if (patch.subject !== undefined && patch.subject !== ticket.subject) {
     set.push(sql`${bare(tickets.subject)} = ${patch.subject}`)
     history.push({ body: `Subject changed to "${patch.subject}"`, internal: false })
+    changes.subject = [ticket.subject, patch.subject]
     customerSees = true
   }
   if (patch.status !== undefined && patch.status !== ticket.status) {
     assertManualTransition(ticket.status, patch.status)
     set.push(sql`${bare(tickets.status)} = ${patch.status}`)
     history.push({ body: statusChangeNote(ticket.status, patch.status), internal: false })
+    changes.status = [ticket.status, patch.status]
     customerSees = true
   }
   if (patch.priority !== undefined && patch.priority !== ticket.priority) {
@@ -297,6 +311,7 @@ async function updateTicket(
       body: `Priority changed from ${ticket.priority} to ${patch.priority}`,
       internal: true,
     })
+    changes.priority = [ticket.priority, patch.priority]
   }
   if (patch.assigneeId !== undefined && patch.assigneeId !== ticket.assigneeId) {
     const name = patch.assigneeId
@@ -304,12 +319,14 @@ async function updateTicket(
       : null
     set.push(sql`${bare(tickets.assigneeId)} = ${patch.assigneeId}`)
     history.push({ body: name ? `Assigned to ${name}` : 'Unassigned', internal: true })
+    changes.assigneeId = [ticket.assigneeId, patch.assigneeId]
   }
   if (patch.tags !== undefined) {
     const tags = normaliseTags(patch.tags)
     if (tags.join('\n') !== ticket.tags.join('\n')) {
       set.push(sql`${bare(tickets.tags)} = ${textArray(tags)}`)
       history.push({ body: `Tags set to ${tags.join(', ') || '(none)'}`, internal: true })
+      changes.tags = [ticket.tags, tags]
     }
   }
   if (history.length === 0) return ticket
@@ -320,9 +337,10 @@ async function updateTicket(
         where ${tickets.tenantId} = ${caller.tenantId} and ${tickets.id} = ${id}
         returning ${ticketColumnsFor(caller)}`,
   )
-  for (const entry of history) {
-    await insertSystemMessage(tx, caller, id, entry.body, entry.internal)
-  }
+  await Promise.all([
+    recordEvent(tx, ticketEvent(caller.tenantId, 'ticket.updated', id, { changes })),
+    ...history.map((entry) => insertSystemMessage(tx, caller, id, entry.body, entry.internal)),
+  ])
   return updated ?? ticket
 }
 
@@ -336,6 +354,7 @@ export function deleteTicket(database: DatabaseHandle, caller: Caller, id: strin
           returning ${tickets.id} as id`,
     )
     if (rows.length === 0) throw new NotFound('ticket')
+    await recordEvent(tx, ticketEvent(caller.tenantId, 'ticket.deleted', id))
     await recordAudit(tx, {
       tenantId: caller.tenantId,
       action: 'ticket.deleted',
