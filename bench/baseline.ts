@@ -24,6 +24,7 @@ import type { Caller } from '../src/domain/tickets/caller.ts'
 import { buildListQuery } from '../src/domain/tickets/ticket-list.ts'
 import { ticketColumns, visibleTickets } from '../src/domain/tickets/ticket-views.ts'
 import { queues } from '../src/jobs/queues.ts'
+import { INBOUND_SUBJECT } from './seed.ts'
 
 const app = Fastify({ logger: false })
 const databaseUrl = process.env.BENCH_DATABASE_URL
@@ -196,7 +197,7 @@ app.post('/baseline/inbound/email', async (request, reply) => {
         returning last_number),
       words as (select message_search_vector(${body}) as v)
       insert into tickets (id, tenant_id, number, subject, priority, requester_id, tags, search_public, search_all)
-      select ${ticketId}, ${TENANT_ID}, counter.last_number, 'Printer on the third floor keeps failing',
+      select ${ticketId}, ${TENANT_ID}, counter.last_number, ${INBOUND_SUBJECT},
              'normal', ${contact!.id}, '{}', words.v, words.v
       from counter, words`
     const messageId = uuidv7()

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import MailComposer from 'nodemailer/lib/mail-composer/index.js'
 import type postgres from 'postgres'
-import { BENCH_EMAIL, BENCH_PASSWORD, BENCH_SLUG, seedBench } from './seed.ts'
+import { BENCH_EMAIL, BENCH_PASSWORD, BENCH_SLUG, INBOUND_SUBJECT, seedBench } from './seed.ts'
 import { BENCH_INBOUND_DOMAIN, BENCH_INBOUND_TOKEN } from './setup.ts'
 
 export type BenchContext = {
@@ -64,9 +64,11 @@ const mailTemplate = (
   await new MailComposer({
     from: `Customer <${SENDER_SLOT}@example.com>`,
     to: `${BENCH_SLUG}@${BENCH_INBOUND_DOMAIN}`,
-    subject: 'Printer on the third floor keeps failing',
+    subject: INBOUND_SUBJECT,
     messageId: `<${MESSAGE_ID_SLOT}@example.com>`,
-    text: 'The printer keeps failing with a paper jam on every second page. '.repeat(320),
+    text: 'The invoice total differs from the quote we agreed on last month, please check. '.repeat(
+      256,
+    ),
     attachments: [{ filename: 'error-log.bin', content: randomBytes(100 * 1024) }],
   })
     .compile()

@@ -8,6 +8,13 @@ import type postgres from 'postgres'
 export const BENCH_EMAIL = 'bench-owner@deskpilot.test'
 export const BENCH_PASSWORD = 'bench passphrase not for production 1'
 export const BENCH_SLUG = 'bench-001'
+/**
+ * The subject of every benchmarked mail, so bench/run.ts can delete what
+ * earlier runs took in: thousands of such tickets would otherwise pile up in
+ * the bench tenant and change what the other routes measure (its search, its
+ * lists).
+ */
+export const INBOUND_SUBJECT = 'Bench mail: question about an invoice'
 
 const TENANTS = 100
 const TICKETS_PER_TENANT = 1000
