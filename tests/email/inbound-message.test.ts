@@ -3,7 +3,7 @@
 // path parses it.
 import MailComposer from 'nodemailer/lib/mail-composer/index.js'
 import { describe, expect, it } from 'vitest'
-import { parseInboundMessage, safeFilename } from '../../src/domain/email/inbound-message.ts'
+import { mailAttachmentName, parseInboundMessage } from '../../src/domain/email/inbound-message.ts'
 
 type Options = ConstructorParameters<typeof MailComposer>[0]
 
@@ -155,11 +155,11 @@ describe('inbound message', () => {
     expect(performance.now() - started).toBeLessThan(2_000)
   })
 
-  it('safeFilename: a name, never a path, never empty', () => {
-    expect(safeFilename('..\\..\\win.ini', 'text/plain')).toBe('win.ini')
-    expect(safeFilename('.hidden', 'text/plain')).toBe('hidden')
-    expect(safeFilename('a\u0000b.pdf', 'application/pdf')).toBe('ab.pdf')
-    expect(safeFilename(undefined, 'image/png')).toBe('attachment.png')
-    expect(safeFilename('///', 'application/octet-stream')).toBe('attachment.octet-stream')
+  it('mailAttachmentName: a name, never a path, never empty', () => {
+    expect(mailAttachmentName('..\\..\\win.ini', 'text/plain')).toBe('win.ini')
+    expect(mailAttachmentName('.hidden', 'text/plain')).toBe('hidden')
+    expect(mailAttachmentName('a\u0000b.pdf', 'application/pdf')).toBe('ab.pdf')
+    expect(mailAttachmentName(undefined, 'image/png')).toBe('attachment.png')
+    expect(mailAttachmentName('///', 'application/octet-stream')).toBe('attachment.octet-stream')
   })
 })

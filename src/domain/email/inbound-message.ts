@@ -9,6 +9,7 @@
 import EmailReplyParser from 'email-reply-parser'
 import { type AddressObject, type ParsedMail, simpleParser } from 'mailparser'
 import { BadRequest } from '../../lib/problems.ts'
+import { safeFilename } from '../files/filenames.ts'
 import { LOOP_HEADER } from './loop-header.ts'
 
 export type InboundAttachment = {
@@ -63,7 +64,7 @@ export async function parseInboundMessage(raw: Buffer): Promise<InboundMessage> 
     subject: withoutNul(mail.subject ?? '').trim(),
     body: newText(text),
     attachments: mail.attachments.map((a) => ({
-      filename: safeFilename(a.filename, a.contentType),
+      filename: mailAttachmentName(a.filename, a.contentType),
       declaredType: a.contentType || 'application/octet-stream',
       content: a.content,
       contentId: a.related && a.cid ? a.cid : null,
@@ -148,19 +149,13 @@ function newText(text: string): string {
   return reply || normalised
 }
 
-/** A name that is only a name: no folders, no control characters, and never empty. */
-export function safeFilename(name: string | undefined, contentType: string): string {
-  const base = (name ?? '')
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
-    .replace(/[\u0000-\u001f\u007f]/g, '')
-    .split(/[\\/]/)
-    .pop()
-    ?.replace(/^\.+/, '')
-    .trim()
-    .slice(0, 200)
-  if (base) return base
+/**
+ * A mail attachment's name, cleaned by the one rule for offered file names
+ * (files/filenames.ts); one with no name left is `attachment.<subtype>`.
+ */
+export function mailAttachmentName(name: string | undefined, contentType: string): string {
   const extension = contentType.split('/')[1]?.replace(/[^a-z0-9.+-]/gi, '') || 'bin'
-  return `attachment.${extension}`
+  return safeFilename(name, `attachment.${extension}`)
 }
 
 /** A header's text, lower-cased; mailparser gives address headers as objects with `text`. */

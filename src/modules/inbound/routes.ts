@@ -7,7 +7,6 @@
 // 'mail' (plugins/access.ts): neither credential is a user's, and the gate
 // below is its guard, run before anything else. Processing is the one ingestion
 // path (domain/email/ingest.ts), shared with the SMTP receiver.
-import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
@@ -16,6 +15,7 @@ import { tenantOfRecipients } from '../../domain/email/inbound-address.ts'
 import { ingestEmail, readInboundMail } from '../../domain/email/ingest.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
 import { Forbidden, Problem, Unauthorized } from '../../lib/problems.ts'
+import { hashToken, sameDigest } from '../../lib/tokens.ts'
 
 const Id = Type.String({ format: 'uuid' })
 
@@ -52,13 +52,6 @@ const Accepted = Type.Union(
   },
 )
 
-/** Constant-time comparison of a presented secret with the configured one. */
-function sameSecret(presented: string, expected: string): boolean {
-  const a = createHash('sha256').update(presented).digest()
-  const b = createHash('sha256').update(expected).digest()
-  return timingSafeEqual(a, b)
-}
-
 const inboundRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   app.addContentTypeParser(
     'message/rfc822',
@@ -69,7 +62,11 @@ const inboundRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app,
   /** The platform's token, or a tenant API key with email:ingest; anything else 401/403. */
   async function mailGate(request: FastifyRequest, reply: FastifyReply) {
     const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1]
-    if (bearer && config.INBOUND_EMAIL_TOKEN && sameSecret(bearer, config.INBOUND_EMAIL_TOKEN)) {
+    if (
+      bearer &&
+      config.INBOUND_EMAIL_TOKEN &&
+      sameDigest(hashToken(bearer), hashToken(config.INBOUND_EMAIL_TOKEN))
+    ) {
       return
     }
     if (!bearer) throw new Unauthorized()
