@@ -1,0 +1,63 @@
+// "Tenant T has new events": said after a commit that may have written event
+// rows, so that whoever waits on them (the live streams in every api copy, the
+// webhook relay in the worker) reads the events table at once instead of at
+// its next poll. A signal carries the tenant id and nothing else: the table is
+// the truth, so a signal lost (Redis away) only delays, and a signal for a
+// commit that wrote no event costs one read that finds nothing.
+// Across processes it goes over Redis pub/sub (ARCHITECTURE.md); in local mode
+// (no Redis) within the process.
+import { EventEmitter } from 'node:events'
+import type { Redis } from 'ioredis'
+
+export type EventSignal = {
+  /** Says the tenant has new events; never throws, never waits on Redis. */
+  publish(tenantId: string): void
+  /** Calls `listener` on every signal, this process's own included; returns the unsubscribe. */
+  subscribe(listener: (tenantId: string) => void): () => void
+  close(): Promise<void>
+}
+
+export function createEventSignal(opts: {
+  redis: Redis | null
+  channelPrefix: string
+}): EventSignal {
+  const local = new EventEmitter()
+  local.setMaxListeners(0)
+  const { redis } = opts
+  if (!redis) {
+    return {
+      publish: (tenantId) => {
+        setImmediate(() => local.emit('signal', tenantId))
+      },
+      subscribe(listener) {
+        local.on('signal', listener)
+        return () => local.off('signal', listener)
+      },
+      async close() {
+        local.removeAllListeners()
+      },
+    }
+  }
+  const channel = `${opts.channelPrefix}:events`
+  // A connection of its own: one in subscriber mode can do nothing else. It
+  // queues its SUBSCRIBE while offline and ioredis subscribes again on reconnect.
+  const subscriber = redis.duplicate({ enableOfflineQueue: true, lazyConnect: true })
+  subscriber.on('error', () => {})
+  subscriber.on('message', (_channel: string, tenantId: string) => local.emit('signal', tenantId))
+  subscriber.connect().catch(() => {})
+  // Not awaited: a Redis down at start must not hold the process's start up.
+  subscriber.subscribe(channel).catch(() => {})
+  return {
+    publish(tenantId) {
+      redis.publish(channel, tenantId).catch(() => {})
+    },
+    subscribe(listener) {
+      local.on('signal', listener)
+      return () => local.off('signal', listener)
+    },
+    async close() {
+      local.removeAllListeners()
+      await subscriber.quit().catch(() => subscriber.disconnect())
+    },
+  }
+}
