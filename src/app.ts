@@ -25,6 +25,7 @@ import profileRoutes from './modules/profile/routes.ts'
 import roleRoutes from './modules/roles/routes.ts'
 import tenantRoutes from './modules/tenants/routes.ts'
 import ticketRoutes from './modules/tickets/routes.ts'
+import webhookRoutes from './modules/webhooks/routes.ts'
 import accessPlugin from './plugins/access.ts'
 import authPlugin from './plugins/auth.ts'
 import dbPlugin from './plugins/db.ts'
@@ -172,6 +173,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     contactRoutes,
     portalRoutes,
     eventRoutes,
+    webhookRoutes,
   ]) {
     await app.register(routes, { config, prefix: '/v1' })
   }

@@ -103,6 +103,20 @@ const EnvSchema = Type.Object({
   WEBHOOK_ALLOW_HTTP: Type.Optional(Bool),
   /** webhooks may reach loopback, private, link-local and metadata addresses (tests, private deployments) */
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: Type.Optional(Bool),
+  /**
+   * multiplies every webhook retry wait and the 3-day give-up horizon: 1 in service, far
+   * below it in tests (0.001 makes the first hour of backoff 3.6 s), never a way to hammer
+   */
+  WEBHOOK_BACKOFF_SCALE: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 1 }),
+  /** how long one delivery attempt may take, connect to last byte */
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 10_000 }),
+  /**
+   * the key that encrypts per-tenant secrets at rest (AES-256-GCM): 32 bytes as 64 hex
+   * characters or base64; required in production
+   */
+  SECRET_ENCRYPTION_KEY: Type.Optional(Type.String({ minLength: 32 })),
+  /** comma-separated earlier keys, still read (values move to the new key when rewritten) */
+  SECRET_ENCRYPTION_PREVIOUS_KEYS: Type.String({ default: '' }),
   WORKER_CONCURRENCY_EMAIL: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
   WORKER_CONCURRENCY_AI: Type.Integer({ minimum: 1, maximum: 1000, default: 4 }),
   /** webhook deliveries one worker makes at once (each mostly waits on a receiver, up to 10 s) */
@@ -159,6 +173,8 @@ export type Config = Readonly<
     | 'S3_FORCE_PATH_STYLE'
     | 'WEBHOOK_ALLOW_HTTP'
     | 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'
+    | 'SECRET_ENCRYPTION_KEY'
+    | 'SECRET_ENCRYPTION_PREVIOUS_KEYS'
   > & {
     MIGRATE_ON_START: boolean
     COOKIE_SECURE: boolean
@@ -171,6 +187,9 @@ export type Config = Readonly<
     S3_FORCE_PATH_STYLE: boolean
     WEBHOOK_ALLOW_HTTP: boolean
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: boolean
+    /** the current key first, then the previous ones (lib/secret-box.ts parses them) */
+    SECRET_ENCRYPTION_KEY: string
+    SECRET_ENCRYPTION_PREVIOUS_KEYS: readonly string[]
     /** true when running on embedded PGlite and/or without Redis */
     localDatabase: boolean
     localRedis: boolean
@@ -182,6 +201,8 @@ export class ConfigError extends Error {
 }
 
 const DEV_SECRET = 'dev-only-insecure-secret-change-me-please!!'
+/** 32 bytes anyone can read here: secrets encrypted in development and tests only */
+const DEV_ENCRYPTION_KEY = Buffer.from('deskpilot-dev-only-encryption-k!').toString('base64')
 
 function list(value: string): string[] {
   return value
@@ -195,6 +216,12 @@ function parseTrustProxy(value: string): boolean | number | string {
   if (value === 'false' || value === '') return false
   if (/^\d+$/.test(value)) return Number(value)
   return value
+}
+
+/** 32 bytes as 64 hex characters or as base64 (the forms lib/secret-box.ts reads). */
+function isEncryptionKey(value: string): boolean {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return true
+  return /^[A-Za-z0-9+/]{43}=?$/.test(value) && Buffer.from(value, 'base64').length === 32
 }
 
 /**
@@ -238,6 +265,8 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     S3_FORCE_PATH_STYLE: parsed.S3_FORCE_PATH_STYLE === 'true',
     WEBHOOK_ALLOW_HTTP: parsed.WEBHOOK_ALLOW_HTTP === 'true',
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: parsed.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
+    SECRET_ENCRYPTION_KEY: parsed.SECRET_ENCRYPTION_KEY ?? DEV_ENCRYPTION_KEY,
+    SECRET_ENCRYPTION_PREVIOUS_KEYS: Object.freeze(list(parsed.SECRET_ENCRYPTION_PREVIOUS_KEYS)),
     localDatabase: !parsed.DATABASE_URL,
     localRedis: !parsed.REDIS_URL,
   }
@@ -251,6 +280,11 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     }
     for (const [i, s] of config.JWT_PREVIOUS_SECRETS.entries()) {
       if (Buffer.byteLength(s) < 32) missing.push(`  JWT_PREVIOUS_SECRETS[${i}]: at least 32 bytes`)
+    }
+    if (parsed.SECRET_ENCRYPTION_KEY === undefined) {
+      missing.push(
+        '  SECRET_ENCRYPTION_KEY: required in production (32 random bytes, hex or base64)',
+      )
     }
     // Without it mail would go to .eml files no one reads: fail at start, not at the first email.
     if (!config.SMTP_URL) missing.push('  SMTP_URL: required in production')
@@ -274,6 +308,16 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     throw new ConfigError(
       'Invalid configuration:\n  S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: set both or neither',
     )
+  }
+  for (const [name, keys] of [
+    ['SECRET_ENCRYPTION_KEY', [config.SECRET_ENCRYPTION_KEY]],
+    ['SECRET_ENCRYPTION_PREVIOUS_KEYS', config.SECRET_ENCRYPTION_PREVIOUS_KEYS],
+  ] as const) {
+    if (keys.some((key) => !isEncryptionKey(key))) {
+      throw new ConfigError(
+        `Invalid configuration:\n  ${name}: must be 32 bytes, as 64 hex characters or base64`,
+      )
+    }
   }
   // Node refuses a headers deadline later than the whole request's.
   if (config.HEADERS_TIMEOUT_MS > config.REQUEST_TIMEOUT_MS) {

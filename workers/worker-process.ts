@@ -29,6 +29,8 @@ import { bullPrefix, type JobData, type QueueName, queueNames } from '../src/job
 import { type RunDeps, runJob } from '../src/jobs/run-job.ts'
 import { startSweeper, sweepQueuedJobs } from '../src/jobs/sweeper.ts'
 import { startUploadSweeper } from '../src/jobs/upload-sweeper.ts'
+import { createWebhookRelay } from '../src/jobs/webhooks/relay.ts'
+import { createEventSignal, type EventSignal } from '../src/lib/event-signal.ts'
 import { closeOnSignals } from '../src/lib/graceful-shutdown.ts'
 import { loggerOptions } from '../src/lib/logger.ts'
 import { createRedis } from '../src/lib/redis-client.ts'
@@ -47,6 +49,8 @@ type Resources = {
   registry: Registry
   /** what each BullMQ Worker opens its own connection with */
   redisConnection: { url: string; name: string }
+  /** "tenant T has new events": said after jobs that may write events, heard by the webhook relay */
+  signal: EventSignal
 }
 
 /** Without both services there is nothing to work on: local mode runs jobs in the api. */
@@ -68,7 +72,13 @@ async function openResources(config: Config, log: Logger, redisUrl: string): Pro
   const database = await openDatabase({
     url: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
-    poolMax: Math.max(2, config.WORKER_CONCURRENCY_EMAIL + config.WORKER_CONCURRENCY_AI),
+    // Webhook attempts hold a connection only to read and to record, never while they wait.
+    poolMax: Math.max(
+      2,
+      config.WORKER_CONCURRENCY_EMAIL +
+        config.WORKER_CONCURRENCY_AI +
+        Math.ceil(config.WORKER_CONCURRENCY_WEBHOOK / 4),
+    ),
     applicationName: 'deskpilot-worker',
   })
   const storage = openStorage(config)
@@ -83,6 +93,7 @@ async function openResources(config: Config, log: Logger, redisUrl: string): Pro
     queues,
     registry,
     redisConnection: { url: redisUrl, name: connectionName },
+    signal: createEventSignal({ redis, channelPrefix: config.REDIS_PREFIX }),
   }
 }
 
@@ -120,6 +131,8 @@ function startQueueWorkers(config: Config, log: Logger, resources: Resources): W
           { finalAttempt: job.attemptsMade + 1 >= attempts },
         )
         outcomes.inc({ queue: name, outcome: result.outcome })
+        // A job may have written events (an AI reply's message, job.failed); a webhook attempt never does.
+        if (name !== 'webhook' && job.data.tenantId) resources.signal.publish(job.data.tenantId)
         // The row is already marked; these tell BullMQ whether to retry.
         if (result.outcome === 'retry') throw result.error
         if (result.outcome === 'failed') throw new UnrecoverableError(result.error?.message)
@@ -141,7 +154,11 @@ function startQueueWorkers(config: Config, log: Logger, resources: Resources): W
 }
 
 function concurrencyOf(config: Config): Record<QueueName, number> {
-  return { email: config.WORKER_CONCURRENCY_EMAIL, 'ai-reply': config.WORKER_CONCURRENCY_AI }
+  return {
+    email: config.WORKER_CONCURRENCY_EMAIL,
+    'ai-reply': config.WORKER_CONCURRENCY_AI,
+    webhook: config.WORKER_CONCURRENCY_WEBHOOK,
+  }
 }
 
 /** Pushes outbox rows left queued (Redis was down at commit); returns a stop function. */
@@ -235,8 +252,20 @@ async function main() {
     retentionDays: config.EVENT_RETENTION_DAYS,
     log,
   })
+  const relay = createWebhookRelay({
+    database: resources.database,
+    push: (jobs) => pushJobs(resources.redis, resources.queues, jobs),
+    onError: (err, tenantId) =>
+      log.warn(
+        { err: (err as Error).message, tenantId },
+        'webhook relay failed; the sweeper will push',
+      ),
+  })
+  const stopRelay = resources.signal.subscribe((tenantId) => relay.onSignal(tenantId))
   const stopSweeper = async () => {
-    await Promise.all([stopOutboxSweeper(), stopUploadSweeper(), stopEventSweeper()])
+    stopRelay()
+    await Promise.all([stopOutboxSweeper(), stopUploadSweeper(), stopEventSweeper(), relay.close()])
+    await resources.signal.close()
   }
   const server = await serveHealth(config, resources)
   log.info(

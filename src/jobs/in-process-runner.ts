@@ -39,7 +39,9 @@ export function createInProcessRunner(
   }
 
   function dispatch(jobs: readonly QueuedJob[]) {
-    for (const job of jobs) if (!known.has(job.id)) schedule(job, 0)
+    for (const job of jobs) {
+      if (!known.has(job.id)) schedule(job, Math.max(0, (job.runAt?.getTime() ?? 0) - Date.now()))
+    }
   }
   // Jobs a processor wrote run here too, one tick after its commit.
   const runDeps = { ...deps, dispatch: async (jobs: readonly QueuedJob[]) => dispatch(jobs) }

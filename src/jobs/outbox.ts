@@ -11,9 +11,20 @@ import { jobs } from '../db/schema/jobs.ts'
 import { bare } from '../db/sql-fragments.ts'
 import { type Payload, type QueueName, queues } from './queues.ts'
 
-export type QueuedJob = { id: string; queue: QueueName; tenantId: string | null }
+export type QueuedJob = {
+  id: string
+  queue: QueueName
+  tenantId: string | null
+  /** not before this time (a webhook delivery's retry); unset → now */
+  runAt?: Date
+}
 
-type NewJob<Q extends QueueName> = { tenantId: string | null; queue: Q; payload: Payload<Q> }
+type NewJob<Q extends QueueName> = {
+  tenantId: string | null
+  queue: Q
+  payload: Payload<Q>
+  runAt?: Date
+}
 
 export async function insertJob<Q extends QueueName>(
   tx: DbOrTx,
@@ -25,7 +36,7 @@ export async function insertJob<Q extends QueueName>(
 }
 
 const columns = sql.join(
-  [jobs.id, jobs.tenantId, jobs.type, jobs.payload, jobs.maxAttempts].map(bare),
+  [jobs.id, jobs.tenantId, jobs.type, jobs.payload, jobs.maxAttempts, jobs.runAt].map(bare),
   sql`, `,
 )
 
@@ -44,10 +55,16 @@ export function outboxInsert<Q extends QueueName>(
   }
   const id = uuidv7()
   return {
-    queued: { id, queue: job.queue, tenantId: job.tenantId },
+    queued: {
+      id,
+      queue: job.queue,
+      tenantId: job.tenantId,
+      ...(job.runAt ? { runAt: job.runAt } : {}),
+    },
     statement: sql`insert into ${jobs} (${columns})
-      select ${id}, ${job.tenantId}, ${job.queue}, ${JSON.stringify(job.payload)}::jsonb, ${maxAttempts}${
-        from ? sql` from ${from}` : sql``
-      }`,
+      select ${id}, ${job.tenantId}, ${job.queue}, ${JSON.stringify(job.payload)}::jsonb, ${maxAttempts},
+        ${job.runAt ? sql`${job.runAt.toISOString()}::timestamptz` : sql`now()`}${
+          from ? sql` from ${from}` : sql``
+        }`,
   }
 }

@@ -4,8 +4,10 @@
 import { processAiReply } from './ai/ai-reply-processor.ts'
 import { processEmail } from './email/email-processor.ts'
 import type { Processors } from './run-job.ts'
+import { processWebhook } from './webhooks/webhook-processor.ts'
 
 export const processors: Processors = {
   email: processEmail,
   'ai-reply': processAiReply,
+  webhook: processWebhook,
 }

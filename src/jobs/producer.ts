@@ -37,7 +37,10 @@ export async function pushJobs(
       list.map((job) => ({
         name,
         data: { tenantId: job.tenantId },
-        opts: jobOptions(name, job.id),
+        opts: {
+          ...jobOptions(name, job.id),
+          ...(job.runAt ? { delay: Math.max(0, job.runAt.getTime() - Date.now()) } : {}),
+        },
       })),
     ),
   )

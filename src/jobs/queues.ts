@@ -21,6 +21,7 @@ const EmailPayload = Type.Union([
   emailFor('invitation', 'invitationId'),
   emailFor('ticket-reply', 'messageId'),
   emailFor('ticket-created', 'ticketId'),
+  emailFor('webhook-disabled', 'webhookId'),
 ])
 
 const AiReplyPayload = Type.Object(
@@ -28,9 +29,19 @@ const AiReplyPayload = Type.Object(
   { additionalProperties: false },
 )
 
+// One attempt at a webhook delivery. Its retries over 3 days are new jobs the
+// processor schedules (jobs/webhooks/); maxAttempts covers only a run that
+// crashed or lost its database. `manual`: a test or a redeliver, one attempt
+// whatever the delivery's state, never retried.
+const WebhookPayload = Type.Object(
+  { deliveryId: Id, manual: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+)
+
 export const queues = {
   email: { payload: EmailPayload, maxAttempts: 8 },
   'ai-reply': { payload: AiReplyPayload, maxAttempts: 4 },
+  webhook: { payload: WebhookPayload, maxAttempts: 3 },
 } as const
 
 export type QueueName = keyof typeof queues

@@ -25,6 +25,9 @@ export const EXAMPLE_IDS = {
   article: '0193a0c9-5e6f-70e1-9cf3-6e7f8091a2b3',
   contact: '0193a0c4-7f73-7e6f-9a7b-8c9d0e1f2a3c',
   attachment: '0193a0c5-0f1e-7a2b-8c3d-4e5f6a7b8c9d',
+  event: '0193a0c5-1a2d-7a3b-9c4d-5e6f7a8b9c0d',
+  webhook: '0193a0ca-6f70-71f2-8d04-7f8091a2b3c4',
+  delivery: '0193a0cb-7081-7203-9e15-8091a2b3c4d5',
 } as const
 
 /** Times of the examples: the signup, the ticket, the reply. */

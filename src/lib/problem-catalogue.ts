@@ -148,6 +148,10 @@ export const PROBLEMS = {
     status: 422,
     detail: 'A ticket cannot be merged into itself, nor a merged or closed one.',
   },
+  invalid_webhook_url: {
+    status: 422,
+    detail: 'Webhook URLs must be https and may not point at a private or loopback address.',
+  },
   unknown_role: {
     status: 422,
     detail: 'No role named "supervisor"; the roles are owner, admin, agent, customer.',

@@ -25,6 +25,7 @@ export const TAGS = [
   { name: 'contacts', description: 'The people a tenant supports: requesters, erasure' },
   { name: 'portal', description: 'Customers joining a tenant on their own' },
   { name: 'events', description: 'The event feed: every change, in order' },
+  { name: 'webhooks', description: 'Events pushed to your endpoints, signed, retried, logged' },
   { name: 'jobs', description: 'Background jobs' },
   { name: 'audit', description: 'Security and admin events' },
   { name: 'operations', description: 'Health, readiness and metrics' },

@@ -7,6 +7,7 @@ const PRODUCTION = {
   REDIS_URL: 'redis://cache',
   JWT_SECRET: 'x'.repeat(48),
   SMTP_URL: 'smtp://mail.internal:587',
+  SECRET_ENCRYPTION_KEY: 'ab'.repeat(32),
 }
 
 describe('config', () => {
@@ -118,5 +119,24 @@ describe('config', () => {
     ).toThrow(/S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: set both or neither/)
     const s3 = loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'files', S3_FORCE_PATH_STYLE: 'true' })
     expect(s3).toMatchObject({ S3_BUCKET: 'files', S3_FORCE_PATH_STYLE: true })
+  })
+})
+
+describe('SECRET_ENCRYPTION_KEY', () => {
+  it('is required in production and must be 32 bytes, hex or base64', () => {
+    const { SECRET_ENCRYPTION_KEY: _, ...without } = PRODUCTION
+    expect(() => loadConfig(without)).toThrow(/SECRET_ENCRYPTION_KEY: required in production/)
+    expect(() => loadConfig({ SECRET_ENCRYPTION_KEY: 'ab'.repeat(20) })).toThrow(
+      /SECRET_ENCRYPTION_KEY: must be 32 bytes/,
+    )
+    expect(() =>
+      loadConfig({
+        SECRET_ENCRYPTION_PREVIOUS_KEYS: `${'cd'.repeat(32)},not-a-key-but-long-enough-0123456789`,
+      }),
+    ).toThrow(/SECRET_ENCRYPTION_PREVIOUS_KEYS: must be 32 bytes/)
+    const base64 = Buffer.alloc(32, 7).toString('base64')
+    expect(loadConfig({ SECRET_ENCRYPTION_KEY: base64 }).SECRET_ENCRYPTION_KEY).toBe(base64)
+    // Development and tests run on a key anyone can read here.
+    expect(loadConfig({}).SECRET_ENCRYPTION_KEY).toHaveLength(44)
   })
 })

@@ -255,7 +255,11 @@ describe('operational routes under load and in production', () => {
 
   it('in production, without METRICS_TOKEN and DOCS_ENABLED, /metrics and /docs answer 404', async () => {
     const production = await createTestApp({
-      env: { NODE_ENV: 'production', SMTP_URL: 'smtp://127.0.0.1:2525' },
+      env: {
+        NODE_ENV: 'production',
+        SMTP_URL: 'smtp://127.0.0.1:2525',
+        SECRET_ENCRYPTION_KEY: 'ab'.repeat(32),
+      },
     })
     try {
       for (const url of ['/metrics', '/docs', '/openapi.json']) {

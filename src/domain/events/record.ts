@@ -16,7 +16,12 @@ import { type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import type { DbOrTx } from '../../db/client.ts'
 import { type EventType, eventCounters, events } from '../../db/schema/events.ts'
+import { jobs } from '../../db/schema/jobs.ts'
+import { webhookDeliveries, webhookEndpoints } from '../../db/schema/webhooks.ts'
 import { bare } from '../../db/sql-fragments.ts'
+import { queues } from '../../jobs/queues.ts'
+
+const WEBHOOK_QUEUE = 'webhook'
 
 /** A jsonb value: a JavaScript object (sent as JSON) or a SQL expression. */
 export type JsonValue = Record<string, unknown> | SQL
@@ -67,8 +72,9 @@ function uuidOrNull(value: string | SQL | null | undefined): SQL {
 }
 
 /**
- * Two CTEs, `event_counter` and `event_row`, to put after WITH (or after the
- * cause's own CTEs): the tenant's next sequence and the event's INSERT. With
+ * The CTEs `event_counter`, `event_row`, `event_deliveries` and `event_jobs`,
+ * to put after WITH (or after the cause's own CTEs): the tenant's next
+ * sequence, the event's INSERT, and its webhook deliveries with their jobs. With
  * `from` (a CTE's name, of at most one row) the event is written only when that
  * CTE wrote its row, the counter moving only then, and data's SQL may name
  * that CTE's columns.
@@ -87,8 +93,45 @@ export function eventCtes(event: NewEvent, from?: SQL): SQL {
              ${jsonb(event.data)}, ${jsonb(event.customerData)}, ${uuidOrNull(event.ticketId)},
              ${uuidOrNull(event.contactId)}, (${event.internal ?? false})::boolean
       from event_counter${from ? sql`, ${from}` : sql``}
-      returning 1)`
+      returning ${returningEvent}),
+    ${webhookFanOut}`
 }
+
+const returningEvent = sql.join(
+  [events.id, events.tenantId, events.sequence, events.type, events.data, events.occurredAt].map(
+    bare,
+  ),
+  sql`, `,
+)
+
+// Two more CTEs: a delivery, and the job of its first attempt (the same id),
+// for each of the tenant's active webhook endpoints whose filter takes the
+// event; none, at the cost of one index probe, when the tenant has none.
+const w = webhookEndpoints
+const d = webhookDeliveries
+const deliveryColumns = sql.join(
+  [d.id, d.tenantId, d.endpointId, d.eventId, d.eventSequence, d.type, d.occurredAt, d.data].map(
+    bare,
+  ),
+  sql`, `,
+)
+const jobColumns = sql.join(
+  [jobs.id, jobs.tenantId, jobs.type, jobs.payload, jobs.maxAttempts].map(bare),
+  sql`, `,
+)
+const webhookFanOut = sql`event_deliveries as (
+      insert into ${d} (${deliveryColumns})
+      select gen_random_uuid(), ${w.tenantId}, ${w.id}, event_row.id, event_row.sequence,
+             event_row.type, event_row.occurred_at, event_row.data
+      from event_row join ${w} on ${w.tenantId} = event_row.tenant_id
+      where ${w.active} and (${w.events} @> '["*"]'::jsonb or ${w.events} @> jsonb_build_array(event_row.type))
+      returning ${bare(d.id)} as id, ${bare(d.tenantId)} as tenant_id),
+    event_jobs as (
+      insert into ${jobs} (${jobColumns})
+      select id, tenant_id, ${WEBHOOK_QUEUE}::text, jsonb_build_object('deliveryId', id),
+             ${queues[WEBHOOK_QUEUE].maxAttempts}::int
+      from event_deliveries
+      returning 1)`
 
 /** Writes one event in the caller's transaction. */
 export async function recordEvent(tx: DbOrTx, event: NewEvent): Promise<void> {

@@ -23,6 +23,7 @@ import { withScope, writeInScope } from '../../db/scoped.ts'
 import { bare } from '../../db/sql-fragments.ts'
 import { LOOP_HEADER } from '../../domain/email/loop-header.ts'
 import { recordSentIds } from '../../domain/email/mail-threads.ts'
+import { readDisabledNotice } from '../../domain/webhooks/disabled-notice.ts'
 import { hashToken, randomToken } from '../../lib/tokens.ts'
 import type { Payload } from '../queues.ts'
 import type { Processor } from '../run-job.ts'
@@ -239,6 +240,8 @@ async function prepare(
       return prepareTicketReply(database, config, tenantId, payload.messageId)
     case 'ticket-created':
       return prepareTicketCreated(database, config, tenantId, payload.ticketId)
+    case 'webhook-disabled':
+      return prepareWebhookDisabled(database, config, tenantId, payload.webhookId)
   }
 }
 
@@ -275,6 +278,23 @@ async function mintUserToken(
   })
   if (!user) throw new UnrecoverableError('user not found')
   return { user, token }
+}
+
+async function prepareWebhookDisabled(
+  database: DatabaseHandle,
+  config: Config,
+  tenantId: string | null,
+  webhookId: string,
+): Promise<Outgoing | null> {
+  if (!tenantId) throw new UnrecoverableError('a webhook email job needs its tenant')
+  const notice = await readDisabledNotice(database, tenantId, webhookId)
+  if (!notice) return null
+  const link = new URL(`${config.APP_URL.replace(/\/+$/, '')}/settings/webhooks/${webhookId}`)
+  link.searchParams.set('tenant', notice.tenantSlug)
+  return {
+    to: notice.recipients,
+    email: templates.webhookDisabled({ ...notice, link: link.toString() }),
+  }
 }
 
 async function prepareInvitation(

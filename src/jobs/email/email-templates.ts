@@ -183,3 +183,24 @@ export function ticketCreated(opts: {
     }),
   }
 }
+
+export function webhookDisabled(opts: {
+  tenantName: string
+  url: string
+  reason: string | null
+  link: string
+}): RenderedEmail {
+  return {
+    subject: `A webhook of ${opts.tenantName} was turned off`,
+    ...layout({
+      greeting: 'Hello,',
+      lines: [
+        `Deskpilot turned off the webhook endpoint ${opts.url} of ${opts.tenantName}.`,
+        opts.reason ?? 'Every delivery to it failed for 3 days.',
+        'Events are no longer sent to it. Once the receiver works again, turn the endpoint on; its deliveries log shows what failed, and each delivery can be sent again.',
+      ],
+      action: 'Open the webhook settings',
+      link: opts.link,
+    }),
+  }
+}

@@ -1,0 +1,279 @@
+// One attempt at a webhook delivery (API.md, "Events, webhooks and the live
+// stream"). The attempt and what follows from it are written in one
+// transaction: the outcome appended to the delivery's log, and either success,
+// the next attempt as a new job at its backoff time (lib/webhooks/backoff.ts,
+// honouring Retry-After), or the end of the retries. The webhook-id is the
+// event's id, so every attempt of a delivery carries the same one.
+//
+// An attempt that never ends (a worker killed mid-request) leaves the job
+// running: BullMQ retakes it and the attempt is made again, at least once
+// being the promise. A delivery already succeeded, failed for good or
+// cancelled is skipped, unless a member asked for the attempt (test,
+// redeliver: `manual`, one attempt, never retried).
+//
+// One slow or dead endpoint must not hold the worker's slots: while an
+// endpoint fails, this process makes one attempt at it at a time, and a
+// healthy one gets at most three quarters of the slots (in-flight.ts); an
+// attempt over that share is put off a little, without an attempt.
+// An endpoint that has failed every delivery for 3 days is turned off, with an
+// audit event and an email to the tenant's admins.
+import { sql } from 'drizzle-orm'
+import type { Config } from '../../config.ts'
+import type { DatabaseHandle, Tx } from '../../db/client.ts'
+import {
+  type DeliveryAttempt,
+  webhookDeliveries,
+  webhookEndpoints,
+} from '../../db/schema/webhooks.ts'
+import { readInScope, rowsOf, withScope } from '../../db/scoped.ts'
+import { recordAudit } from '../../domain/audit/record.ts'
+import { secretContext } from '../../domain/webhooks/endpoints.ts'
+import { createSecretBox, type SecretBox } from '../../lib/secret-box.ts'
+import { type BackoffPolicy, nextAttemptAt, WEBHOOK_BACKOFF } from '../../lib/webhooks/backoff.ts'
+import { type DeliveryResult, deliverWebhook } from '../../lib/webhooks/deliver.ts'
+import { insertJob, type QueuedJob } from '../outbox.ts'
+import type { Payload } from '../queues.ts'
+import type { Processor, ProcessorContext } from '../run-job.ts'
+import { endpointSlots } from './in-flight.ts'
+
+const d = webhookDeliveries
+const w = webhookEndpoints
+
+type Target = {
+  id: string
+  eventId: string
+  type: string
+  occurredAt: string
+  data: unknown
+  state: string
+  attemptCount: number
+  firstAttemptAt: string | null
+  endpointId: string
+  url: string
+  active: boolean
+  failing: boolean
+  secret: string
+  previousSecret: string | null
+}
+
+const boxes = new WeakMap<Config, SecretBox>()
+function secretBoxOf(config: Config): SecretBox {
+  let box = boxes.get(config)
+  if (!box) {
+    box = createSecretBox(config)
+    boxes.set(config, box)
+  }
+  return box
+}
+
+/** The backoff of the settings: WEBHOOK_BACKOFF_SCALE shrinks every wait and the 3 days alike. */
+export function backoffPolicy(config: Config): BackoffPolicy {
+  const scale = config.WEBHOOK_BACKOFF_SCALE
+  return {
+    firstDelayMs: WEBHOOK_BACKOFF.firstDelayMs * scale,
+    maxDelayMs: WEBHOOK_BACKOFF.maxDelayMs * scale,
+    minDelayMs: WEBHOOK_BACKOFF.minDelayMs * scale,
+    giveUpAfterMs: WEBHOOK_BACKOFF.giveUpAfterMs * scale,
+  }
+}
+
+async function readTarget(database: DatabaseHandle, tenantId: string, deliveryId: string) {
+  const [row] = await readInScope<Target>(
+    database,
+    { tenantId },
+    sql`select ${d.id} as id, ${d.eventId} as "eventId", ${d.type} as type,
+               ${d.occurredAt} as "occurredAt", ${d.data} as data, ${d.state} as state,
+               jsonb_array_length(${d.attempts})::int as "attemptCount",
+               ${d.firstAttemptAt} as "firstAttemptAt",
+               ${w.id} as "endpointId", ${w.url} as url, ${w.active} as active,
+               (${w.failingSince} is not null) as failing, ${w.secret} as secret,
+               case when ${w.previousSecretExpiresAt} > now() then ${w.previousSecret} end
+                 as "previousSecret"
+        from ${d} join ${w} on ${w.tenantId} = ${d.tenantId} and ${w.id} = ${d.endpointId}
+        where ${d.tenantId} = ${tenantId} and ${d.id} = ${deliveryId}`,
+  )
+  return row
+}
+
+export const processWebhook: Processor = async (ctx) => {
+  const { job, database, config } = ctx
+  const payload = job.payload as Payload<'webhook'>
+  const tenantId = job.tenantId as string
+  const manual = payload.manual === true
+  const target = await readTarget(database, tenantId, payload.deliveryId)
+  if (!target) return { skipped: 'delivery or endpoint gone' }
+  if (!manual && target.state !== 'pending') return { skipped: `delivery ${target.state}` }
+  if (!manual && !target.active) {
+    await withScope(database, { tenantId }, (tx) =>
+      tx.execute(
+        sql`update ${d} set state = 'cancelled', next_attempt_at = null
+            where ${d.tenantId} = ${tenantId} and ${d.id} = ${target.id} and ${d.state} = 'pending'`,
+      ),
+    )
+    return { cancelled: 'endpoint inactive' }
+  }
+
+  const slot = endpointSlots.take(
+    target.endpointId,
+    target.failing,
+    config.WORKER_CONCURRENCY_WEBHOOK,
+  )
+  if (!slot) return putOff(ctx, target, payload)
+  let result: DeliveryResult
+  const at = new Date()
+  try {
+    const box = secretBoxOf(config)
+    const context = secretContext(target.endpointId)
+    const secrets = [target.secret, target.previousSecret]
+      .filter((s): s is string => s !== null)
+      .map((sealed) => box.open(sealed, context))
+    result = await deliverWebhook(
+      {
+        url: target.url,
+        secrets,
+        id: target.eventId,
+        type: target.type,
+        timestamp: new Date(target.occurredAt),
+        data: target.data,
+      },
+      {
+        allowHttp: config.WEBHOOK_ALLOW_HTTP,
+        allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+        timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+      },
+    )
+  } finally {
+    slot.release()
+  }
+  const next = await withScope(database, { tenantId }, (tx) =>
+    recordAttempt(tx, config, { tenantId, target, manual, at, result }),
+  )
+  if (next.jobs.length > 0) await ctx.dispatch(next.jobs)
+  ctx.log.info(
+    { deliveryId: target.id, status: result.statusCode, ok: result.ok, state: next.state },
+    'webhook attempt made',
+  )
+  return { state: next.state, statusCode: result.statusCode ?? null }
+}
+
+/** Over the endpoint's share of slots: the same attempt, a moment later, as a new job. */
+async function putOff(ctx: ProcessorContext, target: Target, payload: Payload<'webhook'>) {
+  const tenantId = ctx.job.tenantId as string
+  // A failing endpoint is tried once at a time, each try up to the timeout: wait about that.
+  const base = target.failing ? ctx.config.WEBHOOK_TIMEOUT_MS : 250
+  const runAt = new Date(Date.now() + Math.round(base * (0.5 + Math.random() / 2)))
+  const job = await withScope(ctx.database, { tenantId }, (tx) =>
+    insertJob(tx, { tenantId, queue: 'webhook', payload, runAt }),
+  )
+  await ctx.dispatch([job])
+  return { putOff: runAt.toISOString() }
+}
+
+type AttemptInput = {
+  tenantId: string
+  target: Target
+  manual: boolean
+  at: Date
+  result: DeliveryResult
+}
+
+async function recordAttempt(
+  tx: Tx,
+  config: Config,
+  { tenantId, target, manual, at, result }: AttemptInput,
+): Promise<{ state: string; jobs: QueuedJob[] }> {
+  const attempt: DeliveryAttempt = {
+    at: at.toISOString(),
+    ...(result.statusCode !== undefined ? { statusCode: result.statusCode } : {}),
+    ...(result.error !== undefined ? { error: result.error.slice(0, 500) } : {}),
+    latencyMs: result.latencyMs,
+    responseExcerpt: result.responseExcerpt,
+  }
+  const policy = backoffPolicy(config)
+  const firstAttemptAt = target.firstAttemptAt ? new Date(target.firstAttemptAt) : at
+  const retryAt =
+    !result.ok && !result.final && !manual
+      ? nextAttemptAt(
+          {
+            attempts: target.attemptCount + 1,
+            firstAttemptAt: firstAttemptAt.getTime(),
+            now: Date.now(),
+            ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}),
+          },
+          policy,
+        )
+      : null
+  const state = result.ok
+    ? 'succeeded'
+    : retryAt !== null
+      ? 'pending'
+      : manual && target.state === 'pending'
+        ? 'pending'
+        : 'failed'
+  await tx.execute(
+    sql`update ${d} set attempts = ${d.attempts} || ${JSON.stringify([attempt])}::jsonb,
+          state = ${state},
+          first_attempt_at = coalesce(${d.firstAttemptAt}, ${at.toISOString()}::timestamptz),
+          next_attempt_at = ${retryAt === null ? (state === 'pending' ? d.nextAttemptAt : null) : new Date(retryAt).toISOString()}
+        where ${d.tenantId} = ${tenantId} and ${d.id} = ${target.id}`,
+  )
+  const queued: QueuedJob[] = []
+  if (retryAt !== null) {
+    queued.push(
+      await insertJob(tx, {
+        tenantId,
+        queue: 'webhook',
+        payload: { deliveryId: target.id },
+        runAt: new Date(retryAt),
+      }),
+    )
+  }
+  if (result.ok) {
+    await tx.execute(
+      sql`update ${w} set failing_since = null
+          where ${w.tenantId} = ${tenantId} and ${w.id} = ${target.endpointId} and ${w.failingSince} is not null`,
+    )
+  } else if (!manual) {
+    queued.push(...(await noteFailure(tx, tenantId, target.endpointId, policy)))
+  }
+  return { state, jobs: queued }
+}
+
+/**
+ * Counts the endpoint as failing from now (if it was not already), and turns
+ * it off once it has failed for the whole give-up horizon (3 days): audited,
+ * and its admins emailed.
+ */
+async function noteFailure(
+  tx: Tx,
+  tenantId: string,
+  endpointId: string,
+  policy: BackoffPolicy,
+): Promise<QueuedJob[]> {
+  const [endpoint] = await rowsOf<{ url: string; due: boolean }>(
+    tx,
+    sql`update ${w} set failing_since = coalesce(${w.failingSince}, now())
+        where ${w.tenantId} = ${tenantId} and ${w.id} = ${endpointId}
+        returning ${w.url} as url, ${w.active}
+          and ${w.failingSince} <= now() - make_interval(secs => ${policy.giveUpAfterMs / 1000}) as due`,
+  )
+  if (!endpoint?.due) return []
+  await tx.execute(
+    sql`update ${w} set active = false, updated_at = now(),
+          disabled_reason = 'Every delivery failed for 3 days; turned off by Deskpilot.'
+        where ${w.tenantId} = ${tenantId} and ${w.id} = ${endpointId}`,
+  )
+  await recordAudit(tx, {
+    tenantId,
+    action: 'webhook.disabled',
+    targetType: 'webhook',
+    targetId: endpointId,
+    data: { url: endpoint.url, reason: 'every delivery failed for 3 days' },
+  })
+  const job = await insertJob(tx, {
+    tenantId,
+    queue: 'email',
+    payload: { template: 'webhook-disabled', webhookId: endpointId },
+  })
+  return [job]
+}
