@@ -48,6 +48,7 @@ type Target = {
   state: string
   attemptCount: number
   firstAttemptAt: string | null
+  nextAttemptAt: string | null
   endpointId: string
   url: string
   active: boolean
@@ -84,7 +85,7 @@ async function readTarget(database: DatabaseHandle, tenantId: string, deliveryId
     sql`select ${d.id} as id, ${d.eventId} as "eventId", ${d.type} as type,
                ${d.occurredAt} as "occurredAt", ${d.data} as data, ${d.state} as state,
                jsonb_array_length(${d.attempts})::int as "attemptCount",
-               ${d.firstAttemptAt} as "firstAttemptAt",
+               ${d.firstAttemptAt} as "firstAttemptAt", ${d.nextAttemptAt} as "nextAttemptAt",
                ${w.id} as "endpointId", ${w.url} as url, ${w.active} as active,
                (${w.failingSince} is not null) as failing, ${w.secret} as secret,
                case when ${w.previousSecretExpiresAt} > now() then ${w.previousSecret} end
@@ -190,9 +191,22 @@ async function recordAttempt(
     responseExcerpt: result.responseExcerpt,
   }
   const policy = backoffPolicy(config)
+  const queued: QueuedJob[] = []
+  // A member's attempt never changes whether the endpoint counts as failing, only a
+  // scheduled one does; any success clears it.
+  if (result.ok) {
+    await tx.execute(
+      sql`update ${w} set failing_since = null
+          where ${w.tenantId} = ${tenantId} and ${w.id} = ${target.endpointId} and ${w.failingSince} is not null`,
+    )
+  }
+  const disabled =
+    !result.ok && !manual ? await noteFailure(tx, tenantId, target.endpointId, policy) : null
+  if (disabled) queued.push(disabled)
+
   const firstAttemptAt = target.firstAttemptAt ? new Date(target.firstAttemptAt) : at
   const retryAt =
-    !result.ok && !result.final && !manual
+    !result.ok && !result.final && !manual && !disabled
       ? nextAttemptAt(
           {
             attempts: target.attemptCount + 1,
@@ -203,21 +217,18 @@ async function recordAttempt(
           policy,
         )
       : null
-  const state = result.ok
-    ? 'succeeded'
-    : retryAt !== null
-      ? 'pending'
-      : manual && target.state === 'pending'
-        ? 'pending'
-        : 'failed'
+  // A member's failed attempt leaves a retry that is still scheduled in place.
+  const keepsRetry = manual && !result.ok && target.state === 'pending' && target.nextAttemptAt
+  const state = result.ok ? 'succeeded' : retryAt !== null || keepsRetry ? 'pending' : 'failed'
+  const nextAt =
+    retryAt !== null ? new Date(retryAt).toISOString() : keepsRetry ? target.nextAttemptAt : null
   await tx.execute(
     sql`update ${d} set attempts = ${d.attempts} || ${JSON.stringify([attempt])}::jsonb,
           state = ${state},
           first_attempt_at = coalesce(${d.firstAttemptAt}, ${at.toISOString()}::timestamptz),
-          next_attempt_at = ${retryAt === null ? (state === 'pending' ? d.nextAttemptAt : null) : new Date(retryAt).toISOString()}
+          next_attempt_at = ${nextAt}::timestamptz
         where ${d.tenantId} = ${tenantId} and ${d.id} = ${target.id}`,
   )
-  const queued: QueuedJob[] = []
   if (retryAt !== null) {
     queued.push(
       await insertJob(tx, {
@@ -228,28 +239,20 @@ async function recordAttempt(
       }),
     )
   }
-  if (result.ok) {
-    await tx.execute(
-      sql`update ${w} set failing_since = null
-          where ${w.tenantId} = ${tenantId} and ${w.id} = ${target.endpointId} and ${w.failingSince} is not null`,
-    )
-  } else if (!manual) {
-    queued.push(...(await noteFailure(tx, tenantId, target.endpointId, policy)))
-  }
   return { state, jobs: queued }
 }
 
 /**
  * Counts the endpoint as failing from now (if it was not already), and turns
  * it off once it has failed for the whole give-up horizon (3 days): audited,
- * and its admins emailed.
+ * and its admins emailed (the email's job is returned, to dispatch).
  */
 async function noteFailure(
   tx: Tx,
   tenantId: string,
   endpointId: string,
   policy: BackoffPolicy,
-): Promise<QueuedJob[]> {
+): Promise<QueuedJob | null> {
   const [endpoint] = await rowsOf<{ url: string; due: boolean }>(
     tx,
     sql`update ${w} set failing_since = coalesce(${w.failingSince}, now())
@@ -257,7 +260,7 @@ async function noteFailure(
         returning ${w.url} as url, ${w.active}
           and ${w.failingSince} <= now() - make_interval(secs => ${policy.giveUpAfterMs / 1000}) as due`,
   )
-  if (!endpoint?.due) return []
+  if (!endpoint?.due) return null
   await tx.execute(
     sql`update ${w} set active = false, updated_at = now(),
           disabled_reason = 'Every delivery failed for 3 days; turned off by Deskpilot.'
@@ -270,10 +273,9 @@ async function noteFailure(
     targetId: endpointId,
     data: { url: endpoint.url, reason: 'every delivery failed for 3 days' },
   })
-  const job = await insertJob(tx, {
+  return insertJob(tx, {
     tenantId,
     queue: 'email',
     payload: { template: 'webhook-disabled', webhookId: endpointId },
   })
-  return [job]
 }
