@@ -90,6 +90,11 @@ async function arrange(t: TestTenant): Promise<Ids> {
       await post('/v1/api-keys', { name: 'Key', permissions: ['members:read'] }),
       'api key',
     ),
+    // Before the ticket, so that the ticket's events write deliveries to it.
+    webhooks: created(
+      await post('/v1/webhooks', { url: `https://hooks.example.com/${t.slug}`, events: ['*'] }),
+      'webhook',
+    ),
     tickets: created(
       await post(
         '/v1/tickets',
@@ -121,6 +126,10 @@ async function arrange(t: TestTenant): Promise<Ids> {
     select requester_id as id from tickets where id = ${idIn(ids, 'tickets')}`
   if (!contact) throw new Error(`setup: no contact in tenant ${t.slug}`)
   ids.contacts = contact.id
+  const [delivery] = await ctx.sql<{ id: string }[]>`
+    select id from webhook_deliveries where tenant_id = ${t.id} limit 1`
+  if (!delivery) throw new Error(`setup: no webhook delivery in tenant ${t.slug}`)
+  ids.deliveries = delivery.id
   return ids
 }
 

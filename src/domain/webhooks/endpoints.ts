@@ -53,7 +53,7 @@ export type WebhookDeps = {
   urls: WebhookUrlSettings
 }
 
-function checkedUrl(url: string, settings: WebhookUrlSettings): string {
+async function checkedUrl(url: string, settings: WebhookUrlSettings): Promise<string> {
   const checked = checkWebhookUrl(url, settings)
   if (checked.ok) return checked.url.href
   throw new Problem('invalid_webhook_url', checked.message, {
@@ -80,7 +80,7 @@ export async function createWebhook(
   body: CreateWebhookBody,
   actor: AuditActor,
 ): Promise<Webhook & { secret: string }> {
-  const url = checkedUrl(body.url, deps.urls)
+  const url = await checkedUrl(body.url, deps.urls)
   const id = uuidv7()
   const secret = createWebhookSecret()
   const webhook = await withScope(deps.database, { tenantId }, async (tx) => {
@@ -140,7 +140,14 @@ export async function updateWebhook(
   actor: AuditActor,
 ): Promise<Webhook> {
   const sets: SQL[] = [sql`updated_at = now()`]
-  if (patch.url !== undefined) sets.push(sql`url = ${checkedUrl(patch.url, deps.urls)}`)
+  if (patch.url !== undefined) {
+    // Another tenant's endpoint (or none) answers 404 whatever the body says.
+    const url = await checkedUrl(patch.url, deps.urls).catch(async (problem: unknown) => {
+      await getWebhook(deps.database, tenantId, id)
+      throw problem
+    })
+    sets.push(sql`url = ${url}`)
+  }
   if (patch.events !== undefined) sets.push(sql`events = ${JSON.stringify(patch.events)}::jsonb`)
   if (patch.description !== undefined) sets.push(sql`description = ${patch.description}`)
   if (patch.active !== undefined) {
