@@ -224,10 +224,18 @@ describe('erasing a contact', () => {
         targetType: 'contact',
         targetId: contactId,
         actorUserId: t.owner.userId,
-        data: { messages: 2, attachments: 1, tickets: 2 },
+        data: { messages: 2, attachments: 1, tickets: 2, eventCopies: expect.any(Number) },
       }),
     ])
+    expect(audit.data[0].data.eventCopies).toBeGreaterThan(0)
     expect(JSON.stringify(audit.data)).not.toContain(customer.email)
+    // Nor do the feed's events keep its words or its address.
+    for (const trace of ['marzipan', 'quasar', customer.email]) {
+      const copies = await ctx.sql`
+        select 1 from events where tenant_id = ${t.id}
+          and (data::text like ${`%${trace}%`} or coalesce(customer_data::text, '') like ${`%${trace}%`})`
+      expect(copies, trace).toHaveLength(0)
+    }
   })
 
   it('cannot be undone: the contact cannot be changed, and erasing again changes nothing', async () => {
@@ -304,8 +312,9 @@ describe('the erasure itself', () => {
       select data from audit_events where tenant_id = ${t.id} and action = 'contact.erased'
       order by created_at`
     expect(events.map((e) => e.data)).toEqual([
-      { messages: 1, attachments: 2, tickets: 1 },
-      { messages: 1, attachments: 1, tickets: 1, again: true },
+      { messages: 1, attachments: 2, tickets: 1, eventCopies: expect.any(Number) },
+      // The late message was written around the API, with no event: none to delete.
+      { messages: 1, attachments: 1, tickets: 1, eventCopies: 0, again: true },
     ])
     await expect(eraseContact(app.database, t.id, randomUUID(), actor)).rejects.toMatchObject({
       statusCode: 404,

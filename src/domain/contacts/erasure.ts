@@ -16,6 +16,12 @@
 // - stored Idempotency-Key answers that show the contact (a ticket it
 //   requested, a message it wrote: both carry its id) are dropped, so its
 //   words do not outlive the erasure there either for up to a day;
+// - the feed's events and the webhook deliveries that carry the contact (its
+//   tickets' and messages' events, its own contact events: any whose stored
+//   JSON names its id) are deleted: they are short-lived copies (kept
+//   EVENT_RETENTION_DAYS), and must not be where erased words outlive the
+//   erasure; what receivers or feed readers already took is beyond reach. A
+//   delivery still waiting goes with them, so it is never sent;
 // - an audit event `contact.erased` records who erased it and how much went
 //   (counts only, nothing of what was erased).
 //
@@ -31,8 +37,10 @@
 import { sql } from 'drizzle-orm'
 import type { DatabaseHandle } from '../../db/client.ts'
 import { contacts } from '../../db/schema/contacts.ts'
+import { events } from '../../db/schema/events.ts'
 import { attachments } from '../../db/schema/files.ts'
 import { idempotencyKeys, messages, tickets } from '../../db/schema/helpdesk.ts'
+import { webhookDeliveries } from '../../db/schema/webhooks.ts'
 import { rowsOf, withScope } from '../../db/scoped.ts'
 import { bare, textArray } from '../../db/sql-fragments.ts'
 import { NotFound } from '../../lib/problems.ts'
@@ -105,6 +113,23 @@ export async function eraseContact(
             and strpos(${idempotencyKeys.response}::text, ${contactId}) > 0`,
     )
 
+    const copies = await rowsOf<{ n: number }>(
+      tx,
+      sql`with gone_events as (
+            delete from ${events}
+            where ${events.tenantId} = ${tenantId}
+              and (${events.contactId} = ${contactId}
+                   or strpos(${events.data}::text, ${contactId}) > 0
+                   or strpos(coalesce(${events.customerData}::text, ''), ${contactId}) > 0)
+            returning 1),
+          gone_deliveries as (
+            delete from ${webhookDeliveries}
+            where ${webhookDeliveries.tenantId} = ${tenantId}
+              and strpos(${webhookDeliveries.data}::text, ${contactId}) > 0
+            returning 1)
+          select (select count(*) from gone_events)::int + (select count(*) from gone_deliveries)::int as n`,
+    )
+
     const [contact] = await rowsOf<Contact>(
       tx,
       locked.erased
@@ -118,7 +143,8 @@ export async function eraseContact(
     )
     if (!contact) throw new Error(`contact ${contactId} vanished while locked`)
 
-    if (!locked.erased || bodies.length > 0 || files.length > 0) {
+    const copiesGone = copies[0]?.n ?? 0
+    if (!locked.erased || bodies.length > 0 || files.length > 0 || copiesGone > 0) {
       await recordAudit(tx, {
         tenantId,
         action: 'contact.erased',
@@ -128,6 +154,7 @@ export async function eraseContact(
           messages: bodies.length,
           attachments: files.length,
           tickets: ticketIds.length,
+          eventCopies: copiesGone,
           ...(locked.erased ? { again: true } : {}),
         },
         ...actor,
