@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
+import { isConnectionLost } from './scoped.ts'
 
 /** The role every api and worker query runs as (created by the first migration). */
 export const APP_ROLE = 'deskpilot_app'
@@ -69,6 +70,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<DatabaseHandl
  * by its text, and Drizzle's texts are parameterised (one per query shape).
  * tests/foundation/prepared-statements.test.ts fails the day an upgrade of
  * either library sends Drizzle's queries unnamed again.
+ *
+ * Each transaction is also guarded against losing its connection (see
+ * abandoningLostConnections).
  */
 function preparingEveryQuery(sql: postgres.Sql): postgres.Sql {
   const prepareAll = (client: postgres.Sql | postgres.TransactionSql) => {
@@ -77,15 +81,78 @@ function preparingEveryQuery(sql: postgres.Sql): postgres.Sql {
       unsafe(query, params, { ...options, prepare: true })) as typeof client.unsafe
   }
   prepareAll(sql)
-  const begin = sql.begin.bind(sql) as (...args: unknown[]) => unknown
+  const begin = sql.begin.bind(sql) as (...args: unknown[]) => Promise<unknown>
   sql.begin = ((...args: unknown[]) => {
     const work = args.pop() as (tx: postgres.TransactionSql) => unknown
-    return begin(...args, (tx: postgres.TransactionSql) => {
+    const lost: LostConnection = { error: undefined }
+    const done = begin(...args, (tx: postgres.TransactionSql) => {
       prepareAll(tx)
-      return work(tx)
+      return abandoningLostConnections(tx, lost, work)
     })
+    // The transaction ends with CONNECTION_CLOSED when its connection closes,
+    // even while no statement of it is running.
+    done.catch((err: unknown) => {
+      if (isConnectionLost(err)) lost.error ??= err
+    })
+    return done
   }) as typeof sql.begin
   return sql
+}
+
+type LostConnection = { error: unknown }
+
+/**
+ * Runs a transaction's (or a savepoint's) work so that nothing more goes to its
+ * connection once that connection is lost (the backend terminated, the server
+ * restarted, the network cut). postgres.js 3.4.9 writes a statement sent on a
+ * closed connection from a setImmediate callback to a socket it has already
+ * set to null: a TypeError nobody can catch, which ends the process. Its own
+ * ROLLBACK after a failed transaction, and Drizzle's next statement, would be
+ * such statements. So the first connection-lost error (from a statement, or
+ * the transaction ending with CONNECTION_CLOSED) marks the transaction lost;
+ * later statements and savepoints fail with that error without reaching the
+ * driver, and the work, once it ends, never settles, so postgres.js sends no
+ * COMMIT, ROLLBACK or ROLLBACK TO SAVEPOINT after it. The caller has already
+ * had the transaction's error; the server rolled the transaction back itself.
+ */
+function abandoningLostConnections(
+  tx: postgres.TransactionSql,
+  lost: LostConnection,
+  work: (tx: postgres.TransactionSql) => unknown,
+): Promise<unknown> {
+  const unsafe = tx.unsafe.bind(tx)
+  tx.unsafe = ((query: string, params?: never[], options?: object) => {
+    if (lost.error !== undefined) return failedStatement(lost.error)
+    const statement = unsafe(query, params, options)
+    statement.catch((err: unknown) => {
+      if (isConnectionLost(err)) lost.error ??= err
+    })
+    return statement
+  }) as typeof tx.unsafe
+  const savepoint = tx.savepoint.bind(tx) as (...args: unknown[]) => Promise<unknown>
+  tx.savepoint = ((...args: unknown[]) => {
+    if (lost.error !== undefined) return Promise.reject(lost.error)
+    const inner = args.pop() as (sp: postgres.TransactionSql) => unknown
+    return savepoint(...args, (sp: postgres.TransactionSql) =>
+      abandoningLostConnections(sp, lost, inner),
+    )
+  }) as typeof tx.savepoint
+  const never = new Promise<never>(() => {})
+  return Promise.resolve()
+    .then(() => work(tx))
+    .then(
+      (result) => (lost.error === undefined ? result : never),
+      (err: unknown) => {
+        if (lost.error !== undefined) return never
+        throw err
+      },
+    )
+}
+
+/** A statement that fails without being sent; Drizzle may call .values() on it. */
+function failedStatement(error: unknown) {
+  const failed = Object.assign(Promise.reject(error), { values: () => failed })
+  return failed as unknown as ReturnType<postgres.TransactionSql['unsafe']>
 }
 
 // One PGlite instance per data directory per process: the migrator and the app
