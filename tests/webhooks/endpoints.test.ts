@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { useTestApp } from '../helpers/app.ts'
 import { type Actor, createTestTenant, type TestTenant } from '../helpers/tenancy.ts'
 
-const ctx = await useTestApp()
+const ctx = await useTestApp({ env: { AUTH_RATE_LIMIT_MAX: '10000' } })
 let acme: TestTenant
 let globex: TestTenant
 
@@ -225,6 +225,24 @@ describe('deliveries written with their event', () => {
     const [event] = await ctx.sql<{ id: string }[]>`
       select id from events where tenant_id = ${tenant.id} and type = 'ticket.created'`
     expect(rows.find((r) => r.type === 'ticket.created')?.event_id).toBe(event!.id)
+  })
+
+  it('turning an endpoint off cancels its deliveries still waiting; later events make none', async () => {
+    const tenant = await createTestTenant(ctx)
+    const hook = await createHook(tenant.admin, { url: 'https://a.example.com/all', events: ['*'] })
+    await call(tenant.agent, 'POST', '/v1/tickets', { subject: 'One', body: 'b' })
+    const off = await call(tenant.admin, 'PATCH', `/v1/webhooks/${hook.id}`, { active: false })
+    expect(off.json()).toMatchObject({ active: false })
+    const states = async () =>
+      (
+        await ctx.sql<{ state: string }[]>`
+          select state from webhook_deliveries where endpoint_id = ${hook.id}`
+      ).map((r) => r.state)
+    const before = await states()
+    expect(before.length).toBeGreaterThan(0)
+    expect(new Set(before)).toEqual(new Set(['cancelled']))
+    await call(tenant.agent, 'POST', '/v1/tickets', { subject: 'Two', body: 'b' })
+    expect(await states()).toHaveLength(before.length)
   })
 
   it('a change refused writes no event and no delivery', async () => {

@@ -5,8 +5,8 @@
 // bound to the endpoint's id). Every change is audited as webhook.*.
 import { type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
-import type { DatabaseHandle } from '../../db/client.ts'
-import { webhookEndpoints } from '../../db/schema/webhooks.ts'
+import type { DatabaseHandle, Tx } from '../../db/client.ts'
+import { webhookDeliveries, webhookEndpoints } from '../../db/schema/webhooks.ts'
 import { readInScope, rowsOf, withScope } from '../../db/scoped.ts'
 import { bare, cursorTime, isoTime, selectList } from '../../db/sql-fragments.ts'
 import { decodeCursor, PageQuery, TimeIdCursor, toPage } from '../../lib/cursor.ts'
@@ -162,12 +162,26 @@ export async function updateWebhook(
           where ${w.tenantId} = ${tenantId} and ${w.id} = ${id} returning ${webhookColumns}`,
     )
     if (!row) throw notFound()
+    if (patch.active === false) await cancelPendingDeliveries(tx, tenantId, id)
     await recordAudit(
       tx,
       audited('webhook.updated', tenantId, id, actor, { fields: Object.keys(patch) }),
     )
     return row
   })
+}
+
+/**
+ * Deliveries of a turned-off endpoint still waiting for an attempt are
+ * cancelled (their jobs, when they run, find nothing to do); a test or a
+ * redeliver can still send one by hand.
+ */
+export async function cancelPendingDeliveries(tx: Tx, tenantId: string, endpointId: string) {
+  const d = webhookDeliveries
+  await tx.execute(
+    sql`update ${d} set state = 'cancelled', next_attempt_at = null
+        where ${d.tenantId} = ${tenantId} and ${d.endpointId} = ${endpointId} and ${d.state} = 'pending'`,
+  )
 }
 
 export async function deleteWebhook(

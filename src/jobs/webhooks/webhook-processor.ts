@@ -27,7 +27,7 @@ import {
 } from '../../db/schema/webhooks.ts'
 import { readInScope, rowsOf, withScope } from '../../db/scoped.ts'
 import { recordAudit } from '../../domain/audit/record.ts'
-import { secretContext } from '../../domain/webhooks/endpoints.ts'
+import { cancelPendingDeliveries, secretContext } from '../../domain/webhooks/endpoints.ts'
 import { createSecretBox, type SecretBox } from '../../lib/secret-box.ts'
 import { type BackoffPolicy, nextAttemptAt, WEBHOOK_BACKOFF } from '../../lib/webhooks/backoff.ts'
 import { type DeliveryResult, deliverWebhook } from '../../lib/webhooks/deliver.ts'
@@ -266,6 +266,7 @@ async function noteFailure(
           disabled_reason = 'Every delivery failed for 3 days; turned off by Deskpilot.'
         where ${w.tenantId} = ${tenantId} and ${w.id} = ${endpointId}`,
   )
+  await cancelPendingDeliveries(tx, tenantId, endpointId)
   await recordAudit(tx, {
     tenantId,
     action: 'webhook.disabled',
