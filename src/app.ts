@@ -8,6 +8,7 @@ import type { Config } from './config.ts'
 import { type Clock, systemClock } from './lib/clock.ts'
 import { loggerOptions } from './lib/logger.ts'
 import { requestIdFor } from './lib/request-id.ts'
+import aiRoutes from './modules/ai/routes.ts'
 import apiKeyRoutes from './modules/api-keys/routes.ts'
 import attachmentRoutes from './modules/attachments/routes.ts'
 import auditRoutes from './modules/audit/routes.ts'
@@ -174,6 +175,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     portalRoutes,
     eventRoutes,
     webhookRoutes,
+    aiRoutes,
   ]) {
     await app.register(routes, { config, prefix: '/v1' })
   }

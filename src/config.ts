@@ -99,6 +99,11 @@ const EnvSchema = Type.Object({
   AI_RETRY_BASE_MS: Type.Integer({ minimum: 0, default: 500 }),
   /** longest Retry-After honoured inside a call; a longer one fails the attempt (the job retries) */
   AI_RETRY_MAX_WAIT_MS: Type.Integer({ minimum: 0, default: 30_000 }),
+  /**
+   * tenants may point their AI base URL at private addresses or plain http (a model served
+   * on the LAN); off: the webhook URL rules
+   */
+  AI_ALLOW_PRIVATE_NETWORKS: Type.Optional(Bool),
   /** plain-http webhook URLs accepted (development); otherwise https only */
   WEBHOOK_ALLOW_HTTP: Type.Optional(Bool),
   /** webhooks may reach loopback, private, link-local and metadata addresses (tests, private deployments) */
@@ -175,6 +180,7 @@ export type Config = Readonly<
     | 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'
     | 'SECRET_ENCRYPTION_KEY'
     | 'SECRET_ENCRYPTION_PREVIOUS_KEYS'
+    | 'AI_ALLOW_PRIVATE_NETWORKS'
   > & {
     MIGRATE_ON_START: boolean
     COOKIE_SECURE: boolean
@@ -190,6 +196,7 @@ export type Config = Readonly<
     /** the current key first, then the previous ones (lib/secret-box.ts parses them) */
     SECRET_ENCRYPTION_KEY: string
     SECRET_ENCRYPTION_PREVIOUS_KEYS: readonly string[]
+    AI_ALLOW_PRIVATE_NETWORKS: boolean
     /** true when running on embedded PGlite and/or without Redis */
     localDatabase: boolean
     localRedis: boolean
@@ -267,6 +274,7 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: parsed.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
     SECRET_ENCRYPTION_KEY: parsed.SECRET_ENCRYPTION_KEY ?? DEV_ENCRYPTION_KEY,
     SECRET_ENCRYPTION_PREVIOUS_KEYS: Object.freeze(list(parsed.SECRET_ENCRYPTION_PREVIOUS_KEYS)),
+    AI_ALLOW_PRIVATE_NETWORKS: parsed.AI_ALLOW_PRIVATE_NETWORKS === 'true',
     localDatabase: !parsed.DATABASE_URL,
     localRedis: !parsed.REDIS_URL,
   }

@@ -22,6 +22,8 @@ export const PERMISSIONS = {
   'api_keys:manage': 'Create and revoke API keys',
   'audit:read': 'Read the audit log',
   'ai:use': 'Request AI replies',
+  'ai:manage':
+    "Choose the tenant's AI provider, key and budget; read every generation and the usage",
   'webhooks:manage': 'Manage webhooks',
   'contacts:read': 'Read contacts, the people the tenant supports',
   'contacts:write': 'Create, edit, delete and erase contacts',

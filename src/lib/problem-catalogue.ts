@@ -148,6 +148,10 @@ export const PROBLEMS = {
     status: 422,
     detail: 'A ticket cannot be merged into itself, nor a merged or closed one.',
   },
+  invalid_ai_base_url: {
+    status: 422,
+    detail: 'The AI base URL must be https and may not point at a private or loopback address.',
+  },
   invalid_webhook_url: {
     status: 422,
     detail: 'Webhook URLs must be https and may not point at a private or loopback address.',
@@ -161,6 +165,10 @@ export const PROBLEMS = {
     detail: 'A tenant name may not contain a link or a domain.',
   },
   account_locked: { status: 423, detail: 'Too many failed logins; try again in 15 minutes.' },
+  ai_budget_exceeded: {
+    status: 429,
+    detail: 'This tenant has used its monthly AI token budget; it renews on the 1st (UTC).',
+  },
   rate_limited: { status: 429, detail: 'Too many requests; retry in 30 seconds.' },
   mail_quota_exceeded: {
     status: 429,
@@ -176,6 +184,10 @@ export const PROBLEMS = {
   },
   // 500
   internal_error: { status: 500, detail: 'An unexpected error occurred.' },
+  ai_provider_unavailable: {
+    status: 502,
+    detail: "The tenant's AI provider could not be reached or answered with an error.",
+  },
 } as const satisfies Record<string, { status: number; detail: string }>
 
 export type ProblemCode = keyof typeof PROBLEMS

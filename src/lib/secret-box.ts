@@ -65,3 +65,15 @@ export function createSecretBox(keys: {
     },
   }
 }
+
+const boxes = new WeakMap<object, SecretBox>()
+
+/** The box of a Config, made once per Config (processors, which get the config per job). */
+export function secretBoxOf(keys: Parameters<typeof createSecretBox>[0]): SecretBox {
+  let box = boxes.get(keys)
+  if (!box) {
+    box = createSecretBox(keys)
+    boxes.set(keys, box)
+  }
+  return box
+}

@@ -26,6 +26,7 @@ export const TAGS = [
   { name: 'portal', description: 'Customers joining a tenant on their own' },
   { name: 'events', description: 'The event feed: every change, in order' },
   { name: 'webhooks', description: 'Events pushed to your endpoints, signed, retried, logged' },
+  { name: 'ai', description: "The tenant's AI provider, its model list, generations and usage" },
   { name: 'jobs', description: 'Background jobs' },
   { name: 'audit', description: 'Security and admin events' },
   { name: 'operations', description: 'Health, readiness and metrics' },

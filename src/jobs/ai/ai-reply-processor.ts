@@ -19,18 +19,21 @@
 import { UnrecoverableError } from 'bullmq'
 import { uuidv7 } from 'uuidv7'
 import { readAllInScope } from '../../db/scoped.ts'
+import { monthTokensQuery, recordGeneration } from '../../domain/ai/generations.ts'
 import {
   type ReplyContext,
   replyContextFrom,
   replyContextQueries,
 } from '../../domain/ai/reply-context.ts'
 import { replyOfJob, type StoredReply, storeReply } from '../../domain/ai/reply-store.ts'
+import { resolveFrom, type StoredSettings, storedSettingsQuery } from '../../domain/ai/settings.ts'
 import { recordAudit } from '../../domain/audit/record.ts'
-import { publicFailureOf, readStoredError } from '../../domain/jobs/failures.ts'
+import { publicFailureOf, readStoredError, storedFailure } from '../../domain/jobs/failures.ts'
+import { secretBoxOf } from '../../lib/secret-box.ts'
 import type { Payload } from '../queues.ts'
 import { markedSucceeded, type Processor } from '../run-job.ts'
 import { providerFor } from './provider.ts'
-import { AiProviderError } from './provider-errors.ts'
+import { AiBudgetExceeded, AiProviderError } from './provider-errors.ts'
 
 export const processAiReply: Processor = async ({
   database,
@@ -43,19 +46,32 @@ export const processAiReply: Processor = async ({
   const tenantId = job.tenantId
   if (!tenantId) throw new UnrecoverableError('an ai-reply job needs its tenant')
   const payload = job.payload as Payload<'ai-reply'>
-  const provider = providerFor(config)
 
-  // One round trip: an earlier attempt's reply and the context together (the
-  // context is wasted only on a retry whose reply was already stored).
-  const [existingRows, ...contextRows] = await readAllInScope(database, { tenantId }, [
-    replyOfJob(tenantId, job.id),
-    ...replyContextQueries(tenantId, payload.ticketId),
-  ])
+  // One round trip: an earlier attempt's reply, the tenant's AI settings and
+  // month's tokens, and the context together (the context is wasted only on a
+  // retry whose reply was already stored).
+  const [existingRows, settingsRows, usedRows, ...contextRows] = await readAllInScope(
+    database,
+    { tenantId },
+    [
+      replyOfJob(tenantId, job.id),
+      storedSettingsQuery(tenantId),
+      monthTokensQuery(tenantId),
+      ...replyContextQueries(tenantId, payload.ticketId),
+    ],
+  )
   const existing = existingRows?.[0] as StoredReply | undefined
   if (existing) {
     log.info({ messageId: existing.id }, 'ai reply already stored by an earlier attempt')
     return { messageId: existing.id, internal: existing.internal, replayed: true }
   }
+  const settings = resolveFrom(
+    (settingsRows?.[0] as StoredSettings | undefined) ?? null,
+    secretBoxOf(config),
+    config,
+    tenantId,
+  )
+  const provider = providerFor(config, settings)
   const context = replyContextFrom(contextRows, provider.articles)
   if (!context) throw new UnrecoverableError('ticket not found')
   const skip = reasonToSkip(context, payload)
@@ -64,7 +80,21 @@ export const processAiReply: Processor = async ({
     return { skipped: skip }
   }
   const internal = !(context.ticket.mode === 'auto')
+  const used = Number((usedRows?.[0] as { used?: number } | undefined)?.used ?? 0)
+  if (settings.monthlyTokenBudget !== null && used >= settings.monthlyTokenBudget) {
+    throw new AiBudgetExceeded(
+      `monthly token budget ${settings.monthlyTokenBudget} reached (${used} used)`,
+    )
+  }
 
+  const generation = {
+    tenantId,
+    kind: 'reply' as const,
+    ticketId: payload.ticketId,
+    provider: provider.name,
+    model: provider.model,
+  }
+  const started = performance.now()
   const reply = await provider
     .generateReply({
       tenantName: context.ticket.tenantName,
@@ -73,11 +103,26 @@ export const processAiReply: Processor = async ({
       thread: context.thread,
       articles: context.articles,
     })
-    .catch((err: Error) => {
+    .catch(async (err: Error) => {
       // Whatever a provider throws reaches the tenant only as a code and a safe message.
-      if (publicFailureOf(err)) throw err
-      throw new AiProviderError('ai_provider_error', err.message)
+      const error = publicFailureOf(err)
+        ? err
+        : new AiProviderError('ai_provider_error', err.message)
+      await recordGeneration(database, {
+        ...generation,
+        latencyMs: performance.now() - started,
+        outcome: 'error',
+        error: storedFailure(publicFailureOf(error)!),
+      }).catch((e: Error) => log.warn({ err: e.message }, 'generation not recorded'))
+      throw error
     })
+  await recordGeneration(database, {
+    ...generation,
+    ...reply.usage,
+    latencyMs: performance.now() - started,
+    sources: reply.sources,
+    outcome: reply.sources.length === 0 && provider.name === 'builtin' ? 'handoff' : 'ok',
+  })
 
   const messageId = uuidv7()
   const result = {

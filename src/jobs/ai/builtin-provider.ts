@@ -14,6 +14,7 @@ const HANDOFF_LINE =
 
 export const builtinProvider: AiProvider = {
   name: 'builtin',
+  model: 'builtin',
   // It cannot judge relevance, so it gets only what passed the threshold.
   articles: 'vetted',
   async generateReply(input: ReplyInput) {

@@ -5,6 +5,7 @@ import type { AiProvider } from './provider.ts'
 
 export const noopProvider: AiProvider = {
   name: 'noop',
+  model: 'noop',
   articles: 'vetted',
   async generateReply() {
     return { body: 'Thank you for your message: a member of our team will follow up.', sources: [] }

@@ -1,5 +1,6 @@
 // The `openai` provider: any OpenAI-compatible Chat Completions endpoint
-// (OpenAI, Ollama, vLLM, LM Studio) at AI_BASE_URL. One call has a timeout
+// (OpenAI, Ollama, vLLM, LM Studio) at the tenant's base URL, or the
+// platform's AI_BASE_URL (domain/ai/settings.ts resolves which, and the key). One call has a timeout
 // (AI_TIMEOUT_MS) and retries what may pass: 429 and 5xx (waiting as long as
 // Retry-After says, up to AI_RETRY_MAX_WAIT_MS), timeouts and network errors,
 // AI_MAX_RETRIES times. Any other 4xx is our request's fault: no retry, at this
@@ -9,29 +10,44 @@
 // detail (status, body, address) for the log (provider-errors.ts).
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Config } from '../../config.ts'
+import type { ResolvedAiSettings } from '../../domain/ai/settings.ts'
+import { type AiFetch, aiFetchFor } from './ai-http.ts'
 import { buildChatMessages, citedArticles } from './openai-prompt.ts'
 import type { AiProvider, ReplyInput } from './provider.ts'
 import { AiProviderError, AiProviderRejected } from './provider-errors.ts'
 
-export function openaiProvider(config: Config): AiProvider {
-  const url = `${config.AI_BASE_URL.replace(/\/+$/, '')}/chat/completions`
+export function openaiProvider(config: Config, settings: ResolvedAiSettings): AiProvider {
+  const call: Call = {
+    url: `${settings.baseUrl}/chat/completions`,
+    apiKey: settings.apiKey,
+    timeoutMs: config.AI_TIMEOUT_MS,
+    fetch: aiFetchFor(settings, config),
+  }
   return {
     name: 'openai',
+    model: settings.model,
     // A model judges relevance itself: it gets the best few candidates, not only the vetted.
     articles: 'ranked',
     async generateReply(input: ReplyInput) {
       const body = JSON.stringify({
-        model: config.AI_MODEL,
+        model: settings.model,
         messages: buildChatMessages(input),
         temperature: 0.2,
       })
-      const content = await withRetries(config, () => complete(config, url, body))
-      return { body: content, sources: citedArticles(content, input.articles) }
+      const answer = await withRetries(config, () => complete(call, body))
+      return {
+        body: answer.content,
+        sources: citedArticles(answer.content, input.articles),
+        usage: answer.usage,
+      }
     },
   }
 }
 
-async function withRetries(config: Config, call: () => Promise<string>): Promise<string> {
+type Call = { url: string; apiKey: string; timeoutMs: number; fetch: AiFetch }
+type Answer = { content: string; usage: { promptTokens: number; completionTokens: number } }
+
+async function withRetries<T>(config: Config, call: () => Promise<T>): Promise<T> {
   for (let retry = 0; ; retry++) {
     try {
       return await call()
@@ -48,23 +64,24 @@ async function withRetries(config: Config, call: () => Promise<string>): Promise
   }
 }
 
-async function complete(config: Config, url: string, body: string): Promise<string> {
+async function complete(call: Call, body: string): Promise<Answer> {
   let res: Response
   try {
-    res = await fetch(url, {
+    res = await call.fetch(call.url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
         accept: 'application/json',
-        ...(config.AI_API_KEY ? { authorization: `Bearer ${config.AI_API_KEY}` } : {}),
+        ...(call.apiKey ? { authorization: `Bearer ${call.apiKey}` } : {}),
       },
       body,
-      signal: AbortSignal.timeout(config.AI_TIMEOUT_MS),
+      signal: AbortSignal.timeout(call.timeoutMs),
     })
   } catch (err) {
     const e = err as Error
+    if (e instanceof AiProviderError) throw e
     if (e.name === 'TimeoutError') {
-      throw timedOut(config.AI_TIMEOUT_MS)
+      throw timedOut(call.timeoutMs)
     }
     throw new AiProviderError(
       'ai_provider_unreachable',
@@ -88,22 +105,32 @@ async function complete(config: Config, url: string, body: string): Promise<stri
     answer = await res.json()
   } catch (err) {
     if ((err as Error).name === 'TimeoutError') {
-      throw timedOut(config.AI_TIMEOUT_MS)
+      throw timedOut(call.timeoutMs)
     }
     throw new AiProviderError(
       'ai_provider_error',
       'malformed answer from the AI provider: not JSON',
     )
   }
-  const content = (answer as { choices?: { message?: { content?: unknown } }[] })?.choices?.[0]
-    ?.message?.content
+  const parsed = answer as {
+    choices?: { message?: { content?: unknown } }[]
+    usage?: { prompt_tokens?: unknown; completion_tokens?: unknown }
+  }
+  const content = parsed?.choices?.[0]?.message?.content
   if (typeof content !== 'string' || content.trim() === '') {
     throw new AiProviderError(
       'ai_provider_error',
       'malformed answer from the AI provider: no choices[0].message.content',
     )
   }
-  return content.trim()
+  const tokens = (value: unknown) => (typeof value === 'number' && value >= 0 ? value : 0)
+  return {
+    content: content.trim(),
+    usage: {
+      promptTokens: tokens(parsed.usage?.prompt_tokens),
+      completionTokens: tokens(parsed.usage?.completion_tokens),
+    },
+  }
 }
 
 /** Retry-After as delay-seconds or an HTTP date; undefined when absent or unreadable. */

@@ -12,6 +12,8 @@ export const AI_FAILURES = {
   ai_provider_rejected:
     'The AI provider refused the request; check the AI settings (API key, model, address).',
   ai_provider_error: 'The AI provider answered with an error.',
+  ai_budget_exceeded:
+    'This tenant has used its monthly AI token budget; AI work resumes on the 1st (UTC) or with a larger budget.',
 } as const
 
 type AiFailureCode = keyof typeof AI_FAILURES
@@ -42,4 +44,9 @@ export class AiProviderError extends Error {
 /** The provider refused our request (a 4xx other than 429): no retry, here or by the job. */
 export class AiProviderRejected extends UnrecoverableError {
   readonly publicFailure: PublicFailure = failure('ai_provider_rejected')
+}
+
+/** The tenant's monthly token budget is spent: no call is made, and no retry would help. */
+export class AiBudgetExceeded extends UnrecoverableError {
+  readonly publicFailure: PublicFailure = failure('ai_budget_exceeded')
 }

@@ -6,6 +6,7 @@ import type { Config } from '../../config.ts'
 import type { MessageSource } from '../../db/schema/helpdesk.ts'
 import type { ArticlePolicy, RetrievedArticle } from '../../domain/ai/kb-retrieval.ts'
 import type { ThreadMessage } from '../../domain/ai/reply-context.ts'
+import type { ResolvedAiSettings } from '../../domain/ai/settings.ts'
 import { builtinProvider } from './builtin-provider.ts'
 import { noopProvider } from './noop-provider.ts'
 import { openaiProvider } from './openai-provider.ts'
@@ -20,19 +21,27 @@ export type ReplyInput = {
   articles: RetrievedArticle[]
 }
 
-export type Reply = { body: string; sources: MessageSource[] }
+export type Reply = {
+  body: string
+  sources: MessageSource[]
+  /** what the call cost, as the provider counted it (none for the builtin provider) */
+  usage?: { promptTokens: number; completionTokens: number }
+}
 
 export type AiProvider = {
   name: string
+  /** the model the generations record names */
+  model: string
   /** `vetted`: only articles past the relevance threshold; `ranked`: the best few, for a model */
   articles: ArticlePolicy
   generateReply(input: ReplyInput): Promise<Reply>
 }
 
-export function providerFor(config: Config): AiProvider {
-  switch (config.AI_PROVIDER) {
+/** The provider of the tenant's resolved settings (domain/ai/settings.ts). */
+export function providerFor(config: Config, settings: ResolvedAiSettings): AiProvider {
+  switch (settings.provider) {
     case 'openai':
-      return openaiProvider(config)
+      return openaiProvider(config, settings)
     case 'noop':
       return noopProvider
     default:

@@ -28,7 +28,7 @@ import {
 import { readInScope, rowsOf, withScope } from '../../db/scoped.ts'
 import { recordAudit } from '../../domain/audit/record.ts'
 import { cancelPendingDeliveries, secretContext } from '../../domain/webhooks/endpoints.ts'
-import { createSecretBox, type SecretBox } from '../../lib/secret-box.ts'
+import { secretBoxOf } from '../../lib/secret-box.ts'
 import { type BackoffPolicy, nextAttemptAt, WEBHOOK_BACKOFF } from '../../lib/webhooks/backoff.ts'
 import { type DeliveryResult, deliverWebhook } from '../../lib/webhooks/deliver.ts'
 import { insertJob, type QueuedJob } from '../outbox.ts'
@@ -55,16 +55,6 @@ type Target = {
   failing: boolean
   secret: string
   previousSecret: string | null
-}
-
-const boxes = new WeakMap<Config, SecretBox>()
-function secretBoxOf(config: Config): SecretBox {
-  let box = boxes.get(config)
-  if (!box) {
-    box = createSecretBox(config)
-    boxes.set(config, box)
-  }
-  return box
 }
 
 /** The backoff of the settings: WEBHOOK_BACKOFF_SCALE shrinks every wait and the 3 days alike. */
