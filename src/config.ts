@@ -111,6 +111,10 @@ const EnvSchema = Type.Object({
   JOB_SWEEP_SECONDS: Type.Integer({ minimum: 1, default: 30 }),
   /** how long the event feed keeps events; older ones are swept hourly */
   EVENT_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 36_500, default: 30 }),
+  /** how often a live event stream gets a comment heartbeat (and re-checks its caller and reads) */
+  EVENT_STREAM_HEARTBEAT_SECONDS: Seconds(15, 300),
+  /** live event streams one api process holds open; past it 503 stream_limit */
+  EVENT_STREAM_MAX_PER_PROCESS: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
   /** how long a row may sit queued before the sweeper pushes it again */
   JOB_SWEEP_AFTER_SECONDS: Type.Integer({ minimum: 0, default: 60 }),
   /** BullMQ lockDuration and stalledInterval: how soon a dead worker's job is retaken */
@@ -273,6 +277,12 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
   if ((config.S3_ACCESS_KEY_ID === undefined) !== (config.S3_SECRET_ACCESS_KEY === undefined)) {
     throw new ConfigError(
       'Invalid configuration:\n  S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: set both or neither',
+    )
+  }
+  // A stream's socket is silent between heartbeats: the connection deadline would cut it.
+  if (config.EVENT_STREAM_HEARTBEAT_SECONDS * 1000 >= config.CONNECTION_TIMEOUT_MS) {
+    throw new ConfigError(
+      'Invalid configuration:\n  EVENT_STREAM_HEARTBEAT_SECONDS: must be shorter than CONNECTION_TIMEOUT_MS',
     )
   }
   // Node refuses a headers deadline later than the whole request's.
