@@ -172,6 +172,11 @@ export const PROBLEMS = {
   },
   // 500
   internal_error: { status: 500, detail: 'An unexpected error occurred.' },
+  // 503
+  stream_limit: {
+    status: 503,
+    detail: 'This server holds as many live streams as it may; retry after Retry-After seconds.',
+  },
 } as const satisfies Record<string, { status: number; detail: string }>
 
 export type ProblemCode = keyof typeof PROBLEMS
