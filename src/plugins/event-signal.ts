@@ -6,8 +6,8 @@
 // publish in each handler that writes events (and one forgotten); a write that
 // wrote no event costs each listening stream of the tenant one read that finds
 // nothing. Routes that write events without request.tenant (inbound mail with
-// the platform token) and processes without this app (mail-in) publish for the
-// ticket's tenant themselves.
+// the platform token, accepting an invitation) and processes without this app
+// (mail-in) publish for their tenant themselves.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.ts'

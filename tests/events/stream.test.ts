@@ -8,10 +8,17 @@ import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type App, buildApp } from '../../src/app.ts'
 import type { Config } from '../../src/config.ts'
+import { hashToken } from '../../src/lib/tokens.ts'
 import { useTestApp } from '../helpers/app.ts'
 import { logIn } from '../helpers/auth.ts'
 import { type EventStreamClient, openEventStream } from '../helpers/event-stream.ts'
-import { type Actor, createTestTenant, TEST_PASSWORD, type TestTenant } from '../helpers/tenancy.ts'
+import {
+  type Actor,
+  createTestTenant,
+  signUpUser,
+  TEST_PASSWORD,
+  type TestTenant,
+} from '../helpers/tenancy.ts'
 
 const ctx = await useTestApp({
   env: { EVENT_STREAM_HEARTBEAT_SECONDS: '1', RATE_LIMIT_MAX: '100000', LOG_LEVEL: 'warn' },
@@ -120,6 +127,39 @@ describe('live across api copies', () => {
       const started = Date.now()
       const ticket = await openTicket(copyA, acme.agent)
       await stream.next(isTicketCreated(ticket.id), 3000)
+      expect(Date.now() - started).toBeLessThan(3000)
+      stream.close()
+    } finally {
+      await slow.close()
+    }
+  })
+
+  it('hears of the events of a route with no request tenant: accepting an invitation', async () => {
+    const slow = await otherCopy({ EVENT_STREAM_HEARTBEAT_SECONDS: 30 })
+    try {
+      const stream = await open(slow, acme.owner.headers, '?type=contact.created,contact.updated')
+      const invitee = await signUpUser(ctx, 'stream-invitee')
+      const invited = await copyA.inject({
+        method: 'POST',
+        url: '/v1/invitations',
+        headers: acme.owner.headers,
+        payload: { email: invitee.email, roleId: acme.roles.customer },
+      })
+      expect(invited.statusCode, invited.body).toBe(201)
+      // The email job mints the token; arrange one directly here.
+      const token = `stream-invitation-token-${invited.json().id}`
+      await ctx.sql`update invitations set token_hash = ${hashToken(token)}
+                    where id = ${invited.json().id}`
+      const started = Date.now()
+      const accepted = await copyA.inject({
+        method: 'POST',
+        url: '/v1/invitations/accept',
+        headers: invitee.headers,
+        payload: { token },
+      })
+      expect(accepted.statusCode, accepted.body).toBe(200)
+      const contact = await stream.next((m) => parsed(m).data.contact?.email === invitee.email)
+      expect(contact.event).toMatch(/^contact\./)
       expect(Date.now() - started).toBeLessThan(3000)
       stream.close()
     } finally {
