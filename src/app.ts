@@ -32,6 +32,7 @@ import authPlugin from './plugins/auth.ts'
 import dbPlugin from './plugins/db.ts'
 import docsPlugin from './plugins/docs.ts'
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.ts'
+import eventSignalPlugin from './plugins/event-signal.ts'
 import jobsPlugin from './plugins/jobs.ts'
 import metricsPlugin from './plugins/metrics.ts'
 import redisPlugin from './plugins/redis.ts'
@@ -148,6 +149,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
   await app.register(accessPlugin)
   await app.register(dbPlugin, { config })
   await app.register(redisPlugin, { config })
+  await app.register(eventSignalPlugin, { config })
   await app.register(metricsPlugin, { config })
   await app.register(storagePlugin, { config })
   await app.register(jobsPlugin, { config })

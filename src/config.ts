@@ -130,6 +130,10 @@ const EnvSchema = Type.Object({
   JOB_SWEEP_SECONDS: Type.Integer({ minimum: 1, default: 30 }),
   /** how long the event feed keeps events; older ones are swept hourly */
   EVENT_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 36_500, default: 30 }),
+  /** how often a live event stream gets a comment heartbeat (and re-checks its caller and reads) */
+  EVENT_STREAM_HEARTBEAT_SECONDS: Seconds(15, 300),
+  /** live event streams one api process holds open; past it 503 stream_limit */
+  EVENT_STREAM_MAX_PER_PROCESS: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
   /** how long a row may sit queued before the sweeper pushes it again */
   JOB_SWEEP_AFTER_SECONDS: Type.Integer({ minimum: 0, default: 60 }),
   /** BullMQ lockDuration and stalledInterval: how soon a dead worker's job is retaken */
@@ -326,6 +330,12 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
         `Invalid configuration:\n  ${name}: must be 32 bytes, as 64 hex characters or base64`,
       )
     }
+  }
+  // A stream's socket is silent between heartbeats: the connection deadline would cut it.
+  if (config.EVENT_STREAM_HEARTBEAT_SECONDS * 1000 >= config.CONNECTION_TIMEOUT_MS) {
+    throw new ConfigError(
+      'Invalid configuration:\n  EVENT_STREAM_HEARTBEAT_SECONDS: must be shorter than CONNECTION_TIMEOUT_MS',
+    )
   }
   // Node refuses a headers deadline later than the whole request's.
   if (config.HEADERS_TIMEOUT_MS > config.REQUEST_TIMEOUT_MS) {

@@ -17,7 +17,7 @@ type InProcessRunner = {
 
 export function createInProcessRunner(
   deps: RunDeps & {
-    onOutcome(queue: QueueName, outcome: JobOutcome): void
+    onOutcome(queue: QueueName, outcome: JobOutcome, job: QueuedJob): void
     onError(err: unknown, job: QueuedJob): void
   },
 ): InProcessRunner {
@@ -50,7 +50,7 @@ export function createInProcessRunner(
     known.set(job.id, { job, state: 'active' })
     try {
       const result = await runJob(runDeps, job)
-      deps.onOutcome(job.queue, result.outcome)
+      deps.onOutcome(job.queue, result.outcome, job)
       if (result.outcome === 'retry') return schedule(job, backoffDelayMs(result.attempts ?? 1))
     } catch (err) {
       // The row could not be updated (database trouble): it stays queued for the sweeper.

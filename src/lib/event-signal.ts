@@ -39,25 +39,34 @@ export function createEventSignal(opts: {
     }
   }
   const channel = `${opts.channelPrefix}:events`
-  // A connection of its own: one in subscriber mode can do nothing else. It
-  // queues its SUBSCRIBE while offline and ioredis subscribes again on reconnect.
-  const subscriber = redis.duplicate({ enableOfflineQueue: true, lazyConnect: true })
-  subscriber.on('error', () => {})
-  subscriber.on('message', (_channel: string, tenantId: string) => local.emit('signal', tenantId))
-  subscriber.connect().catch(() => {})
-  // Not awaited: a Redis down at start must not hold the process's start up.
-  subscriber.subscribe(channel).catch(() => {})
+  // A connection of its own, made on the first subscribe: one in subscriber
+  // mode can do nothing else, and a process that only publishes (mail-in)
+  // needs none. It queues its SUBSCRIBE while offline and ioredis subscribes
+  // again on reconnect.
+  let subscriber: Redis | null = null
+  const listen = () => {
+    if (subscriber) return
+    const connection = redis.duplicate({ enableOfflineQueue: true, lazyConnect: true })
+    subscriber = connection
+    connection.on('error', () => {})
+    connection.on('message', (_channel: string, tenantId: string) => local.emit('signal', tenantId))
+    connection.connect().catch(() => {})
+    // Not awaited: a Redis down at start must not hold the process's start up.
+    connection.subscribe(channel).catch(() => {})
+  }
   return {
     publish(tenantId) {
       redis.publish(channel, tenantId).catch(() => {})
     },
     subscribe(listener) {
+      listen()
       local.on('signal', listener)
       return () => local.off('signal', listener)
     },
     async close() {
       local.removeAllListeners()
-      await subscriber.quit().catch(() => subscriber.disconnect())
+      const connection = subscriber
+      if (connection) await connection.quit().catch(() => connection.disconnect())
     },
   }
 }

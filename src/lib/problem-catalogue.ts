@@ -184,9 +184,15 @@ export const PROBLEMS = {
   },
   // 500
   internal_error: { status: 500, detail: 'An unexpected error occurred.' },
+  // 502
   ai_provider_unavailable: {
     status: 502,
     detail: "The tenant's AI provider could not be reached or answered with an error.",
+  },
+  // 503
+  stream_limit: {
+    status: 503,
+    detail: 'This server holds as many live streams as it may; retry after Retry-After seconds.',
   },
 } as const satisfies Record<string, { status: number; detail: string }>
 

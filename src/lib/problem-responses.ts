@@ -22,6 +22,7 @@ const MEANING: Record<number, string> = {
   422: 'The request names something it may not use',
   423: 'The account is locked',
   429: 'Too many requests (see Retry-After)',
+  503: 'Not now; retry (see Retry-After)',
 }
 
 const EXAMPLE_FIELD_ERRORS = [

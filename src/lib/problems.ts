@@ -101,3 +101,10 @@ export class TooManyRequests extends Problem {
     })
   }
 }
+
+/** The server cannot take this now (it is at a limit, or closing); another try may succeed. */
+export class ServiceUnavailable extends Problem {
+  constructor(code: CodeWithStatus<503>, retryAfterSeconds: number, detail?: string) {
+    super(code, detail, { headers: { 'retry-after': String(retryAfterSeconds) } })
+  }
+}

@@ -2,7 +2,8 @@
 // (smtp-receiver.ts) on INBOUND_SMTP_HOST:INBOUND_SMTP_PORT, with the
 // database, the file storage and a job producer of its own. It needs
 // DATABASE_URL and INBOUND_DOMAIN; without REDIS_URL the jobs a mail causes
-// wait in the outbox for the worker's sweeper. In local mode (embedded
+// wait in the outbox for the worker's sweeper, and the api's live streams find
+// its events at their next heartbeat instead of at once. In local mode (embedded
 // PGlite, one process) mail comes in through POST /v1/inbound/email instead.
 // Any number of copies can run behind MX records: deduplication by
 // Message-ID happens in the database.
@@ -11,6 +12,7 @@ import { pino } from 'pino'
 import { loadConfigOrExit } from '../config.ts'
 import { openDatabase } from '../db/client.ts'
 import { closeQueues, createQueues, pushJobs } from '../jobs/producer.ts'
+import { createEventSignal } from '../lib/event-signal.ts'
 import { closeOnSignals } from '../lib/graceful-shutdown.ts'
 import { loggerOptions } from '../lib/logger.ts'
 import { createRedis } from '../lib/redis-client.ts'
@@ -44,6 +46,8 @@ async function main() {
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis error'))
   await redis?.connect()
   const queues = redis ? createQueues(redis, config.REDIS_PREFIX) : null
+  // Publish only: no subscriber connection is made (lib/event-signal.ts).
+  const eventSignal = createEventSignal({ redis, channelPrefix: config.REDIS_PREFIX })
   const server = createSmtpReceiver(
     {
       database,
@@ -55,6 +59,7 @@ async function main() {
           log.warn({ err: err.message }, 'jobs left for the sweeper'),
         )
       },
+      announce: (tenantId) => eventSignal.publish(tenantId),
     },
     {
       domain: config.INBOUND_DOMAIN,
@@ -75,6 +80,7 @@ async function main() {
     async close() {
       await closeReceiver(server)
       if (queues) await closeQueues(queues)
+      await eventSignal.close()
       await redis?.quit().catch(() => redis.disconnect())
       await storage.close()
       await database.close()

@@ -23,6 +23,8 @@ export type ReceiverDeps = {
   log: Pick<Logger, 'info' | 'warn' | 'error'>
   /** pushes the jobs the mail caused (they are in the outbox already) */
   dispatch: (jobs: QueuedJob[]) => Promise<void>
+  /** says the tenant has new events (committed), for the api's live streams */
+  announce: (tenantId: string) => void
 }
 
 export type ReceiverSettings = {
@@ -118,6 +120,7 @@ async function deliver(
       },
       'inbound mail taken in',
     )
+    if (!ingested.duplicate) deps.announce(tenant.id)
     if (ingested.jobs.length > 0) await deps.dispatch(ingested.jobs)
   }
 }

@@ -6,9 +6,10 @@
 // A Bearer header wins over a cookie, so a Bearer request never needs CSRF. An
 // access token counts only while its session is live (session-cache.ts).
 //
-// The plugin decorates the app with authenticate, the access-token signer, the
-// session-bound CSRF token, forgetSessions and the clock auth decisions use
-// (buildApp's `clock` option).
+// The plugin decorates the app with authenticate, reauthenticate (for requests
+// that outlive their first check: the live event stream), the access-token
+// signer, the session-bound CSRF token, forgetSessions and the clock auth
+// decisions use (buildApp's `clock` option).
 import cookie from '@fastify/cookie'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -49,6 +50,12 @@ declare module 'fastify' {
     forgetSessions(sessionIds: readonly string[]): Promise<void>
     /** the time auth decisions use */
     authClock: Clock
+    /**
+     * Checks again that the credential request.auth came from still holds (the
+     * session is live, the API key neither revoked nor expired); 401 as
+     * authenticate answers when it does not.
+     */
+    reauthenticate(request: FastifyRequest): Promise<void>
   }
 }
 
@@ -126,7 +133,27 @@ async function authPlugin(app: FastifyInstance, opts: { config: Config; clock: C
     throw new Unauthorized('unauthorized', 'Authentication is required.')
   }
 
+  // For a request that stays open (the event stream): what revocation ends is
+  // the session or the key, so that is what is checked again, through the same
+  // cache as every request (a logout reaches every api copy at once). The
+  // access token's own expiry is not: it was checked when the request came in,
+  // and a live session is what it stood for.
+  async function reauthenticate(request: FastifyRequest): Promise<void> {
+    const auth = request.auth
+    if (!auth) throw new Unauthorized()
+    if (auth.via === 'api_key') {
+      const key = await verifyApiKey(app.database, bearerToken(request.headers.authorization ?? ''))
+      if (!key || key.apiKeyId !== auth.apiKeyId) {
+        throw new Unauthorized('invalid_token', 'The API key is not valid.')
+      }
+      return
+    }
+    if (!auth.userId || !auth.sessionId) throw new Unauthorized()
+    await sessions.live(auth.userId, auth.sessionId)
+  }
+
   app.decorate('authenticate', authenticate)
+  app.decorate('reauthenticate', reauthenticate)
   app.decorate('authClock', clock)
   app.decorate('csrfTokenFor', (sessionId: string) => csrfTokenFor(csrfKey, sessionId))
   app.decorate('accessTokens', { sign: tokens.sign })

@@ -73,12 +73,14 @@ async function useInProcessJobs(app: FastifyInstance, config: Config) {
     { sweepQueuedJobs, startSweeper },
     { startUploadSweeper },
     { startEventSweeper },
+    { createWebhookRelay },
   ] = await Promise.all([
     import('../jobs/in-process-runner.ts'),
     import('../jobs/processors.ts'),
     import('../jobs/sweeper.ts'),
     import('../jobs/upload-sweeper.ts'),
     import('../jobs/event-sweeper.ts'),
+    import('../jobs/webhooks/relay.ts'),
   ])
   const outcomes = registerJobOutcomeCounter(app.metrics)
   const runner = createInProcessRunner({
@@ -87,7 +89,11 @@ async function useInProcessJobs(app: FastifyInstance, config: Config) {
     storage: app.storage,
     log: app.log,
     processors,
-    onOutcome: (queue, outcome) => outcomes.inc({ queue, outcome }),
+    onOutcome: (queue, outcome, job) => {
+      outcomes.inc({ queue, outcome })
+      // A job may have written events (an AI reply's message, job.failed); a webhook attempt never does.
+      if (queue !== 'webhook' && job.tenantId) app.eventSignal.publish(job.tenantId)
+    },
     onError: (err, job) => app.log.error({ err, jobId: job.id }, 'job bookkeeping failed'),
   })
   app.decorate('jobs', {
@@ -96,6 +102,14 @@ async function useInProcessJobs(app: FastifyInstance, config: Config) {
       setImmediate(() => runner.dispatch(jobs))
     },
   } satisfies JobDispatcher)
+  // New events' webhook deliveries run at once, as the worker's relay pushes them.
+  const relay = createWebhookRelay({
+    database: app.database,
+    push: async (jobs) => runner.dispatch(jobs),
+    onError: (err, tenantId) =>
+      app.log.warn({ err: (err as Error).message, tenantId }, 'webhook relay failed'),
+  })
+  const stopRelay = app.eventSignal.subscribe((tenantId) => relay.onSignal(tenantId))
   registerQueueDepthGauge(app.metrics, async () => runner.depths())
   if (config.QUEUE_DASHBOARD) app.log.warn('QUEUE_DASHBOARD needs Redis; not mounted')
 
@@ -128,9 +142,13 @@ async function useInProcessJobs(app: FastifyInstance, config: Config) {
     })
   })
   app.addHook('onClose', async () => {
-    await Promise.all([stopSweeper?.(), stopUploadSweeper?.(), stopEventSweeper?.()])
+    stopRelay()
+    await Promise.all([stopSweeper?.(), stopUploadSweeper?.(), stopEventSweeper?.(), relay.close()])
     await runner.close()
   })
 }
 
-export default fp(jobsPlugin, { name: 'jobs', dependencies: ['db', 'redis', 'metrics', 'storage'] })
+export default fp(jobsPlugin, {
+  name: 'jobs',
+  dependencies: ['db', 'redis', 'metrics', 'storage', 'event-signal'],
+})

@@ -14,6 +14,7 @@ import { createTestTenant, type TestTenant } from '../helpers/tenancy.ts'
 const DOMAIN = 'in.deskpilot.test'
 const ctx = await useTestApp({ env: { LOG_LEVEL: 'silent', AUTH_RATE_LIMIT_MAX: '1000' } })
 const dispatched: QueuedJob[] = []
+const announced: string[] = []
 const receiver = createSmtpReceiver(
   {
     database: ctx.app.database,
@@ -21,6 +22,10 @@ const receiver = createSmtpReceiver(
     log: ctx.app.log,
     dispatch: async (jobs) => {
       dispatched.push(...jobs)
+    },
+    announce: (tenantId) => {
+      announced.push(tenantId)
+      ctx.app.eventSignal.publish(tenantId)
     },
   },
   {
@@ -59,6 +64,8 @@ describe('mail-in', () => {
       select id, subject from tickets where tenant_id = ${acme.id} and subject = 'By SMTP'`
     expect(ticket).toBeDefined()
     expect(dispatched.some((j) => j.queue === 'email')).toBe(true)
+    // Its events are announced to the live streams, after the commit.
+    expect(announced).toContain(acme.id)
   })
 
   it('refuses recipients that name no tenant with 550, before any data', async () => {

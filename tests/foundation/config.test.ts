@@ -85,6 +85,20 @@ describe('config', () => {
     )
   })
 
+  it('keeps the live event stream heartbeat within the connection deadline', () => {
+    expect(loadConfig({})).toMatchObject({
+      EVENT_STREAM_HEARTBEAT_SECONDS: 15,
+      EVENT_STREAM_MAX_PER_PROCESS: 1000,
+    })
+    expect(() =>
+      loadConfig({ CONNECTION_TIMEOUT_MS: '10000', EVENT_STREAM_HEARTBEAT_SECONDS: '10' }),
+    ).toThrow(/EVENT_STREAM_HEARTBEAT_SECONDS: must be shorter than CONNECTION_TIMEOUT_MS/)
+    expect(
+      loadConfig({ CONNECTION_TIMEOUT_MS: '10000', EVENT_STREAM_HEARTBEAT_SECONDS: '5' })
+        .EVENT_STREAM_HEARTBEAT_SECONDS,
+    ).toBe(5)
+  })
+
   it('refuses a METRICS_TOKEN shorter than 16 characters', () => {
     expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/)
     expect(loadConfig({ METRICS_TOKEN: 'm'.repeat(32) }).METRICS_TOKEN).toBe('m'.repeat(32))

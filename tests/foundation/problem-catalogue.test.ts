@@ -8,6 +8,7 @@ import {
   Conflict,
   Forbidden,
   Problem,
+  ServiceUnavailable,
   TooManyRequests,
   Unauthorized,
 } from '../../src/lib/problems.ts'
@@ -26,6 +27,8 @@ describe('problem catalogue', () => {
     expect(new Forbidden('csrf_failed').statusCode).toBe(403)
     expect(new Conflict('Taken.', 'slug_taken').statusCode).toBe(409)
     expect(new TooManyRequests(3, 'mail_quota_exceeded').statusCode).toBe(429)
+    const unavailable = new ServiceUnavailable('stream_limit', 5)
+    expect([unavailable.statusCode, unavailable.headers]).toEqual([503, { 'retry-after': '5' }])
     const wrong = () => {
       // @ts-expect-error not_found is a 404, not a 400
       new BadRequest('not_found')

@@ -11,6 +11,8 @@ const ctx = await useTestApp({
     REQUEST_TIMEOUT_MS: '1500',
     HEADERS_TIMEOUT_MS: '800',
     CONNECTION_TIMEOUT_MS: '5000',
+    // A live event stream's heartbeat must come within the connection deadline.
+    EVENT_STREAM_HEARTBEAT_SECONDS: '2',
     KEEP_ALIVE_TIMEOUT_MS: '600',
     MAX_REQUESTS_PER_SOCKET: '2',
   },

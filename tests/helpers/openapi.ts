@@ -32,6 +32,8 @@ export type Operation = {
   pathParams: string[]
   queryParams: { name: string; schema: Schema }[]
   bodySchema: Schema | undefined
+  /** its success is a text/event-stream that stays open (GET /v1/events/stream) */
+  streams: boolean
   key: string
 }
 
@@ -47,6 +49,7 @@ export async function listOperations(app: App): Promise<Operation[]> {
           'x-access'?: Operation['access']
           parameters?: { in: string; name: string; schema?: Schema }[]
           requestBody?: { content: Record<string, { schema: Schema }> }
+          responses?: Record<string, { content?: Record<string, unknown> }>
         }
       >
     >
@@ -68,6 +71,7 @@ export async function listOperations(app: App): Promise<Operation[]> {
           .filter((p) => p.in === 'query')
           .map((p) => ({ name: p.name, schema: p.schema ?? {} })),
         bodySchema: op.requestBody?.content['application/json']?.schema,
+        streams: op.responses?.['200']?.content?.['text/event-stream'] !== undefined,
         key: `${method.toUpperCase()} ${path}`,
       })
     }

@@ -11,7 +11,12 @@
 //    role's permissions (the catalogue) say its guard (x-permission) needs:
 //    one permission, any of several, all of several, and the owner role where
 //    it says so.
+// A stream route (text/event-stream) answers its head and stays open, so it is
+// read as a stream: its body only when it refuses; the streams it opens are
+// ended by app.close() (which is also what shutdown relies on).
 import { randomUUID } from 'node:crypto'
+import { text } from 'node:stream/consumers'
+import type { InjectOptions } from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { BUILTIN_ROLES, type Permission } from '../../src/lib/permissions.ts'
 import type { PermissionRule } from '../../src/plugins/access.ts'
@@ -204,14 +209,24 @@ async function identitiesOf(t: TestTenant): Promise<Identity[]> {
   return list
 }
 
+type Answer = Pick<Awaited<ReturnType<typeof app.inject>>, 'statusCode' | 'body' | 'json'>
+
+/** app.inject, or for a stream route its status and, when it refuses, its body. */
+async function injectOnce(op: Operation, options: InjectOptions): Promise<Answer> {
+  if (!op.streams) return app.inject(options)
+  const res = await app.inject({ ...options, payloadAsStream: true })
+  const body = res.statusCode === 200 ? '' : await text(res.stream())
+  return { statusCode: res.statusCode, body, json: () => JSON.parse(body) }
+}
+
 const send = (op: Operation, headers: Record<string, string>, url: string, body: unknown) =>
-  app.inject({
+  injectOnce(op, {
     method: op.method as 'GET',
     url,
     headers,
     ...(body !== undefined ? { payload: body as object } : {}),
   })
-const outcome = (res: Awaited<ReturnType<typeof app.inject>>) =>
+const outcome = (res: Answer) =>
   `${res.statusCode} ${res.statusCode >= 400 ? res.json().code : ''}`.trim()
 
 describe('the route list', () => {
@@ -236,7 +251,7 @@ describe('cross-tenant matrix', async () => {
   // Every string of B that must never show up in an answer to A.
   const bSecrets = [b.id, b.slug, ...Object.values(bIds), b.owner.userId, b.customer.userId]
   /** Nothing of B in the answer (but the caller's own URL, which a problem's `instance` echoes). */
-  const expectNoLeak = (res: Awaited<ReturnType<typeof app.inject>>) => {
+  const expectNoLeak = (res: Answer) => {
     const body = res.body === '' ? {} : res.json()
     if (res.statusCode >= 400) delete body.instance
     const text = JSON.stringify(body)
@@ -380,7 +395,7 @@ describe('permission matrix', async () => {
     const body = sampleBody(op.bodySchema, (field) =>
       field === 'roleId' ? t.roles.customer : randomUUID(),
     )
-    const res = await app.inject({
+    const res = await injectOnce(op, {
       method: op.method as 'GET',
       url,
       headers: t[role].headers,

@@ -16,7 +16,7 @@
 import { type SQL, sql } from 'drizzle-orm'
 import { Type } from 'typebox'
 import type { DatabaseHandle } from '../../db/client.ts'
-import { type EventType, events } from '../../db/schema/events.ts'
+import { type EventType, eventCounters, events } from '../../db/schema/events.ts'
 import { readInScope } from '../../db/scoped.ts'
 import { isoTime } from '../../db/sql-fragments.ts'
 import { decodeCursor, encodeCursor } from '../../lib/cursor.ts'
@@ -34,7 +34,7 @@ export type FeedReader = {
 const SequenceCursor = Type.Tuple([Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })])
 
 /** `after` as a sequence: a plain number, or a cursor this feed wrote. */
-function afterSequence(after: string | undefined): number {
+export function afterSequence(after: string | undefined): number {
   if (after === undefined) return 0
   if (/^\d{1,15}$/.test(after)) return Number(after)
   const [sequence] = decodeCursor(after, SequenceCursor) as [number]
@@ -102,4 +102,19 @@ export async function listEvents(
   )
   const last = rows[rows.length - 1]
   return { data: rows, nextCursor: encodeCursor([last ? last.sequence : after]) }
+}
+
+/**
+ * The tenant's last committed sequence (0 before its first event): where a
+ * reader that wants no past starts. A writer still in its transaction holds
+ * the next number uncommitted, so reading after this misses nothing.
+ */
+export async function lastSequence(database: DatabaseHandle, tenantId: string): Promise<number> {
+  const [row] = await readInScope<{ last: number }>(
+    database,
+    { tenantId },
+    sql`select ${eventCounters.lastSequence}::float8 as "last" from ${eventCounters}
+        where ${eventCounters.tenantId} = ${tenantId}`,
+  )
+  return row?.last ?? 0
 }

@@ -1,14 +1,18 @@
 // /v1/events: the tenant's event feed, oldest first, for any member or key of
 // the tenant, each seeing what its rights allow (domain/events/feed.ts);
-// events:read is the permission for the whole feed (integrations).
+// events:read is the permission for the whole feed (integrations). The same
+// feed, live, is /v1/events/stream (stream-route.ts).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Config } from '../../config.ts'
 import { listEvents } from '../../domain/events/feed.ts'
 import { Event, EventPage, ListEventsQuery } from '../../domain/events/schemas.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems } from '../../lib/problem-schema.ts'
+import eventStreamRoute from './stream-route.ts'
 
-const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const eventRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
   app.addSchema(Event)
+  await app.register(eventStreamRoute, { config })
 
   app.get(
     '/events',

@@ -6,7 +6,8 @@
 // route), which always delivers into the key's own tenant. Its access is
 // 'mail' (plugins/access.ts): neither credential is a user's, and the gate
 // below is its guard, run before anything else. Processing is the one ingestion
-// path (domain/email/ingest.ts), shared with the SMTP receiver.
+// path (domain/email/ingest.ts), shared with the SMTP receiver. The events it
+// writes are announced to the live streams (lib/event-signal.ts) once committed.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
@@ -160,6 +161,9 @@ const inboundRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app,
         { attachmentMaxBytes: config.ATTACHMENT_MAX_BYTES },
       )
       if (ingested.jobs.length > 0) await app.jobs.dispatch(ingested.jobs)
+      // With an API key, request.tenant is set and the onResponse rule
+      // (plugins/event-signal.ts) says it; the platform token's tenant is ours to name.
+      if (!request.tenant && !ingested.duplicate) app.eventSignal.publish(tenant.id)
       return reply.code(ingested.duplicate ? 200 : 202).send(ingested.outcome)
     },
   )

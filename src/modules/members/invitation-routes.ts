@@ -179,6 +179,9 @@ const invitationRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (a
         actor: requestActor(request),
       })
       await app.tenantCaches.memberships.invalidate(membershipCacheKey(invitation.tenantId, userId))
+      // A customer's contact may have been made or linked (contact events), and
+      // this public route has no request tenant for the onResponse rule to name.
+      app.eventSignal.publish(invitation.tenantId)
       const accepted = { tenant: { id: invitation.tenantId }, roleId: invitation.roleId, userId }
       if (!account) return reply.code(200).send(accepted)
       return reply
