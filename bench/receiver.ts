@@ -4,6 +4,7 @@
 // receiver that answers at once, so what is measured is the sending side.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
 
 export type Receiver = {
   url: string
@@ -12,7 +13,8 @@ export type Receiver = {
   close(): Promise<void>
 }
 
-export async function startReceiver(): Promise<Receiver> {
+/** `keepAlive`: the server keeps its process running (when it is the process: `node bench/receiver.ts`). */
+export async function startReceiver(opts: { keepAlive?: boolean } = {}): Promise<Receiver> {
   let received = 0
   const server: Server = createServer((req, res) => {
     req.on('data', () => {})
@@ -24,8 +26,8 @@ export async function startReceiver(): Promise<Receiver> {
   })
   server.keepAliveTimeout = 60_000
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  // Never what keeps the bench's process alive.
-  server.unref()
+  // Inside a bench's own process, never what keeps it alive.
+  if (!opts.keepAlive) server.unref()
   const { port } = server.address() as AddressInfo
   return {
     url: `http://127.0.0.1:${port}/hooks/deskpilot`,
@@ -36,4 +38,12 @@ export async function startReceiver(): Promise<Receiver> {
         server.close(() => resolve())
       }),
   }
+}
+
+// Run as a process of its own (bench/jobs.ts), so that the receiver does not
+// share a thread with either worker it is measured against; prints its URL.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const receiver = await startReceiver({ keepAlive: true })
+  console.log(`receiver listening at ${receiver.url}`)
+  process.once('SIGTERM', () => receiver.close().then(() => process.exit(0)))
 }
