@@ -18,8 +18,10 @@ import Fastify from 'fastify'
 import postgres from 'postgres'
 import { uuidv7 } from 'uuidv7'
 import type { DatabaseHandle } from '../src/db/client.ts'
-import { tickets } from '../src/db/schema/helpdesk.ts'
+import { messages, tickets } from '../src/db/schema/helpdesk.ts'
 import { readInScope } from '../src/db/scoped.ts'
+import { isoTime } from '../src/db/sql-fragments.ts'
+import { eventCtes } from '../src/domain/events/record.ts'
 import type { Caller } from '../src/domain/tickets/caller.ts'
 import { buildListQuery } from '../src/domain/tickets/ticket-list.ts'
 import { ticketColumns, visibleTickets } from '../src/domain/tickets/ticket-views.ts'
@@ -111,38 +113,78 @@ app.get<{ Params: { id: string } }>('/baseline/tickets/:id', async (request) => 
 })
 
 // The same statements as the api's post of an agent's public reply: the
-// ticket locked and read, then the message, the ticket's stamp (with the
-// message's words) and the requester's email row, sent together. (The api's
-// push of that job to Redis after the commit is its own bookkeeping.)
+// ticket locked and read, then the message with its message.created event
+// (the api's own eventCtes: the tenant's event counter, the event row, and a
+// webhook delivery and its job per active endpoint that takes the event), the
+// ticket's stamp (with the message's words) and the requester's email row,
+// sent together. (The api's push of that job to Redis and its "new events"
+// signal after the commit are its own bookkeeping.) The tenant is the one the
+// request names in X-Tenant-ID (a slug, looked up once).
+const messageColumns = drizzleSql`${messages.id} as "id", ${messages.ticketId} as "ticketId",
+  ${messages.authorId} as "authorId", ${messages.authorType} as "authorType",
+  ${messages.contactId} as "contactId", ${messages.body} as "body", ${messages.internal} as "internal",
+  coalesce(${messages.sources}, '[]'::jsonb) as "sources", ${isoTime(messages.createdAt)} as "createdAt"`
+const tenantIds = new Map<string, Promise<string>>()
+function tenantOf(slug: string | string[] | undefined): Promise<string> {
+  if (typeof slug !== 'string') return Promise.resolve(TENANT_ID)
+  let id = tenantIds.get(slug)
+  if (!id) {
+    id = sql!<{ id: string }[]>`select id from tenants where slug = ${slug}`.then(
+      ([row]) => row?.id ?? TENANT_ID,
+    )
+    tenantIds.set(slug, id)
+  }
+  return id
+}
 app.post<{ Params: { id: string }; Body: { body: string } }>(
   '/baseline/tickets/:id/messages',
   async (request, reply) => {
     const claims = await request.jwtVerify<Claims>()
+    const tenantId = await tenantOf(request.headers['x-tenant-id'])
+    const caller = { ...ownerCaller(claims.sub), tenantId }
     const ticketId = request.params.id
     const lock = dialect.sqlToQuery(
       drizzleSql`select ${ticketColumns},
-        (select settings ->> 'aiReplyMode' from tenants where id = ${TENANT_ID}) as "aiReplyMode"
+        (select settings ->> 'aiReplyMode' from tenants where id = ${tenantId}) as "aiReplyMode"
         from ${tickets}
-        where ${visibleTickets(ownerCaller(claims.sub))} and ${tickets.id} = ${ticketId}
+        where ${visibleTickets(caller)} and ${tickets.id} = ${ticketId}
         for update of ${tickets}`,
     )
     const messageId = uuidv7()
+    const event = eventCtes(
+      {
+        tenantId,
+        type: 'message.created',
+        data: drizzleSql`jsonb_build_object('message', to_jsonb(written))`,
+        ticketId,
+        contactId: drizzleSql`(select ${tickets.requesterId} from ${tickets}
+          where ${tickets.tenantId} = ${tenantId} and ${tickets.id} = ${ticketId})`,
+        internal: false,
+      },
+      drizzleSql`written`,
+    )
+    const insert = dialect.sqlToQuery(
+      drizzleSql`with written as (
+          insert into messages (id, tenant_id, ticket_id, author_id, author_type, contact_id, body, internal)
+          values (${messageId}, ${tenantId}, ${ticketId}, ${claims.sub}, 'agent', null, ${request.body.body}, false)
+          returning ${messageColumns}),
+        ${event}
+        select * from written`,
+    )
     const message = await sql!.begin(async (tx) => {
-      await tx`select set_config('app.tenant_id', ${TENANT_ID}, true)`
+      await tx`select set_config('app.tenant_id', ${tenantId}, true)`
       await tx.unsafe(lock.sql, lock.params as never[], { prepare: true })
       const [[row]] = await Promise.all([
-        tx`insert into messages (id, tenant_id, ticket_id, author_id, author_type, body, internal)
-          values (${messageId}, ${TENANT_ID}, ${ticketId}, ${claims.sub}, 'agent', ${request.body.body}, false)
-          returning id, ticket_id as "ticketId", body, created_at as "createdAt"`,
+        tx.unsafe(insert.sql, insert.params as never[], { prepare: true }),
         tx`update tickets set version = version + 1, updated_at = now(),
             status = case when status in ('new', 'open') then 'pending' else status end,
             last_message_at = now(),
             (search_all, search_public) = (
               select ticket_search_append(search_all, b), ticket_search_append(search_public, b)
               from (select ${request.body.body}::text as b) m)
-          where tenant_id = ${TENANT_ID} and id = ${ticketId}`,
+          where tenant_id = ${tenantId} and id = ${ticketId}`,
         tx`insert into jobs (id, tenant_id, type, payload, max_attempts)
-          values (${uuidv7()}, ${TENANT_ID}, 'email',
+          values (${uuidv7()}, ${tenantId}, 'email',
                   ${JSON.stringify({ template: 'ticket-reply', messageId })}::jsonb,
                   ${queues.email.maxAttempts})`,
       ])

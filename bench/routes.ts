@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import MailComposer from 'nodemailer/lib/mail-composer/index.js'
 import type postgres from 'postgres'
+import { type Receiver, startReceiver } from './receiver.ts'
 import { BENCH_EMAIL, BENCH_PASSWORD, BENCH_SLUG, INBOUND_SUBJECT, seedBench } from './seed.ts'
 import { BENCH_INBOUND_DOMAIN, BENCH_INBOUND_TOKEN } from './setup.ts'
 
@@ -33,6 +34,17 @@ export type BenchRoute = {
   contentType?: string
   /** a fresh body for every request (instead of `body`) */
   makeBody?: () => string
+  /** runs before every load of this route's api and baseline (warm-up and rounds) */
+  beforeLoad?: (ctx: BenchContext) => Promise<void>
+  /** runs once after the route's rounds */
+  after?: (ctx: BenchContext) => Promise<void>
+  /**
+   * The name of another route whose api target is loaded in the same
+   * interleaved rounds as this one's two; the summary prints this route's api
+   * throughput as a ratio of that one's (e.g. a post with a webhook against
+   * the same post without).
+   */
+  compareWith?: string
 }
 
 const seededHeaders = async ({ apiUrl, sql }: BenchContext) => ({
@@ -51,6 +63,37 @@ const withTickets = async (ctx: BenchContext) => {
 }
 const perTicket = (suffix: string) => (path: string) =>
   ticketIds.map((id) => path.replace(/tickets\/[^/]+.*$/, `tickets/${id}${suffix}`))
+
+/**
+ * The bench tenant's one webhook endpoint (every event type, on a loopback
+ * receiver answering 200), made through POST /v1/webhooks by the first route
+ * that needs it. No worker runs during the api bench, so nothing is delivered:
+ * what the api pays is the delivery and job rows its event's statement writes.
+ * It is active only while the webhook route's api and baseline load: every
+ * other load, the plain message post's included, runs with it turned off, which the event
+ * statement's fan-out skips as it would skip no endpoint at all.
+ */
+let receiver: Receiver | undefined
+let endpointId: string | undefined
+async function ensureWebhook(ctx: BenchContext): Promise<string> {
+  if (endpointId) return endpointId
+  const seeded = await seedBench(ctx.apiUrl, ctx.sql)
+  receiver ??= await startReceiver()
+  const res = await fetch(`${ctx.apiUrl}/v1/webhooks`, {
+    method: 'POST',
+    headers: { ...seeded.headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ url: receiver.url, events: ['*'], description: 'bench receiver' }),
+  })
+  if (res.status !== 201)
+    throw new Error(`webhook create failed: ${res.status} ${await res.text()}`)
+  endpointId = ((await res.json()) as { id: string }).id
+  return endpointId
+}
+const setWebhookActive = (active: boolean) => async (ctx: BenchContext) => {
+  const seeded = await seedBench(ctx.apiUrl, ctx.sql)
+  await ctx.sql`update webhook_endpoints set active = ${active}
+    where tenant_id = ${seeded.tenantId}`
+}
 
 /**
  * A customer's mail as the inbound route takes it: 20 KB of text and a 100 KB
@@ -81,6 +124,11 @@ function benchMail(): string {
     .replace(MESSAGE_ID_SLOT, `${process.pid}.${Date.now()}.${mailSerial}`)
     .replace(SENDER_SLOT, `customer${mailSerial % 200}`)
 }
+
+const MESSAGE_POST = 'POST /v1/tickets/{id}/messages'
+const MESSAGE_BODY = JSON.stringify({
+  body: 'Thanks, we are looking into it and will update you shortly.',
+})
 
 export const routes: BenchRoute[] = [
   { name: 'GET /health', path: '/health', baselinePath: '/baseline/health' },
@@ -122,13 +170,34 @@ export const routes: BenchRoute[] = [
     paths: perTicket(''),
   },
   {
-    name: 'POST /v1/tickets/{id}/messages',
+    name: MESSAGE_POST,
     method: 'POST',
     path: '/v1/tickets/x/messages',
     baselinePath: '/baseline/tickets/x/messages',
-    body: JSON.stringify({ body: 'Thanks, we are looking into it and will update you shortly.' }),
+    body: MESSAGE_BODY,
     prepare: withTickets,
     paths: perTicket('/messages'),
+    beforeLoad: setWebhookActive(false),
+  },
+  {
+    // The same post with one active webhook endpoint taking every event: the
+    // message.created event's statement also writes a delivery and its job.
+    // Loaded in the same rounds as the plain post (compareWith), whose api
+    // throughput the summary sets this one's against. The baseline runs its
+    // same statements, which write the same delivery and job.
+    name: `${MESSAGE_POST}, 1 webhook`,
+    method: 'POST',
+    path: '/v1/tickets/x/messages',
+    baselinePath: '/baseline/tickets/x/messages',
+    body: MESSAGE_BODY,
+    prepare: async (ctx) => {
+      await ensureWebhook(ctx)
+      return withTickets(ctx)
+    },
+    paths: perTicket('/messages'),
+    beforeLoad: setWebhookActive(true),
+    after: setWebhookActive(false),
+    compareWith: MESSAGE_POST,
   },
   {
     name: 'GET /v1/tickets?q=',

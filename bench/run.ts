@@ -30,7 +30,12 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32)
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2)
 
 type Sample = { rps: number; p50: number; p99: number; non2xx: number; errors: number }
-type Measured = { route: BenchRoute; api: Sample[]; baseline: Sample[] }
+type TargetKey = 'api' | 'baseline' | 'referenceApi' | 'referenceBaseline'
+type Measured = {
+  route: BenchRoute
+  /** the route named by route.compareWith, loaded in the same rounds */
+  reference?: BenchRoute
+} & Partial<Record<TargetKey, Sample[]>> & { api: Sample[]; baseline: Sample[] }
 
 async function load(
   url: string,
@@ -84,37 +89,59 @@ function median(values: number[]): number {
 async function measure(api: Started, baseline: Started, sql: postgres.Sql): Promise<Measured[]> {
   const measured: Measured[] = []
   const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null
+  const ctx = { apiUrl: api.url, sql }
   for (const route of routes.filter((r) => !only || only.test(r.name))) {
-    const prepared = (await route.prepare?.({ apiUrl: api.url, sql })) ?? {}
-    const headers = { ...route.headers, ...prepared.headers }
+    const reference = route.compareWith
+      ? routes.find((r) => r.name === route.compareWith)
+      : undefined
+    if (route.compareWith && !reference) throw new Error(`no route ${route.compareWith}`)
+    const targetsOf = async (of: BenchRoute, keys: [TargetKey, TargetKey]) => {
+      const prepared = (await of.prepare?.(ctx)) ?? {}
+      const headers = { ...of.headers, ...prepared.headers }
+      return [
+        { key: keys[0], route: of, url: `${api.url}${of.path}`, headers },
+        { key: keys[1], route: of, url: `${baseline.url}${of.baselinePath}`, headers },
+      ]
+    }
+    // The reference's prepare first: the route's own runs last, so module state it
+    // sets (a route's ticket ids) is the route's.
     const targets = [
-      { key: 'api' as const, url: `${api.url}${route.path}`, headers },
-      { key: 'baseline' as const, url: `${baseline.url}${route.baselinePath}`, headers },
+      ...(reference ? await targetsOf(reference, ['referenceApi', 'referenceBaseline']) : []),
+      ...(await targetsOf(route, ['api', 'baseline'])),
     ]
-    for (const target of targets) await load(target.url, route, target.headers, WARMUP)
-    const entry: Measured = { route, api: [], baseline: [] }
+    targets.push(...targets.splice(0, reference ? 2 : 0))
+    const run = async (target: (typeof targets)[number], seconds: number) => {
+      await target.route.beforeLoad?.(ctx)
+      return load(target.url, target.route, target.headers, seconds)
+    }
+    for (const target of targets) await run(target, WARMUP)
+    const entry: Measured = { route, ...(reference ? { reference } : {}), api: [], baseline: [] }
     for (let round = 1; round <= ROUNDS; round++) {
-      // Alternate which goes first, so neither always gets the warmer machine.
-      const order = round % 2 ? targets : [...targets].reverse()
+      // Rotate which goes first, so no target always gets the warmer machine.
+      const shift = (round - 1) % targets.length
+      const order = [...targets.slice(shift), ...targets.slice(0, shift)]
       for (const target of order) {
-        const sample = await load(target.url, route, target.headers, DURATION)
-        entry[target.key].push(sample)
+        const sample = await run(target, DURATION)
+        entry[target.key] = [...(entry[target.key] ?? []), sample]
         console.error(
           `  ${route.name} round ${round}/${ROUNDS} ${target.key}: ` +
             `${Math.round(sample.rps)} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms`,
         )
       }
     }
+    await route.after?.(ctx)
     measured.push(entry)
   }
   return measured
 }
 
 function report(measured: Measured[], apiRss: number | null, baselineRss: number | null) {
-  const rows = measured.map(({ route, api, baseline }) => {
+  const rows = measured.map(({ route, api, baseline, referenceApi }) => {
     const apiRps = median(api.map((s) => s.rps))
     const baseRps = median(baseline.map((s) => s.rps))
     const failures = api.reduce((n, s) => n + s.non2xx + s.errors, 0)
+    const baselineFailures = baseline.reduce((n, s) => n + s.non2xx + s.errors, 0)
+    const referenceRps = referenceApi ? median(referenceApi.map((s) => s.rps)) : undefined
     return {
       route: route.name,
       'api req/s': Math.round(apiRps),
@@ -125,7 +152,14 @@ function report(measured: Measured[], apiRss: number | null, baselineRss: number
       'baseline p99 ms': median(baseline.map((s) => s.p99)),
       ratio: (apiRps / baseRps).toFixed(2),
       'api rounds req/s': api.map((s) => Math.round(s.rps)).join(' '),
+      ...(referenceRps !== undefined
+        ? {
+            'compared api req/s': Math.round(referenceRps),
+            'api/compared': (apiRps / referenceRps).toFixed(2),
+          }
+        : {}),
       ...(failures > 0 ? { 'api non-2xx/errors': failures } : {}),
+      ...(baselineFailures > 0 ? { 'baseline non-2xx/errors': baselineFailures } : {}),
     }
   })
   const mib = (bytes: number | null) =>
@@ -134,8 +168,34 @@ function report(measured: Measured[], apiRss: number | null, baselineRss: number
     `\n${ROUNDS} interleaved rounds × ${DURATION} s per target, ${CONNECTIONS} connections; medians\n`,
   )
   console.log(table(rows))
+  const comparisons = measured.flatMap((m) => (m.reference ? [comparison(m)] : []))
+  for (const line of comparisons) console.log(`\n${line.text}`)
   console.log(`\nRSS after the run: api ${mib(apiRss)}, baseline ${mib(baselineRss)}`)
-  return rows
+  return { rows, comparisons: comparisons.map(({ text, ...figures }) => figures) }
+}
+
+/**
+ * A route against the one it names in compareWith, loaded in the same rounds:
+ * the api's throughput as a ratio of the compared route's api (medians, and
+ * round by round), and the same for the two baselines (what the SQL alone costs).
+ */
+function comparison(m: Measured) {
+  const ratios = (ours: Sample[] = [], theirs: Sample[] = []) => {
+    const perRound = ours.map((s, i) => s.rps / (theirs[i]?.rps ?? Number.NaN))
+    const medianRatio = median(ours.map((s) => s.rps)) / median(theirs.map((s) => s.rps))
+    return {
+      median: Number(medianRatio.toFixed(2)),
+      perRound: perRound.map((r) => Number(r.toFixed(2))),
+    }
+  }
+  const api = ratios(m.api, m.referenceApi)
+  const baseline = ratios(m.baseline, m.referenceBaseline)
+  const name = m.reference?.name ?? ''
+  const text =
+    `${m.route.name} against ${name}, same rounds:\n` +
+    `  api       ${api.median.toFixed(2)} (rounds ${api.perRound.map((r) => r.toFixed(2)).join(' ')})\n` +
+    `  baseline  ${baseline.median.toFixed(2)} (rounds ${baseline.perRound.map((r) => r.toFixed(2)).join(' ')})`
+  return { route: m.route.name, comparedWith: name, api, baseline, text }
 }
 
 /** A plain-text table (console.table's quoting and index column get in the way of copying). */
@@ -166,19 +226,26 @@ async function main() {
     const seeded = await seedBench(api.url, sql)
     // What earlier runs' inbound mail made (tickets, their messages, files' rows).
     await sql`delete from tickets where subject = ${INBOUND_SUBJECT}`
+    // Earlier runs' webhook endpoints with their deliveries, and the first-attempt
+    // jobs no worker took (routes.ts makes this run's endpoint).
+    await sql`delete from webhook_endpoints where tenant_id = ${seeded.tenantId}`
+    await sql`delete from jobs where tenant_id = ${seeded.tenantId} and type = 'webhook'`
     // Earlier runs' message posts left dead ticket versions behind; each run
     // starts from a vacuumed table instead of from whatever autovacuum has done.
-    await sql`vacuum analyze tickets, messages`
+    await sql`vacuum analyze tickets, messages, events, jobs, webhook_deliveries`
     baseline = await startBaseline(seeded.tenantId)
     const measured = await measure(api, baseline, sql)
     const apiRss = residentBytes(api.child.pid)
     const baselineRss = residentBytes(baseline.child.pid)
-    const rows = report(measured, apiRss, baselineRss)
+    const { rows, comparisons } = report(measured, apiRss, baselineRss)
     const dir = fileURLToPath(new URL('results/', import.meta.url))
     mkdirSync(dir, { recursive: true })
     const file = `${dir}${new Date().toISOString().replaceAll(':', '-')}.json`
     const settings = { duration: DURATION, rounds: ROUNDS, connections: CONNECTIONS }
-    writeFileSync(file, JSON.stringify({ settings, rows, apiRss, baselineRss }, null, 2))
+    writeFileSync(
+      file,
+      JSON.stringify({ settings, rows, comparisons, apiRss, baselineRss }, null, 2),
+    )
     console.log(`results saved to ${file}`)
   } finally {
     await cleanUp()

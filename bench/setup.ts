@@ -98,6 +98,9 @@ export const BENCH_JWT_SECRET = randomBytes(48).toString('base64url')
  */
 export const BENCH_SMTP_URL = 'smtp://127.0.0.1:2525'
 
+/** Seals webhook signing secrets (required in production). */
+export const BENCH_SECRET_ENCRYPTION_KEY = randomBytes(32).toString('hex')
+
 /** Inbound mail: the platform token and the domain of the tenants' addresses. */
 export const BENCH_INBOUND_TOKEN = randomBytes(32).toString('base64url')
 export const BENCH_INBOUND_DOMAIN = 'in.bench.test'
@@ -124,6 +127,10 @@ export function startApi(): Promise<Started> {
     INBOUND_EMAIL_TOKEN: BENCH_INBOUND_TOKEN,
     STORAGE_DRIVER: 'local',
     STORAGE_DIR: join(BENCH_FILES_DIR, 'api'),
+    SECRET_ENCRYPTION_KEY: BENCH_SECRET_ENCRYPTION_KEY,
+    // The webhook route's endpoint is a receiver on loopback (bench/receiver.ts).
+    WEBHOOK_ALLOW_HTTP: 'true',
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
   })
 }
 
