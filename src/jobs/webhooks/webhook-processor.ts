@@ -17,7 +17,7 @@
 // attempt over that share is put off a little, without an attempt.
 // An endpoint that has failed every delivery for 3 days is turned off, with an
 // audit event and an email to the tenant's admins.
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import type { Config } from '../../config.ts'
 import type { DatabaseHandle, Tx } from '../../db/client.ts'
 import {
@@ -25,7 +25,7 @@ import {
   webhookDeliveries,
   webhookEndpoints,
 } from '../../db/schema/webhooks.ts'
-import { readInScope, rowsOf, withScope } from '../../db/scoped.ts'
+import { readInScope, rowsOf, withScope, writeInScope } from '../../db/scoped.ts'
 import { recordAudit } from '../../domain/audit/record.ts'
 import { cancelPendingDeliveries, secretContext } from '../../domain/webhooks/endpoints.ts'
 import { secretBoxOf } from '../../lib/secret-box.ts'
@@ -33,7 +33,7 @@ import { type BackoffPolicy, nextAttemptAt, WEBHOOK_BACKOFF } from '../../lib/we
 import { type DeliveryResult, deliverWebhook } from '../../lib/webhooks/deliver.ts'
 import { insertJob, type QueuedJob } from '../outbox.ts'
 import type { Payload } from '../queues.ts'
-import type { Processor, ProcessorContext } from '../run-job.ts'
+import { markedSucceeded, type Processor, type ProcessorContext } from '../run-job.ts'
 import { endpointSlots } from './in-flight.ts'
 
 const d = webhookDeliveries
@@ -86,6 +86,22 @@ async function readTarget(database: DatabaseHandle, tenantId: string, deliveryId
   return row
 }
 
+/**
+ * Signing secrets opened once per process and sealed value (a rotation seals a
+ * new value, so a stale entry is never used), not at every attempt.
+ */
+const opened = new Map<string, string>()
+function openedSecret(config: Config, endpointId: string, sealed: string): string {
+  const key = `${endpointId}:${sealed}`
+  let secret = opened.get(key)
+  if (secret === undefined) {
+    secret = secretBoxOf(config).open(sealed, secretContext(endpointId))
+    if (opened.size >= 10_000) opened.clear()
+    opened.set(key, secret)
+  }
+  return secret
+}
+
 export const processWebhook: Processor = async (ctx) => {
   const { job, database, config } = ctx
   const payload = job.payload as Payload<'webhook'>
@@ -113,11 +129,9 @@ export const processWebhook: Processor = async (ctx) => {
   let result: DeliveryResult
   const at = new Date()
   try {
-    const box = secretBoxOf(config)
-    const context = secretContext(target.endpointId)
     const secrets = [target.secret, target.previousSecret]
       .filter((s): s is string => s !== null)
-      .map((sealed) => box.open(sealed, context))
+      .map((sealed) => openedSecret(config, target.endpointId, sealed))
     result = await deliverWebhook(
       {
         url: target.url,
@@ -136,15 +150,61 @@ export const processWebhook: Processor = async (ctx) => {
   } finally {
     slot.release()
   }
+  if (result.ok) {
+    // The common case, in one statement and one commit: the attempt, the endpoint
+    // healthy again, and this job marked succeeded.
+    const done = { state: 'succeeded', statusCode: result.statusCode ?? null }
+    await writeInScope(
+      database,
+      { tenantId },
+      sql`with attempt as (${deliveryUpdate(tenantId, target.id, attemptOf(at, result), 'succeeded', null, at)}),
+           endpoint as (${endpointHealthy(tenantId, target.endpointId)})
+           ${ctx.succeedStatement(done)}`,
+    )
+    ctx.log.info({ deliveryId: target.id, status: result.statusCode }, 'webhook delivered')
+    return markedSucceeded(done)
+  }
   const next = await withScope(database, { tenantId }, (tx) =>
-    recordAttempt(tx, config, { tenantId, target, manual, at, result }),
+    recordFailure(tx, config, { tenantId, target, manual, at, result }),
   )
   if (next.jobs.length > 0) await ctx.dispatch(next.jobs)
   ctx.log.info(
-    { deliveryId: target.id, status: result.statusCode, ok: result.ok, state: next.state },
-    'webhook attempt made',
+    { deliveryId: target.id, status: result.statusCode, error: result.error, state: next.state },
+    'webhook attempt failed',
   )
   return { state: next.state, statusCode: result.statusCode ?? null }
+}
+
+function attemptOf(at: Date, result: DeliveryResult): DeliveryAttempt {
+  return {
+    at: at.toISOString(),
+    ...(result.statusCode !== undefined ? { statusCode: result.statusCode } : {}),
+    ...(result.error !== undefined ? { error: result.error.slice(0, 500) } : {}),
+    latencyMs: result.latencyMs,
+    responseExcerpt: result.responseExcerpt,
+  }
+}
+
+/** The attempt appended to the delivery, and the delivery's new state. */
+function deliveryUpdate(
+  tenantId: string,
+  deliveryId: string,
+  attempt: DeliveryAttempt,
+  state: string,
+  nextAt: string | null,
+  at: Date,
+): SQL {
+  return sql`update ${d} set attempts = ${d.attempts} || ${JSON.stringify([attempt])}::jsonb,
+      state = ${state},
+      first_attempt_at = coalesce(${d.firstAttemptAt}, ${at.toISOString()}::timestamptz),
+      next_attempt_at = ${nextAt}::timestamptz
+    where ${d.tenantId} = ${tenantId} and ${d.id} = ${deliveryId}`
+}
+
+/** Any success ends the endpoint's failing streak (a no-op on a healthy one). */
+function endpointHealthy(tenantId: string, endpointId: string): SQL {
+  return sql`update ${w} set failing_since = null
+    where ${w.tenantId} = ${tenantId} and ${w.id} = ${endpointId} and ${w.failingSince} is not null`
 }
 
 /** Over the endpoint's share of slots: the same attempt, a moment later, as a new job. */
@@ -168,35 +228,20 @@ type AttemptInput = {
   result: DeliveryResult
 }
 
-async function recordAttempt(
+async function recordFailure(
   tx: Tx,
   config: Config,
   { tenantId, target, manual, at, result }: AttemptInput,
 ): Promise<{ state: string; jobs: QueuedJob[] }> {
-  const attempt: DeliveryAttempt = {
-    at: at.toISOString(),
-    ...(result.statusCode !== undefined ? { statusCode: result.statusCode } : {}),
-    ...(result.error !== undefined ? { error: result.error.slice(0, 500) } : {}),
-    latencyMs: result.latencyMs,
-    responseExcerpt: result.responseExcerpt,
-  }
   const policy = backoffPolicy(config)
   const queued: QueuedJob[] = []
-  // A member's attempt never changes whether the endpoint counts as failing, only a
-  // scheduled one does; any success clears it.
-  if (result.ok) {
-    await tx.execute(
-      sql`update ${w} set failing_since = null
-          where ${w.tenantId} = ${tenantId} and ${w.id} = ${target.endpointId} and ${w.failingSince} is not null`,
-    )
-  }
-  const disabled =
-    !result.ok && !manual ? await noteFailure(tx, tenantId, target.endpointId, policy) : null
+  // Only a scheduled attempt counts toward the endpoint's failing streak, never a member's.
+  const disabled = manual ? null : await noteFailure(tx, tenantId, target.endpointId, policy)
   if (disabled) queued.push(disabled)
 
   const firstAttemptAt = target.firstAttemptAt ? new Date(target.firstAttemptAt) : at
   const retryAt =
-    !result.ok && !result.final && !manual && !disabled
+    !result.final && !manual && !disabled
       ? nextAttemptAt(
           {
             attempts: target.attemptCount + 1,
@@ -208,17 +253,11 @@ async function recordAttempt(
         )
       : null
   // A member's failed attempt leaves a retry that is still scheduled in place.
-  const keepsRetry = manual && !result.ok && target.state === 'pending' && target.nextAttemptAt
-  const state = result.ok ? 'succeeded' : retryAt !== null || keepsRetry ? 'pending' : 'failed'
+  const keepsRetry = manual && target.state === 'pending' && target.nextAttemptAt !== null
+  const state = retryAt !== null || keepsRetry ? 'pending' : 'failed'
   const nextAt =
     retryAt !== null ? new Date(retryAt).toISOString() : keepsRetry ? target.nextAttemptAt : null
-  await tx.execute(
-    sql`update ${d} set attempts = ${d.attempts} || ${JSON.stringify([attempt])}::jsonb,
-          state = ${state},
-          first_attempt_at = coalesce(${d.firstAttemptAt}, ${at.toISOString()}::timestamptz),
-          next_attempt_at = ${nextAt}::timestamptz
-        where ${d.tenantId} = ${tenantId} and ${d.id} = ${target.id}`,
-  )
+  await tx.execute(deliveryUpdate(tenantId, target.id, attemptOf(at, result), state, nextAt, at))
   if (retryAt !== null) {
     queued.push(
       await insertJob(tx, {
