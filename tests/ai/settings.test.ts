@@ -29,7 +29,7 @@ const ctx = await useTestApp({
 })
 afterAll(() => stub.close())
 beforeEach(() => stub.reset())
-const { setMode, openTicket, aiJobs } = api(ctx)
+const { setMode, openTicket, aiJobs, article } = api(ctx)
 
 function call(actor: Actor, method: string, url: string, payload?: unknown) {
   return ctx.app.inject({
@@ -164,6 +164,31 @@ describe('AI settings', () => {
     expect(usage.json().data).toEqual([
       { kind: 'reply', model: 'tenant-model', calls: 1, promptTokens: 1, completionTokens: 1 },
     ])
+  })
+
+  it("retrieves by meaning too with the tenant's embedding model, through its key", async () => {
+    const t = await createTestTenant(ctx)
+    await setMode(t, 'auto')
+    await article(
+      t,
+      'Resetting your password',
+      'Open Settings, then Security, then Reset password.',
+    )
+    const key = 'sk-tenant-embeddings-000000-emb1'
+    await call(t.admin, 'PUT', '/v1/ai/settings', {
+      provider: 'openai',
+      baseUrl: stub.url,
+      apiKey: key,
+      embeddingModel: 'tenant-embedder',
+    })
+    const result = await run(await replyJob(t))
+    expect(result.outcome).toBe('succeeded')
+    const embeddings = stub.requests.filter((r) => r.path === '/v1/embeddings')
+    expect(embeddings.length).toBeGreaterThan(0)
+    for (const request of embeddings) {
+      expect(request.body.model).toBe('tenant-embedder')
+      expect(request.headers.authorization).toBe(`Bearer ${key}`)
+    }
   })
 
   it("never sends the platform's key to a URL the tenant chose", async () => {

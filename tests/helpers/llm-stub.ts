@@ -5,6 +5,10 @@
 // hang (no answer: the client's timeout must fire), malformed JSON or a
 // completion without content. It can listen on a given port, so a test can
 // close it (connections refused) and start it again where the client points.
+// `/embeddings` answers deterministic vectors (a hashed bag of words: texts
+// sharing words point the same way), or 500 while `embeddingsDown` is set.
+
+import { createHash } from 'node:crypto'
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -37,6 +41,8 @@ export type LlmStub = {
   fallback: StubAnswer
   /** runs before each answer: a change made while the model is thinking */
   beforeAnswer: (() => Promise<unknown>) | null
+  /** /embeddings answers 500 while set */
+  embeddingsDown: boolean
   /** queues answers for the next requests, in order */
   answer(...answers: StubAnswer[]): void
   reset(): void
@@ -54,6 +60,7 @@ export async function startLlmStub(opts: { port?: number } = {}): Promise<LlmStu
         body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
       } catch {}
       stub.requests.push({ path: req.url ?? '', headers: req.headers, body, at: Date.now() })
+      if (req.url?.endsWith('/embeddings')) return embeddings(body, res)
       const answer = queued.shift() ?? stub.fallback
       if (stub.beforeAnswer) {
         stub.beforeAnswer().then(() => respond(answer, body, res))
@@ -62,6 +69,17 @@ export async function startLlmStub(opts: { port?: number } = {}): Promise<LlmStu
       respond(answer, body, res)
     })
   })
+  const embeddings = (body: StubRequest['body'], res: ServerResponse) => {
+    res.writeHead(stub.embeddingsDown ? 500 : 200, { 'content-type': 'application/json' })
+    if (stub.embeddingsDown) return res.end('{"error": {"message": "embeddings are down"}}')
+    const input = Array.isArray(body.input) ? (body.input as string[]) : [String(body.input)]
+    const data = input.map((text, index) => ({
+      object: 'embedding',
+      index,
+      embedding: bagOfWords(text),
+    }))
+    res.end(JSON.stringify({ object: 'list', data, model: body.model ?? 'stub-embedding' }))
+  }
   const respond = (answer: StubAnswer, body: StubRequest['body'], res: ServerResponse) => {
     const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers })
@@ -100,6 +118,7 @@ export async function startLlmStub(opts: { port?: number } = {}): Promise<LlmStu
     content: 'Hello! Reset your password from Settings → Security [1].',
     fallback: { kind: 'ok' },
     beforeAnswer: null,
+    embeddingsDown: false,
     answer(...answers) {
       queued.push(...answers)
     },
@@ -108,6 +127,7 @@ export async function startLlmStub(opts: { port?: number } = {}): Promise<LlmStu
       stub.requests.length = 0
       stub.fallback = { kind: 'ok' }
       stub.beforeAnswer = null
+      stub.embeddingsDown = false
     },
     async close() {
       server.closeAllConnections()
@@ -126,4 +146,18 @@ function completion(model: string, content: string) {
     choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
     usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
   }
+}
+
+export const STUB_EMBEDDING_DIMENSIONS = 64
+
+/** A text's words (lower case, a trailing s dropped) hashed into a fixed number of counts. */
+export function bagOfWords(text: string): number[] {
+  const vector = new Array<number>(STUB_EMBEDDING_DIMENSIONS).fill(0)
+  for (const word of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
+    const stem = word.length > 3 ? word.replace(/s$/, '') : word
+    const slot =
+      createHash('sha1').update(stem).digest().readUInt32BE(0) % STUB_EMBEDDING_DIMENSIONS
+    vector[slot]! += 1
+  }
+  return vector
 }

@@ -202,6 +202,8 @@ export const kbArticles = pgTable(
     title: text('title').notNull(),
     body: text('body').notNull(),
     tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    /** words and phrases customers use for what the article answers (retrieval reads them like its title) */
+    keywords: text('keywords').array().notNull().default(sql`'{}'::text[]`),
     published: boolean('published').notNull().default(false),
     authorId: uuid('author_id').references(() => users.id, { onDelete: 'set null' }),
     createdAt: created,

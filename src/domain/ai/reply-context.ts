@@ -2,7 +2,8 @@
 // the tenant's name and current aiReplyMode), its public thread (customer,
 // agent and AI messages, no internal notes or status lines, newest last,
 // bounded in count and size so a prompt stays small), and the published
-// knowledge-base articles that match the customer's words (kb-retrieval.ts).
+// knowledge-base passages that match the customer's words (kb-retrieval.ts),
+// with those words themselves for a caller that also ranks by meaning.
 import { type SQL, sql } from 'drizzle-orm'
 import { contacts } from '../../db/schema/contacts.ts'
 import { messages, tickets } from '../../db/schema/helpdesk.ts'
@@ -12,7 +13,8 @@ import { contactDisplayName } from '../contacts/requesters.ts'
 import { type AiReplyMode, settingOf } from '../tenants/settings.ts'
 import {
   type ArticlePolicy,
-  articlesQuery,
+  type PassageCandidate,
+  passagesQuery,
   pickArticles,
   type RetrievedArticle,
 } from './kb-retrieval.ts'
@@ -41,15 +43,18 @@ export type ReplyContext = {
   ticket: ReplyTicket
   thread: (ThreadMessage & { id: string })[]
   articles: RetrievedArticle[]
+  /** what the knowledge base was searched with, and the full-text candidates (for hybrid retrieval) */
+  search: { text: string; passages: PassageCandidate[] }
 }
 
 /**
- * The three reads an AI reply is written from, in the order replyContextFrom()
- * takes their rows: the ticket, its newest public messages, and the knowledge
- * base's candidates. They do not wait for each other (the retrieval reads the
- * ticket's words in SQL), so they are sent together, in one round trip.
+ * The four reads an AI reply is written from, in the order replyContextFrom()
+ * takes their rows: the ticket, its newest public messages, the knowledge
+ * base's full-text candidates and the words they were searched with. They do
+ * not wait for each other (the retrieval reads the ticket's words in SQL), so
+ * they are sent together, in one round trip.
  */
-export function replyContextQueries(tenantId: string, ticketId: string): [SQL, SQL, SQL] {
+export function replyContextQueries(tenantId: string, ticketId: string): [SQL, SQL, SQL, SQL] {
   return [
     sql`select ${t.id} as id, ${t.number} as number, ${t.subject} as subject, ${t.status} as status,
              ${t.requesterId} as "requesterId", ${contactDisplayName} as "requesterName",
@@ -65,7 +70,8 @@ export function replyContextQueries(tenantId: string, ticketId: string): [SQL, S
           and not ${m.internal} and ${m.authorType} <> 'system'
         order by ${m.createdAt} desc, ${m.id} desc
         limit ${THREAD_MESSAGES}`,
-    articlesQuery(tenantId, searchText(tenantId, ticketId)),
+    passagesQuery(tenantId, searchText(tenantId, ticketId)),
+    sql`select coalesce(${searchText(tenantId, ticketId)}, '') as text`,
   ]
 }
 
@@ -74,13 +80,15 @@ export function replyContextQueries(tenantId: string, ticketId: string): [SQL, S
  * provider's policy picks from the candidates; null when the ticket is gone.
  */
 export function replyContextFrom(
-  [ticketRows, newestFirst, candidates]: Record<string, unknown>[][],
+  [ticketRows, newestFirst, candidates, searched]: Record<string, unknown>[][],
   policy: ArticlePolicy,
 ): ReplyContext | null {
   const ticket = ticketRows?.[0] as ReplyTicket | undefined
   if (!ticket) return null
   const thread = boundThread(newestFirst as ReplyContext['thread']).reverse()
-  return { ticket, thread, articles: pickArticles(candidates ?? [], policy) }
+  const passages = (candidates ?? []) as PassageCandidate[]
+  const text = String(searched?.[0]?.text ?? '')
+  return { ticket, thread, articles: pickArticles(passages, policy), search: { text, passages } }
 }
 
 /** Keeps the newest messages that fit in THREAD_CHARS (always at least the newest one). */

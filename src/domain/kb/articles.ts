@@ -16,11 +16,12 @@ import type { Permission } from '../../lib/permissions.ts'
 import { NotFound } from '../../lib/problems.ts'
 import { normaliseTags } from '../../lib/tags.ts'
 import { eventCtes } from '../events/record.ts'
+import { passageCtes } from './passages.ts'
 import type { Article, ListArticlesQuery } from './schemas.ts'
 
 const a = kbArticles
 const columns = sql`${a.id} as "id", ${a.title} as "title", ${a.body} as "body",
-  ${a.tags} as "tags", ${a.published} as "published", ${a.authorId} as "authorId",
+  ${a.tags} as "tags", ${a.keywords} as "keywords", ${a.published} as "published", ${a.authorId} as "authorId",
   ${isoTime(a.createdAt)} as "createdAt", ${isoTime(a.updatedAt)} as "updatedAt"`
 
 const RankIdCursor = Type.Tuple([CursorRank, CursorId])
@@ -32,7 +33,13 @@ export function readerFrom(tenantId: string, permissions: ReadonlySet<Permission
   return { tenantId, editor: permissions.has('kb:write') }
 }
 
-type NewArticle = { title: string; body: string; tags?: string[]; published?: boolean }
+type NewArticle = {
+  title: string
+  body: string
+  tags?: string[]
+  keywords?: string[]
+  published?: boolean
+}
 type ArticlePatch = Partial<NewArticle>
 
 function visible(reader: Reader): SQL {
@@ -114,15 +121,19 @@ export async function createArticle(
   authorId: string | null,
   input: NewArticle,
 ): Promise<Article> {
+  const id = uuidv7()
   const [row] = await writeInScope<Article>(
     database,
     { tenantId },
     sql`with written as (
           insert into ${a} (${bare(a.id)}, ${bare(a.tenantId)}, ${bare(a.title)}, ${bare(a.body)},
-                           ${bare(a.tags)}, ${bare(a.published)}, ${bare(a.authorId)})
-          values (${uuidv7()}, ${tenantId}, ${input.title}, ${input.body},
-                  ${textArray(normaliseTags(input.tags ?? []))}, ${input.published ?? false}, ${authorId})
+                           ${bare(a.tags)}, ${bare(a.keywords)}, ${bare(a.published)}, ${bare(a.authorId)})
+          values (${id}, ${tenantId}, ${input.title}, ${input.body},
+                  ${textArray(normaliseTags(input.tags ?? []))},
+                  ${textArray(normaliseKeywords(input.keywords ?? []))}, ${input.published ?? false},
+                  ${authorId})
           returning ${columns}),
+        ${passageCtes(tenantId, id, input.body)},
         ${publishedEvent(tenantId, sql`written where written.published`)}
         select * from written`,
   )
@@ -142,6 +153,9 @@ export async function updateArticle(
   if (patch.tags !== undefined) {
     set.push(sql`${bare(a.tags)} = ${textArray(normaliseTags(patch.tags))}`)
   }
+  if (patch.keywords !== undefined) {
+    set.push(sql`${bare(a.keywords)} = ${textArray(normaliseKeywords(patch.keywords))}`)
+  }
   if (patch.published !== undefined) set.push(sql`${bare(a.published)} = ${patch.published}`)
   const [row] = await writeInScope<Article>(
     database,
@@ -153,6 +167,7 @@ export async function updateArticle(
                 where ${a.tenantId} = ${tenantId} and ${a.id} = ${id} for update) before
           where ${a.tenantId} = ${tenantId} and ${a.id} = before.id
           returning ${columns}, before.was as "wasPublished"),
+        ${passageCtes(tenantId, id, patch.body)},
         ${publishedEvent(tenantId, sql`written where written.published and not written."wasPublished"`)}
         select * from written`,
   )
@@ -160,6 +175,15 @@ export async function updateArticle(
   return row
 }
 
+/** Keywords as written, trimmed, without blanks or repeats (case-insensitive). */
+function normaliseKeywords(keywords: string[]): string[] {
+  const seen = new Set<string>()
+  return keywords
+    .map((k) => k.trim().replace(/\s+/g, ' '))
+    .filter((k) => k && !seen.has(k.toLowerCase()) && seen.add(k.toLowerCase()))
+}
+
+// Its passages go with it (kb_passages_article_fk, on delete cascade).
 export async function deleteArticle(database: DatabaseHandle, tenantId: string, id: string) {
   const rows = await writeInScope<{ id: string }>(
     database,

@@ -11,6 +11,10 @@ export const Article = Type.Object(
     title: Type.String(),
     body: Type.String(),
     tags: Type.Array(Type.String()),
+    keywords: Type.Array(Type.String(), {
+      description:
+        'Words and phrases customers use for what the article answers; AI replies find it by them',
+    }),
     published: Type.Boolean({ description: 'Customers (no kb:write) see published ones only' }),
     authorId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
     createdAt: Type.String({ format: 'date-time' }),
@@ -24,6 +28,7 @@ export const Article = Type.Object(
         title: 'Resetting your password',
         body: 'Open the sign-in page, choose "Forgot password" and follow the link we email you.',
         tags: ['login', 'password'],
+        keywords: ['forgot password', 'locked out'],
         published: true,
         authorId: EXAMPLE_IDS.user,
         createdAt: EXAMPLE_TIMES.signup,

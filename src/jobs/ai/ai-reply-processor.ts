@@ -20,6 +20,7 @@ import { UnrecoverableError } from 'bullmq'
 import { uuidv7 } from 'uuidv7'
 import { readAllInScope } from '../../db/scoped.ts'
 import { monthTokensQuery, recordGeneration } from '../../domain/ai/generations.ts'
+import { withMeaning } from '../../domain/ai/kb-retrieval.ts'
 import {
   type ReplyContext,
   replyContextFrom,
@@ -32,6 +33,8 @@ import { publicFailureOf, readStoredError, storedFailure } from '../../domain/jo
 import { secretBoxOf } from '../../lib/secret-box.ts'
 import type { Payload } from '../queues.ts'
 import { markedSucceeded, type Processor } from '../run-job.ts'
+import { aiFetchFor } from './ai-http.ts'
+import { openaiEmbedder } from './openai-embeddings.ts'
 import { providerFor } from './provider.ts'
 import { AiBudgetExceeded, AiProviderError } from './provider-errors.ts'
 
@@ -74,6 +77,33 @@ export const processAiReply: Processor = async ({
   const provider = providerFor(config, settings)
   const context = replyContextFrom(contextRows, provider.articles)
   if (!context) throw new UnrecoverableError('ticket not found')
+  // With the tenant's embedding model, the full-text candidates are fused with the
+  // passages closest in meaning; a failing embedding call costs only that.
+  const embedder =
+    settings.provider === 'openai' && settings.embeddingModel
+      ? openaiEmbedder({
+          baseUrl: settings.baseUrl,
+          apiKey: settings.apiKey,
+          model: settings.embeddingModel,
+          timeoutMs: config.AI_TIMEOUT_MS,
+          fetch: aiFetchFor(settings, config),
+        })
+      : null
+  if (embedder) {
+    const retrieval = await withMeaning(
+      database,
+      tenantId,
+      context.search.text,
+      context.search.passages,
+      {
+        policy: provider.articles,
+        embedder,
+        onFallback: (err) =>
+          log.warn({ err: (err as Error).message }, 'embeddings failed; full-text retrieval only'),
+      },
+    )
+    context.articles = retrieval.articles
+  }
   const skip = reasonToSkip(context, payload)
   if (skip) {
     log.info({ reason: skip }, 'ai reply skipped')

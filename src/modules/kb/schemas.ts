@@ -7,6 +7,11 @@ import { Tag } from '../../lib/tags.ts'
 
 const Title = Type.String({ minLength: 1, maxLength: 250, pattern: '\\S' })
 const Body = Type.String({ minLength: 1, maxLength: 200_000, pattern: '\\S' })
+const Keywords = Type.Array(Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }), {
+  maxItems: 30,
+  description:
+    'Words and phrases customers use for what the article answers (AI replies find it by them)',
+})
 
 export const ArticleParams = Type.Object(
   { id: Type.String({ format: 'uuid' }) },
@@ -18,6 +23,7 @@ export const CreateArticleBody = Type.Object(
     title: Title,
     body: Body,
     tags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
+    keywords: Type.Optional(Keywords),
     published: Type.Optional(Type.Boolean({ default: false })),
   },
   {
@@ -27,6 +33,7 @@ export const CreateArticleBody = Type.Object(
         title: 'Resetting your password',
         body: 'Open the sign-in page, choose "Forgot password" and follow the link we email you.',
         tags: ['login', 'password'],
+        keywords: ['forgot password', 'locked out'],
         published: true,
       },
     ],
@@ -38,6 +45,7 @@ export const UpdateArticleBody = Type.Object(
     title: Type.Optional(Title),
     body: Type.Optional(Body),
     tags: Type.Optional(Type.Array(Tag, { maxItems: 20 })),
+    keywords: Type.Optional(Keywords),
     published: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false, minProperties: 1, examples: [{ published: false }] },
