@@ -166,11 +166,17 @@ async function spawnWorker(redisPrefix: string) {
   return { port, worker }
 }
 
-async function ourWorker(sql: postgres.Sql, redisPrefix: string): Promise<Result> {
-  const seeded = await seedJobs(sql)
-  // Each run deletes its tenant afterwards; without this the dead rows of
-  // earlier runs pile up in the indexes and the figures drift down run by run.
-  await sql`vacuum analyze tickets, messages, jobs`
+/**
+ * Pushes the seeded jobs to a worker process of their queue and times it until
+ * `done()` counts them all finished: wall time and the worker's CPU.
+ */
+async function timeOnWorker(
+  sql: postgres.Sql,
+  redisPrefix: string,
+  queue: 'ai-reply' | 'webhook',
+  seeded: { tenantId: string; jobIds: string[] },
+  done: () => Promise<number>,
+): Promise<Result> {
   const { port, worker } = await spawnWorker(redisPrefix)
   try {
     await waitForHttp(`http://127.0.0.1:${port}/health`)
@@ -184,31 +190,42 @@ async function ourWorker(sql: postgres.Sql, redisPrefix: string): Promise<Result
       await pushJobs(
         redis,
         queues,
-        chunk.map((id) => ({ id, queue: 'ai-reply' as const, tenantId: seeded.tenantId })),
+        chunk.map((id) => ({ id, queue, tenantId: seeded.tenantId })),
         30_000,
       )
     }
-    for (;;) {
-      const [row] = await sql<{ done: number }[]>`
-        select count(*)::int as done from jobs
-        where tenant_id = ${seeded.tenantId} and state in ('succeeded', 'failed')`
-      if (row!.done >= JOBS) break
-      await new Promise((r) => setTimeout(r, 50))
-    }
+    while ((await done()) < JOBS) await new Promise((r) => setTimeout(r, 50))
     const seconds = (performance.now() - started) / 1000
     const cpuSeconds = (await workerCpuSeconds(port)) - cpuBefore
-    const [check] = await sql<{ failed: number; replies: number }[]>`
-      select (select count(*)::int from jobs where tenant_id = ${seeded.tenantId} and state = 'failed') as failed,
-             (select count(*)::int from messages where tenant_id = ${seeded.tenantId} and author_type = 'ai') as replies`
-    if (check!.failed > 0 || check!.replies !== JOBS) {
-      throw new Error(`expected ${JOBS} replies and no failures, got ${JSON.stringify(check)}`)
-    }
     await closeQueues(queues)
     redis.disconnect()
     return { seconds, cpuSeconds }
   } finally {
     worker.process.kill('SIGTERM')
     await worker.exited
+  }
+}
+
+async function ourWorker(sql: postgres.Sql, redisPrefix: string): Promise<Result> {
+  const seeded = await seedJobs(sql)
+  // Each run deletes its tenant afterwards; without this the dead rows of
+  // earlier runs pile up in the indexes and the figures drift down run by run.
+  await sql`vacuum analyze tickets, messages, jobs`
+  try {
+    const result = await timeOnWorker(sql, redisPrefix, 'ai-reply', seeded, async () => {
+      const [row] = await sql<{ done: number }[]>`
+        select count(*)::int as done from jobs
+        where tenant_id = ${seeded.tenantId} and state in ('succeeded', 'failed')`
+      return row!.done
+    })
+    const [check] = await sql<{ failed: number; replies: number }[]>`
+      select (select count(*)::int from jobs where tenant_id = ${seeded.tenantId} and state = 'failed') as failed,
+             (select count(*)::int from messages where tenant_id = ${seeded.tenantId} and author_type = 'ai') as replies`
+    if (check!.failed > 0 || check!.replies !== JOBS) {
+      throw new Error(`expected ${JOBS} replies and no failures, got ${JSON.stringify(check)}`)
+    }
+    return result
+  } finally {
     await sql`delete from tenants where id = ${seeded.tenantId}`
     await sql`delete from users where id = ${seeded.userId}`
   }
@@ -311,32 +328,13 @@ function barePost(url: string) {
 async function ourWebhooks(sql: postgres.Sql, redisPrefix: string, url: string) {
   const seeded = await seedWebhooks(sql, url)
   await sql`vacuum analyze events, webhook_deliveries, jobs`
-  const { port, worker } = await spawnWorker(redisPrefix)
   try {
-    await waitForHttp(`http://127.0.0.1:${port}/health`)
-    const cpuBefore = await workerCpuSeconds(port)
-    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
-    await new Promise((resolve) => redis.once('ready', resolve))
-    const queues = createQueues(redis, redisPrefix)
-    const started = performance.now()
-    for (let i = 0; i < JOBS; i += CHUNK) {
-      const chunk = seeded.jobIds.slice(i, i + CHUNK)
-      await pushJobs(
-        redis,
-        queues,
-        chunk.map((id) => ({ id, queue: 'webhook' as const, tenantId: seeded.tenantId })),
-        30_000,
-      )
-    }
-    for (;;) {
+    const result = await timeOnWorker(sql, redisPrefix, 'webhook', seeded, async () => {
       const [row] = await sql<{ done: number }[]>`
         select count(*)::int as done from webhook_deliveries
         where tenant_id = ${seeded.tenantId} and state <> 'pending'`
-      if (row!.done >= JOBS) break
-      await new Promise((r) => setTimeout(r, 50))
-    }
-    const seconds = (performance.now() - started) / 1000
-    const cpuSeconds = (await workerCpuSeconds(port)) - cpuBefore
+      return row!.done
+    })
     const [check] = await sql<{ succeeded: number; putOff: number }[]>`
       select (select count(*)::int from webhook_deliveries
               where tenant_id = ${seeded.tenantId} and state = 'succeeded') as succeeded,
@@ -345,12 +343,8 @@ async function ourWebhooks(sql: postgres.Sql, redisPrefix: string, url: string) 
     if (check!.succeeded !== JOBS) {
       throw new Error(`expected ${JOBS} deliveries succeeded, got ${JSON.stringify(check)}`)
     }
-    await closeQueues(queues)
-    redis.disconnect()
-    return { seconds, cpuSeconds, putOff: check!.putOff }
+    return { ...result, putOff: check!.putOff }
   } finally {
-    worker.process.kill('SIGTERM')
-    await worker.exited
     await sql`delete from tenants where id = ${seeded.tenantId}`
   }
 }

@@ -12,9 +12,9 @@ import { uuidv7 } from 'uuidv7'
 import { ARTICLES } from '../eval/ai/knowledge-base.ts'
 import { QUESTIONS } from '../eval/ai/questions.ts'
 import { openDatabase } from '../src/db/client.ts'
-import { runMigrations } from '../src/db/migrate.ts'
 import { retrieveArticles } from '../src/domain/ai/kb-retrieval.ts'
 import type { Embedder } from '../src/domain/ai/passage-embeddings.ts'
+import { prepareDatabase } from './setup.ts'
 
 const URL_ =
   process.env.BENCH_RETRIEVAL_DATABASE_URL ??
@@ -23,20 +23,6 @@ const ARTICLE_COUNT = 1000
 const PASSAGES_PER_ARTICLE = 10
 const DIMENSIONS = 1536
 const ROUNDS = 30
-
-async function prepare() {
-  const url = new URL(URL_)
-  const name = decodeURIComponent(url.pathname.slice(1))
-  url.pathname = '/postgres'
-  const admin = postgres(url.toString(), { max: 1, onnotice: () => {} })
-  try {
-    const [exists] = await admin`select 1 from pg_database where datname = ${name}`
-    if (!exists) await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`)
-  } finally {
-    await admin.end({ timeout: 1 })
-  }
-  await runMigrations({ url: URL_, dataDir: '.data' })
-}
 
 /** Paragraphs made of the evaluation set's words, so that questions match some of them. */
 function vocabulary(): string[] {
@@ -57,7 +43,7 @@ function stats(times: number[]) {
 }
 
 async function main() {
-  await prepare()
+  await prepareDatabase(URL_)
   const owner = postgres(URL_, { max: 1, onnotice: () => {} })
   const tenantId = uuidv7()
   const words = vocabulary()

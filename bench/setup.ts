@@ -17,9 +17,12 @@ export const BENCH_DATABASE_URL =
   process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/deskpilot_bench'
 export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
-/** Creates the bench database when missing (via the server's `postgres` database) and migrates it. */
-export async function prepareDatabase(): Promise<void> {
-  const url = new URL(BENCH_DATABASE_URL)
+/**
+ * Creates a database when missing (via the server's `postgres` database) and
+ * migrates it: the bench's by default, or another tool's (bench:retrieval, eval:ai).
+ */
+export async function prepareDatabase(databaseUrl = BENCH_DATABASE_URL): Promise<void> {
+  const url = new URL(databaseUrl)
   const name = decodeURIComponent(url.pathname.slice(1))
   url.pathname = '/postgres'
   const admin = postgres(url.toString(), { max: 1, onnotice: () => {} })
@@ -29,7 +32,7 @@ export async function prepareDatabase(): Promise<void> {
   } finally {
     await admin.end({ timeout: 1 })
   }
-  await runMigrations({ url: BENCH_DATABASE_URL, dataDir: '.data' })
+  await runMigrations({ url: databaseUrl, dataDir: '.data' })
 }
 
 export type Started = { name: string; child: ChildProcess; url: string; output(): string }

@@ -13,9 +13,9 @@
 // AI_EMBEDDING_MODEL for hybrid retrieval). `--verbose` lists every miss.
 import postgres from 'postgres'
 import { uuidv7 } from 'uuidv7'
+import { prepareDatabase } from '../../bench/setup.ts'
 import type { Config } from '../../src/config.ts'
 import { openDatabase } from '../../src/db/client.ts'
-import { runMigrations } from '../../src/db/migrate.ts'
 import { type ArticlePolicy, retrieveArticles } from '../../src/domain/ai/kb-retrieval.ts'
 import type { Embedder } from '../../src/domain/ai/passage-embeddings.ts'
 import { createArticle } from '../../src/domain/kb/articles.ts'
@@ -32,22 +32,8 @@ const verbose = process.argv.includes('--verbose')
 
 type Outcome = { question: (typeof QUESTIONS)[number]; cited: string[]; mode: string }
 
-async function prepareDatabase() {
-  const url = new URL(EVAL_DATABASE_URL)
-  const name = decodeURIComponent(url.pathname.slice(1))
-  url.pathname = '/postgres'
-  const admin = postgres(url.toString(), { max: 1, onnotice: () => {} })
-  try {
-    const [exists] = await admin`select 1 from pg_database where datname = ${name}`
-    if (!exists) await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`)
-  } finally {
-    await admin.end({ timeout: 1 })
-  }
-  await runMigrations({ url: EVAL_DATABASE_URL, dataDir: '.data' })
-}
-
 async function main() {
-  await prepareDatabase()
+  await prepareDatabase(EVAL_DATABASE_URL)
   const owner = postgres(EVAL_DATABASE_URL, { max: 1, onnotice: () => {} })
   const database = await openDatabase({
     url: EVAL_DATABASE_URL,
