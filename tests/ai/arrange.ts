@@ -2,6 +2,10 @@
 // aiReplyMode (PATCH /v1/tenant), knowledge-base articles, tickets and
 // messages; and reads back the ticket's AI jobs and messages.
 import { expect } from 'vitest'
+import type { Config } from '../../src/config.ts'
+import type { QueuedJob } from '../../src/jobs/outbox.ts'
+import { processors } from '../../src/jobs/processors.ts'
+import { runJob } from '../../src/jobs/run-job.ts'
 import type { TestContext } from '../helpers/app.ts'
 import type { Actor, TestTenant } from '../helpers/tenancy.ts'
 
@@ -71,4 +75,18 @@ export const PASSWORD_ARTICLE = {
 export const INVOICE_ARTICLE = {
   title: 'Changing the billing address on invoices',
   body: 'Owners can change the billing address under Billing → Invoices → Address.',
+}
+
+/** Runs an AI job through runJob, the code the worker runs per job, with config overrides. */
+export function runAiJob(ctx: TestContext, job: QueuedJob, config: Partial<Config> = {}) {
+  return runJob(
+    {
+      database: ctx.app.database,
+      config: { ...ctx.config, ...config },
+      storage: ctx.app.storage,
+      log: ctx.app.log,
+      processors,
+    },
+    job,
+  )
 }

@@ -8,13 +8,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import { AI_FAILURES } from '../../src/jobs/ai/provider-errors.ts'
 import type { QueuedJob } from '../../src/jobs/outbox.ts'
-import { processors } from '../../src/jobs/processors.ts'
-import { runJob } from '../../src/jobs/run-job.ts'
 import { useTestApp } from '../helpers/app.ts'
 import { startLlmStub } from '../helpers/llm-stub.ts'
 import { createTestTenant, type TestTenant } from '../helpers/tenancy.ts'
 import { jobRow } from '../jobs/seed.ts'
-import { api, PASSWORD_ARTICLE } from './arrange.ts'
+import { api, PASSWORD_ARTICLE, runAiJob } from './arrange.ts'
 
 const stub = await startLlmStub()
 const ctx = await useTestApp({
@@ -41,18 +39,7 @@ beforeAll(async () => {
 })
 beforeEach(() => stub.reset())
 
-function run(job: QueuedJob, config: Partial<Config> = {}) {
-  return runJob(
-    {
-      database: ctx.app.database,
-      config: { ...ctx.config, ...config },
-      storage: ctx.app.storage,
-      log: ctx.app.log,
-      processors,
-    },
-    job,
-  )
-}
+const run = (job: QueuedJob, config: Partial<Config> = {}) => runAiJob(ctx, job, config)
 
 /** A customer's ticket about passwords and its (not yet run) AI job. */
 async function passwordTicket(): Promise<{ ticketId: string; job: QueuedJob }> {

@@ -6,12 +6,10 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Config } from '../../src/config.ts'
 import type { QueuedJob } from '../../src/jobs/outbox.ts'
-import { processors } from '../../src/jobs/processors.ts'
-import { runJob } from '../../src/jobs/run-job.ts'
 import { useTestApp } from '../helpers/app.ts'
 import { startLlmStub } from '../helpers/llm-stub.ts'
 import { type Actor, createTestTenant, type TestTenant } from '../helpers/tenancy.ts'
-import { api } from './arrange.ts'
+import { api, runAiJob } from './arrange.ts'
 
 const stub = await startLlmStub()
 const platformKey = 'sk-platform-key-never-for-tenants'
@@ -40,18 +38,7 @@ function call(actor: Actor, method: string, url: string, payload?: unknown) {
   })
 }
 
-function run(job: QueuedJob, config: Partial<Config> = {}) {
-  return runJob(
-    {
-      database: ctx.app.database,
-      config: { ...ctx.config, ...config },
-      storage: ctx.app.storage,
-      log: ctx.app.log,
-      processors,
-    },
-    job,
-  )
-}
+const run = (job: QueuedJob, config: Partial<Config> = {}) => runAiJob(ctx, job, config)
 
 async function replyJob(t: TestTenant): Promise<QueuedJob> {
   const ticket = await openTicket(t.customer, 'Locked out', 'I forgot my password.')

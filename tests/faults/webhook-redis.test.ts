@@ -4,10 +4,11 @@
 // once Redis is back every one reaches the receiver, none is lost, and each
 // carries its own event's webhook-id on every attempt.
 import { afterAll, describe, expect, it } from 'vitest'
-import { type Child, freePort, spawnNode } from '../fixtures/processes.ts'
+import type { Child } from '../fixtures/processes.ts'
 import { useTestApp } from '../helpers/app.ts'
 import { startPrivateRedis } from '../helpers/redis-server.ts'
 import { createTestTenant } from '../helpers/tenancy.ts'
+import { startWorkerFor } from '../helpers/worker.ts'
 import { startReceiver } from '../webhooks/receiver.ts'
 
 const redis = await startPrivateRedis()
@@ -34,23 +35,13 @@ afterAll(async () => {
   await redis.close()
 })
 
-const worker = spawnNode('workers/main.ts', {
-  NODE_ENV: 'test',
-  DATABASE_URL: ctx.database.url,
-  REDIS_URL: redis.url,
-  REDIS_PREFIX: ctx.config.REDIS_PREFIX,
-  HOST: '127.0.0.1',
-  WORKER_PORT: String(await freePort()),
-  LOG_LEVEL: 'info',
-  JOB_SWEEP_SECONDS: '1',
-  JOB_SWEEP_AFTER_SECONDS: '1',
-  WORKER_STALLED_INTERVAL_MS: '1000',
-  WEBHOOK_ALLOW_HTTP: 'true',
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-  WEBHOOK_BACKOFF_SCALE: '0.001',
-})
-children.push(worker)
-await worker.waitForLine(/"worker started"/)
+children.push(
+  await startWorkerFor(ctx, {
+    WEBHOOK_ALLOW_HTTP: 'true',
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    WEBHOOK_BACKOFF_SCALE: '0.001',
+  }),
+)
 
 describe('Redis killed while events are written', () => {
   it('loses no delivery: each event reaches the receiver once Redis is back', async () => {

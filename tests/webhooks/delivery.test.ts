@@ -6,10 +6,11 @@
 import type { ServerResponse } from 'node:http'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { type Child, freePort, spawnNode } from '../fixtures/processes.ts'
+import { type Child, freePort } from '../fixtures/processes.ts'
 import { useTestApp } from '../helpers/app.ts'
 import { startSmtpSink } from '../helpers/smtp-sink.ts'
 import { type Actor, createTestTenant, type TestTenant } from '../helpers/tenancy.ts'
+import { startWorkerFor } from '../helpers/worker.ts'
 import { plainHeaders, type ReceivedRequest, type Receiver, startReceiver } from './receiver.ts'
 
 const SCALE = 0.001
@@ -34,18 +35,8 @@ afterEach(async () => {
 afterAll(() => sink.close())
 
 async function startWorker(env: Record<string, string> = {}) {
-  const worker = spawnNode('workers/main.ts', {
-    NODE_ENV: 'test',
-    DATABASE_URL: ctx.database.url,
-    REDIS_URL: ctx.config.REDIS_URL!,
-    REDIS_PREFIX: ctx.config.REDIS_PREFIX,
+  const worker = await startWorkerFor(ctx, {
     SMTP_URL: sink.url,
-    HOST: '127.0.0.1',
-    WORKER_PORT: String(await freePort()),
-    LOG_LEVEL: 'info',
-    JOB_SWEEP_SECONDS: '1',
-    JOB_SWEEP_AFTER_SECONDS: '1',
-    WORKER_STALLED_INTERVAL_MS: '1000',
     WEBHOOK_ALLOW_HTTP: 'true',
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     WEBHOOK_BACKOFF_SCALE: String(SCALE),
@@ -53,7 +44,6 @@ async function startWorker(env: Record<string, string> = {}) {
     ...env,
   })
   children.push(worker)
-  await worker.waitForLine(/"worker started"/)
   return worker
 }
 
