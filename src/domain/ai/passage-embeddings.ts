@@ -17,10 +17,12 @@
 // the model the caller names: passages written, changed or embedded by another
 // model since are embedded again. The write is guarded by the passage's text,
 // so a vector computed from text changed meanwhile is not stored.
+
 import { sql } from 'drizzle-orm'
 import type { DatabaseHandle } from '../../db/client.ts'
 import { kbPassages } from '../../db/schema/kb-passages.ts'
 import { readInScope, writeInScope } from '../../db/scoped.ts'
+import type { PassageCandidate } from './kb-retrieval.ts'
 
 /** The tenant's embedding model: one vector per text, in order. */
 export type Embedder = {
@@ -39,15 +41,11 @@ const p = kbPassages
 
 type PendingPassage = { id: string; title: string; keywords: string; heading: string; body: string }
 
-export type SimilarPassage = {
-  id: string
-  articleId: string
-  position: number
-  title: string
-  heading: string
-  body: string
-  similarity: number
-}
+/** A passage as the full-text query names it, and how close it is in meaning. */
+export type SimilarPassage = Pick<
+  PassageCandidate,
+  'id' | 'articleId' | 'position' | 'title' | 'heading' | 'body'
+> & { similarity: number }
 
 /** The vector scaled to length 1 (cosine becomes a dot product); a zero vector stays zero. */
 export function unitVector(vector: number[]): number[] {
