@@ -9,7 +9,7 @@ import type { DatabaseHandle, Tx } from '../../db/client.ts'
 import { webhookDeliveries, webhookEndpoints } from '../../db/schema/webhooks.ts'
 import { readInScope, rowsOf, withScope } from '../../db/scoped.ts'
 import { bare, cursorTime, isoTime, selectList } from '../../db/sql-fragments.ts'
-import { decodeCursor, PageQuery, TimeIdCursor, toPage } from '../../lib/cursor.ts'
+import { decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
 import { NotFound, Problem } from '../../lib/problems.ts'
 import type { SecretBox } from '../../lib/secret-box.ts'
 import { createWebhookSecret } from '../../lib/webhooks/secrets.ts'
@@ -116,7 +116,6 @@ export async function listWebhooks(
   const page = toPage(rows, query.limit, (row) => [row.cursorAt, row.id])
   return { ...page, data: page.data.map(({ cursorAt: _, ...webhook }) => webhook) }
 }
-export const ListWebhooksQuery = PageQuery
 
 export async function getWebhook(
   database: DatabaseHandle,

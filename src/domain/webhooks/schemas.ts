@@ -162,6 +162,8 @@ export const WebhookDelivery = Type.Object(
 )
 export type WebhookDelivery = Static<typeof WebhookDelivery>
 
+export const ListWebhooksQuery = Type.Object(PageQuery, { additionalProperties: false })
+
 export const ListDeliveriesQuery = Type.Object(
   {
     ...PageQuery,

@@ -111,11 +111,9 @@ export const processWebhook: Processor = async (ctx) => {
   if (!target) return { skipped: 'delivery or endpoint gone' }
   if (!manual && target.state !== 'pending') return { skipped: `delivery ${target.state}` }
   if (!manual && !target.active) {
+    // Turned off since this job was queued (turning it off cancels what waits, so this is a race).
     await withScope(database, { tenantId }, (tx) =>
-      tx.execute(
-        sql`update ${d} set state = 'cancelled', next_attempt_at = null
-            where ${d.tenantId} = ${tenantId} and ${d.id} = ${target.id} and ${d.state} = 'pending'`,
-      ),
+      cancelPendingDeliveries(tx, tenantId, target.endpointId),
     )
     return { cancelled: 'endpoint inactive' }
   }

@@ -10,7 +10,6 @@ import {
   createWebhook,
   deleteWebhook,
   getWebhook,
-  ListWebhooksQuery,
   listWebhooks,
   rotateWebhookSecret,
   updateWebhook,
@@ -19,6 +18,7 @@ import {
 import {
   CreateWebhookBody,
   ListDeliveriesQuery,
+  ListWebhooksQuery,
   UpdateWebhookBody,
   Webhook,
   WebhookDelivery,
@@ -40,7 +40,6 @@ const DeliveryParams = Type.Object(
   { id: Type.String({ format: 'uuid' }), deliveryId: Type.String({ format: 'uuid' }) },
   { additionalProperties: false },
 )
-const ListQuery = Type.Object(ListWebhooksQuery, { additionalProperties: false })
 
 const webhookRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, opts) => {
   const { config } = opts
@@ -68,7 +67,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app,
         tags,
         summary: "The tenant's webhook endpoints, newest first",
         description: 'Needs webhooks:manage. Secrets are never shown again after creation.',
-        querystring: ListQuery,
+        querystring: ListWebhooksQuery,
         response: {
           200: Page(Webhook, { description: 'A page of endpoints' }),
           ...tenantRouteProblems,
