@@ -237,6 +237,17 @@ describe('POST /v1/ai/ask', () => {
     })
     await ctx.sql`update memberships set role_id = ${role.id}
                   where tenant_id = ${t.id} and user_id = ${t.customer.userId}`
+    // Without tickets:read, no ticket at all.
+    const key = await call(t.owner, 'POST', '/v1/api-keys', {
+      name: 'Ask only',
+      permissions: ['ai:use'],
+    })
+    const own = await openTicket(t.customer, 'Mine', 'A ticket of this tenant.')
+    const keyOnly = {
+      ...t.agent,
+      headers: { authorization: `Bearer ${key.key}`, 'x-tenant-id': t.slug },
+    }
+    expect((await ask(keyOnly, { question: 'What is it?', ticketId: own.id })).statusCode).toBe(404)
     const agentsTicket = await openTicket(t.agent, 'Agent’s own', 'Not the customer’s.')
     const hidden = await ask(t.customer, { question: 'What is it?', ticketId: agentsTicket.id })
     expect(hidden.statusCode, hidden.body).toBe(404)

@@ -1,6 +1,6 @@
 // What the copilot grounds an answer in besides the knowledge base: a ticket
-// the caller may see (visibleTickets: another tenant's ticket, or a ticket a
-// customer-side caller did not request, is the same 404) and its thread as the
+// the caller may see (tickets:read, and visibleTickets: another tenant's
+// ticket, or a ticket a customer-side caller did not request, is the same 404) and its thread as the
 // caller may read it: internal notes only for messages:internal, never system
 // lines, newest messages kept within a size bound. The thread is customer
 // text: the prompt fences it as untrusted data (jobs/ai/ask-prompt.ts).
@@ -39,6 +39,8 @@ export async function readAskTicket(
   caller: Caller,
   ticketId: string,
 ): Promise<AskTicket> {
+  // The copilot reads no more of a ticket than GET /v1/tickets/{id} would show.
+  if (!caller.can('tickets:read')) throw new NotFound('ticket')
   return withScope(database, { tenantId: caller.tenantId }, async (tx) => {
     const ticket = await findTicket(tx, caller, ticketId)
     if (!ticket) throw new NotFound('ticket')

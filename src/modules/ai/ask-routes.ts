@@ -94,6 +94,16 @@ const askRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { c
       },
     },
     async (request, reply) => {
+      // The connection's close before the answer is complete (the client
+      // left) stops the provider call; listened for first, so that a client
+      // gone during retrieval is not answered either.
+      const gone = new AbortController()
+      const closed = new Promise<void>((resolve) =>
+        reply.raw.once('close', () => {
+          if (!reply.raw.writableFinished) gone.abort()
+          resolve()
+        }),
+      )
       const caller = callerOf(request)
       const tenantId = caller.tenantId
       const { question, ticketId } = request.body
@@ -132,14 +142,6 @@ const askRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { c
         },
       )
 
-      // The connection's close (the client left) stops the provider call.
-      const gone = new AbortController()
-      const closed = new Promise<void>((resolve) =>
-        reply.raw.once('close', () => {
-          if (!reply.raw.writableFinished) gone.abort()
-          resolve()
-        }),
-      )
       const sse = (reply as { sse?: typeof reply.sse }).sse
       const send = async (event: string, data: unknown) => {
         if (gone.signal.aborted) throw new ClientGone()
