@@ -8,6 +8,7 @@ import type { Config } from './config.ts'
 import { type Clock, systemClock } from './lib/clock.ts'
 import { loggerOptions } from './lib/logger.ts'
 import { requestIdFor } from './lib/request-id.ts'
+import askRoutes from './modules/ai/ask-routes.ts'
 import aiRoutes from './modules/ai/routes.ts'
 import apiKeyRoutes from './modules/api-keys/routes.ts'
 import attachmentRoutes from './modules/attachments/routes.ts'
@@ -178,6 +179,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}) {
     eventRoutes,
     webhookRoutes,
     aiRoutes,
+    askRoutes,
   ]) {
     await app.register(routes, { config, prefix: '/v1' })
   }

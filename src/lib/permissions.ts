@@ -21,7 +21,7 @@ export const PERMISSIONS = {
   'tenant:manage': 'Change the tenant settings',
   'api_keys:manage': 'Create and revoke API keys',
   'audit:read': 'Read the audit log',
-  'ai:use': 'Request AI replies',
+  'ai:use': 'Request AI replies and ask the copilot',
   'ai:manage':
     "Choose the tenant's AI provider, key and budget; read every generation and the usage",
   'webhooks:manage': 'Manage webhooks',

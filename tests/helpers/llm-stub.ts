@@ -7,6 +7,11 @@
 // close it (connections refused) and start it again where the client points.
 // `/embeddings` answers deterministic vectors (a hashed bag of words: texts
 // sharing words point the same way), or 500 while `embeddingsDown` is set.
+// A request with `stream: true` is answered as OpenAI streams: text/event-stream,
+// one `data: {"choices":[{"delta":{"content":...}}]}` chunk per token, the
+// usage chunk when `stream_options.include_usage` asks for it, then
+// `data: [DONE]`; a `stream-hang` answer sends its first tokens and then
+// nothing, and the stub records when the client closed the connection.
 
 import { createHash } from 'node:crypto'
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
@@ -20,6 +25,13 @@ export type StubAnswer =
   | { kind: 'hang' }
   | { kind: 'malformed' }
   | { kind: 'empty' }
+  /** streams its tokens (the content split in words when not given), then hangs before [DONE] when `hang` */
+  | {
+      kind: 'stream'
+      tokens?: string[]
+      hang?: boolean
+      usage?: { prompt: number; completion: number }
+    }
 
 export type StubRequest = {
   path: string
@@ -30,6 +42,8 @@ export type StubRequest = {
     [key: string]: unknown
   }
   at: number
+  /** when the client closed the connection before the answer ended */
+  closedAt?: number
 }
 
 export type LlmStub = {
@@ -59,9 +73,21 @@ export async function startLlmStub(opts: { port?: number } = {}): Promise<LlmStu
       try {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
       } catch {}
-      stub.requests.push({ path: req.url ?? '', headers: req.headers, body, at: Date.now() })
+      const recorded: StubRequest = {
+        path: req.url ?? '',
+        headers: req.headers,
+        body,
+        at: Date.now(),
+      }
+      stub.requests.push(recorded)
+      res.on('close', () => {
+        if (!res.writableFinished) recorded.closedAt = Date.now()
+      })
       if (req.url?.endsWith('/embeddings')) return embeddings(body, res)
-      const answer = queued.shift() ?? stub.fallback
+      let answer = queued.shift() ?? stub.fallback
+      if (body.stream === true && answer.kind === 'ok') {
+        answer = { kind: 'stream', tokens: (answer.content ?? stub.content).match(/\S+\s*/g) ?? [] }
+      }
       if (stub.beforeAnswer) {
         stub.beforeAnswer().then(() => respond(answer, body, res))
         return
@@ -108,7 +134,31 @@ export async function startLlmStub(opts: { port?: number } = {}): Promise<LlmStu
       }
       case 'hang':
         return // never answers; close() drops the connection
+      case 'stream':
+        return streamAnswer(answer, body, res)
     }
+  }
+  const streamAnswer = (
+    answer: Extract<StubAnswer, { kind: 'stream' }>,
+    body: StubRequest['body'],
+    res: ServerResponse,
+  ) => {
+    const tokens = answer.tokens ?? stub.content.match(/\S+\s*/g) ?? []
+    const id = `chatcmpl-${Date.now()}`
+    const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', model: body.model ?? 'stub', choices: [{ index: 0, delta, finish_reason: null }], ...extra })}\n\n`
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+    res.write(chunk({ role: 'assistant', content: '' }))
+    for (const token of tokens) res.write(chunk({ content: token }))
+    if (answer.hang) return // the rest never comes; the client's abort closes the connection
+    const options = body.stream_options as { include_usage?: boolean } | undefined
+    if (options?.include_usage) {
+      const usage = answer.usage ?? { prompt: 42, completion: tokens.length }
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: usage.prompt, completion_tokens: usage.completion, total_tokens: usage.prompt + usage.completion } })}\n\n`,
+      )
+    }
+    res.end('data: [DONE]\n\n')
   }
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo

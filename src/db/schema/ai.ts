@@ -1,8 +1,9 @@
 // AI per tenant: the tenant's provider settings (one row, every field
 // optional: what is not set falls back to the platform's AI_* settings) and the
 // record of every model call (ai_generations), which also counts the tokens a
-// monthly budget is held to. Row-level security: drizzle's AI settings
-// migration (tenant_isolation on both).
+// monthly budget is held to; and the copilot's questions and answers
+// (ai_questions), each its asker's own (a user or an API key). Row-level
+// security: drizzle's AI settings and copilot migrations (tenant_isolation).
 import { sql } from 'drizzle-orm'
 import { index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core'
 import { createdAt, primaryId, updatedAt } from './columns.ts'
@@ -57,5 +58,29 @@ export const aiGenerations = pgTable(
     index('ai_generations_tenant_tokens_idx')
       .on(t.tenantId, t.createdAt)
       .where(sql`${t.promptTokens} + ${t.completionTokens} > 0`),
+  ],
+)
+
+/** A source the copilot's answer rests on: a knowledge-base article. */
+export type AskSource = { kind: string; id: string; title: string }
+
+export const aiQuestions = pgTable(
+  'ai_questions',
+  {
+    id: primaryId(),
+    tenantId: tenantRef(),
+    /** who asked: a user, or (for an API key) null with apiKeyId set */
+    userId: uuid('user_id'),
+    apiKeyId: uuid('api_key_id'),
+    question: text('question').notNull(),
+    answer: text('answer').notNull(),
+    sources: jsonb('sources').$type<AskSource[]>().notNull().default([]),
+    ticketId: uuid('ticket_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // The asker's history, newest first (GET /v1/ai/history), and its deletion.
+    index('ai_questions_tenant_user_created_idx').on(t.tenantId, t.userId, t.createdAt, t.id),
+    index('ai_questions_tenant_key_created_idx').on(t.tenantId, t.apiKeyId, t.createdAt, t.id),
   ],
 )

@@ -47,7 +47,7 @@ export function openaiProvider(config: Config, settings: ResolvedAiSettings): Ai
 type Call = { url: string; apiKey: string; timeoutMs: number; fetch: AiFetch }
 type Answer = { content: string; usage: { promptTokens: number; completionTokens: number } }
 
-async function withRetries<T>(config: Config, call: () => Promise<T>): Promise<T> {
+export async function withRetries<T>(config: Config, call: () => Promise<T>): Promise<T> {
   for (let retry = 0; ; retry++) {
     try {
       return await call()
