@@ -171,7 +171,6 @@ async function spawnWorker(redisPrefix: string) {
  * `done()` counts them all finished: wall time and the worker's CPU.
  */
 async function timeOnWorker(
-  sql: postgres.Sql,
   redisPrefix: string,
   queue: 'ai-reply' | 'webhook',
   seeded: { tenantId: string; jobIds: string[] },
@@ -212,7 +211,7 @@ async function ourWorker(sql: postgres.Sql, redisPrefix: string): Promise<Result
   // earlier runs pile up in the indexes and the figures drift down run by run.
   await sql`vacuum analyze tickets, messages, jobs`
   try {
-    const result = await timeOnWorker(sql, redisPrefix, 'ai-reply', seeded, async () => {
+    const result = await timeOnWorker(redisPrefix, 'ai-reply', seeded, async () => {
       const [row] = await sql<{ done: number }[]>`
         select count(*)::int as done from jobs
         where tenant_id = ${seeded.tenantId} and state in ('succeeded', 'failed')`
@@ -329,7 +328,7 @@ async function ourWebhooks(sql: postgres.Sql, redisPrefix: string, url: string) 
   const seeded = await seedWebhooks(sql, url)
   await sql`vacuum analyze events, webhook_deliveries, jobs`
   try {
-    const result = await timeOnWorker(sql, redisPrefix, 'webhook', seeded, async () => {
+    const result = await timeOnWorker(redisPrefix, 'webhook', seeded, async () => {
       const [row] = await sql<{ done: number }[]>`
         select count(*)::int as done from webhook_deliveries
         where tenant_id = ${seeded.tenantId} and state <> 'pending'`
