@@ -12,7 +12,8 @@ CREATE TABLE "ai_questions" (
 --> statement-breakpoint
 ALTER TABLE "ai_questions" ADD CONSTRAINT "ai_questions_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "ai_questions_tenant_user_created_idx" ON "ai_questions" USING btree ("tenant_id","user_id","created_at","id");--> statement-breakpoint
-CREATE INDEX "ai_questions_tenant_key_created_idx" ON "ai_questions" USING btree ("tenant_id","api_key_id","created_at","id");-- Row-level security, the pattern of 0006: ENABLE + FORCE and a
+CREATE INDEX "ai_questions_tenant_key_created_idx" ON "ai_questions" USING btree ("tenant_id","api_key_id","created_at","id");--> statement-breakpoint
+-- Row-level security, the pattern of 0006: ENABLE + FORCE and a
 -- tenant_isolation policy on app_current_tenant().
 ALTER TABLE ai_questions ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
 ALTER TABLE ai_questions FORCE ROW LEVEL SECURITY;--> statement-breakpoint
