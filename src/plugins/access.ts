@@ -43,6 +43,7 @@ import type {
   RouteOptions,
 } from 'fastify'
 import fp from 'fastify-plugin'
+import { type Caller, callerFrom } from '../domain/tickets/caller.ts'
 import type { Permission } from '../lib/permissions.ts'
 import { Forbidden, NotFound } from '../lib/problems.ts'
 
@@ -87,6 +88,16 @@ export type TenantContext = {
   roleName: string | null
   /** expanded: includes every permission that a held one includes (lib/permissions.ts) */
   permissions: ReadonlySet<Permission>
+}
+
+/** The caller of a tenant route, as the ticket rules see it (the rule is the domain's). */
+export function callerOf(request: FastifyRequest): Caller {
+  return callerFrom({
+    tenantId: request.tenant!.id,
+    permissions: request.tenant!.permissions,
+    userId: request.auth!.userId,
+    apiKeyId: request.auth!.apiKeyId,
+  })
 }
 
 /**

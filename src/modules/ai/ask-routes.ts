@@ -44,7 +44,7 @@ import { problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems } from '../../lib/problem-schema.ts'
 import { Problem } from '../../lib/problems.ts'
 import { secretBoxOf } from '../../lib/secret-box.ts'
-import { callerOf } from '../tickets/caller.ts'
+import { callerOf } from '../../plugins/access.ts'
 
 /** The plugin as Node loads it (see modules/events/stream-route.ts). */
 const fastifySse = sseModule as unknown as FastifyPluginAsync<SSEPluginOptions>

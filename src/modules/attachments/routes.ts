@@ -3,7 +3,6 @@
 // their uploader until attached; the rules are the domain's
 // (domain/files/attachments.ts).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
 import type { Config } from '../../config.ts'
 import {
   discardUpload,
@@ -12,12 +11,12 @@ import {
   uploadAttachment,
 } from '../../domain/files/attachments.ts'
 import { Attachment } from '../../domain/files/schemas.ts'
-import { type Caller, callerFrom } from '../../domain/tickets/caller.ts'
 import { ref } from '../../lib/page.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems } from '../../lib/problem-schema.ts'
 import { NotFound } from '../../lib/problems.ts'
 import { attachmentDisposition } from '../../lib/storage/storage.ts'
+import { callerOf } from '../../plugins/access.ts'
 import uploads, { receiveOneFile, uploadBody } from '../../plugins/uploads.ts'
 import { AttachmentParams, FileDownload, PresignedRedirect } from './schemas.ts'
 
@@ -25,15 +24,6 @@ const tags = ['attachments']
 
 /** How long a presigned download URL works. */
 const DOWNLOAD_URL_SECONDS = 300
-
-function callerOf(request: FastifyRequest): Caller {
-  return callerFrom({
-    tenantId: request.tenant!.id,
-    permissions: request.tenant!.permissions,
-    userId: request.auth!.userId,
-    apiKeyId: request.auth!.apiKeyId,
-  })
-}
 
 const attachmentRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, opts) => {
   const maxBytes = opts.config.ATTACHMENT_MAX_BYTES

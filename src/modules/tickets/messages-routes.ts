@@ -8,7 +8,7 @@ import type { MessageRow } from '../../domain/tickets/schemas.ts'
 import { EXAMPLE_IDS } from '../../lib/examples.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems } from '../../lib/problem-schema.ts'
-import { callerOf } from './caller.ts'
+import { callerOf } from '../../plugins/access.ts'
 import {
   CreateMessageBody,
   IdempotencyHeaders,

@@ -17,7 +17,7 @@ import { changeTicket, deleteTicket, getTicket, openTicket } from '../../domain/
 import { ref } from '../../lib/page.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems } from '../../lib/problem-schema.ts'
-import { callerOf } from './caller.ts'
+import { callerOf } from '../../plugins/access.ts'
 import messageRoutes from './messages-routes.ts'
 import {
   CreateTicketBody,
