@@ -47,7 +47,11 @@ describe('a closed portal (the default)', () => {
   it('answers 403 portal_closed and adds no one', async () => {
     const t = await createTestTenant(ctx)
     const tenant = await app.inject({ url: '/v1/tenant', headers: t.owner.headers })
-    expect(tenant.json().settings).toEqual({ aiReplyMode: 'off', customerPortal: 'invite' })
+    expect(tenant.json().settings).toEqual({
+      aiReplyMode: 'off',
+      aiTriage: 'off',
+      customerPortal: 'invite',
+    })
     const user = await stranger('closed-door')
     const before = await tenantDigest(ctx.sql, t.id)
     const res = await join(user, t.slug)
