@@ -145,7 +145,15 @@ describe('AI triage', () => {
     const t = await tenantWith('apply', [['billing'], ['login']])
     const ticket = await openTicket(t.customer, 'Charged twice', 'My card was charged twice.')
     answer(triage)
-    expect((await run(await triageJob(ticket.id))).outcome).toBe('succeeded')
+    const job = await triageJob(ticket.id)
+    expect((await run(job)).outcome).toBe('succeeded')
+    // Marked succeeded with the change, in its transaction: a second run does nothing.
+    expect(await jobRow(ctx.sql, job.id)).toMatchObject({
+      state: 'succeeded',
+      result: { task: 'triage', provider: 'openai', applied: ['priority', 'tags'] },
+    })
+    expect((await run(job)).outcome).toBe('skipped')
+    expect(chatRequests()).toHaveLength(1)
 
     const seen = await ticketOf(t.agent, ticket.id)
     expect(seen).toMatchObject({ priority: 'high', tags: ['billing'], status: 'new' })

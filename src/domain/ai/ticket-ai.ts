@@ -129,7 +129,8 @@ type Stored = { stored: true; applied: TicketChanges } | { stored: false; reason
  * rest kept) on the ticket; with `apply`, also sets the suggested priority and
  * adds the suggested tags, as the system. The ticket is locked and read again
  * first: deleted since, nothing is stored; closed or merged since, nothing is
- * applied to it.
+ * applied to it. The job is marked succeeded in the same transaction, so a
+ * rerun (a retry after a lost acknowledgement, a retaken job) stores nothing twice.
  */
 export function storeTicketAi(
   database: DatabaseHandle,
@@ -139,6 +140,8 @@ export function storeTicketAi(
     ai: TicketAi
     kind: 'triage' | 'summary'
     apply: boolean
+    /** the job's success mark, run in this transaction: a rerun after the commit finds it done */
+    markSucceeded: (applied: string[]) => SQL
   },
 ): Promise<Stored> {
   const { tenantId, ticketId } = input
@@ -184,13 +187,14 @@ export function storeTicketAi(
       sql`update ${t} set ${sql.join(set, sql`, `)}
           where ${t.tenantId} = ${tenantId} and ${t.id} = ${ticketId}`,
     )
-    if (history.length > 0) {
-      const system = { tenantId, userId: null }
-      await Promise.all([
-        recordEvent(tx, ticketEvent(tenantId, 'ticket.updated', ticketId, { changes })),
-        ...history.map((body) => insertSystemMessage(tx, system, ticketId, body, true)),
-      ])
-    }
+    const system = { tenantId, userId: null }
+    await Promise.all([
+      ...(history.length > 0
+        ? [recordEvent(tx, ticketEvent(tenantId, 'ticket.updated', ticketId, { changes }))]
+        : []),
+      ...history.map((body) => insertSystemMessage(tx, system, ticketId, body, true)),
+      rowsOf(tx, input.markSucceeded(Object.keys(changes))),
+    ])
     return { stored: true, applied: changes }
   })
 }

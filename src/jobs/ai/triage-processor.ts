@@ -39,12 +39,19 @@ import { publicFailureOf, readStoredError, storedFailure } from '../../domain/jo
 import { aiTriageOn } from '../../domain/tenants/settings.ts'
 import { secretBoxOf } from '../../lib/secret-box.ts'
 import type { Payload } from '../queues.ts'
-import type { Processor } from '../run-job.ts'
+import { markedSucceeded, type Processor } from '../run-job.ts'
 import { completeJson } from './openai-provider.ts'
+import { providerFor } from './provider.ts'
 import { AiBudgetExceeded, AiProviderError } from './provider-errors.ts'
 import { buildTicketAiMessages } from './triage-prompt.ts'
 
-export const processAiTriage: Processor = async ({ database, config, job, log }) => {
+export const processAiTriage: Processor = async ({
+  database,
+  config,
+  job,
+  log,
+  succeedStatement,
+}) => {
   const tenantId = job.tenantId
   if (!tenantId) throw new UnrecoverableError('an ai-triage job needs its tenant')
   const { ticketId, task } = job.payload as Payload<'ai-triage'>
@@ -79,12 +86,13 @@ export const processAiTriage: Processor = async ({ database, config, job, log })
   }
   const messages = thread as TriageMessage[]
   const vocabulary = (tagRows as { tag: string }[]).map((r) => r.tag)
+  const provider = providerFor(config, settings)
   const generation = {
     tenantId,
     kind: task,
     ticketId,
-    provider: settings.provider,
-    model: settings.provider === 'openai' ? settings.model : 'builtin',
+    provider: provider.name,
+    model: provider.model,
   }
   const started = performance.now()
   let answer: TriageAnswer | SummaryAnswer
@@ -163,10 +171,12 @@ export const processAiTriage: Processor = async ({ database, config, job, log })
     ai,
     kind: task,
     apply: task === 'triage' && ticket.aiTriage === 'apply',
+    markSucceeded: (applied) => succeedStatement({ task, provider: provider.name, applied }),
   })
   if (!stored.stored) return { skipped: stored.reason }
-  log.info({ task, applied: Object.keys(stored.applied) }, `ai ${task} stored`)
-  return { task, provider: settings.provider, applied: Object.keys(stored.applied) }
+  const applied = Object.keys(stored.applied)
+  log.info({ task, applied }, `ai ${task} stored`)
+  return markedSucceeded({ task, provider: provider.name, applied })
 }
 
 processAiTriage.onFinalFailure = async (tx, job, error) => {
@@ -210,7 +220,6 @@ const NEGATIVE = [
   'not working',
   "doesn't work",
   'does not work',
-  'still',
 ]
 const POSITIVE = [
   'appreciate',
@@ -240,8 +249,7 @@ export function builtinTriage(
     .map((m) => m.body)
     .join(' ')
     .toLowerCase()} `
-  const count = (list: string[]) =>
-    list.filter((w) => new RegExp(`\\b${w.replace(/'/g, "'")}`).test(words)).length
+  const count = (list: string[]) => list.filter((w) => new RegExp(`\\b${w}`).test(words)).length
   const negative = count(NEGATIVE)
   const positive = count(POSITIVE)
   return {
