@@ -75,7 +75,11 @@ describe('an open portal', () => {
     })
     const changed = await setPortal(t, 'open')
     // PATCH changes only the key it names.
-    expect(changed.settings).toEqual({ aiReplyMode: 'draft', customerPortal: 'open' })
+    expect(changed.settings).toEqual({
+      aiReplyMode: 'draft',
+      aiTriage: 'off',
+      customerPortal: 'open',
+    })
   })
 
   it('lets a verified stranger join as a customer who sees the tickets written for its address', async () => {
