@@ -157,6 +157,7 @@ function concurrencyOf(config: Config): Record<QueueName, number> {
   return {
     email: config.WORKER_CONCURRENCY_EMAIL,
     'ai-reply': config.WORKER_CONCURRENCY_AI,
+    'ai-triage': config.WORKER_CONCURRENCY_AI,
     webhook: config.WORKER_CONCURRENCY_WEBHOOK,
   }
 }

@@ -29,6 +29,14 @@ const AiReplyPayload = Type.Object(
   { additionalProperties: false },
 )
 
+// The AI's look at a ticket: `triage` (queued with a new ticket when the
+// tenant's aiTriage is on) or `summary` (POST /v1/tickets/{id}/ai/summarize).
+// A malformed answer is retried by the job's attempts, then the job fails.
+const AiTriagePayload = Type.Object(
+  { ticketId: Id, task: Type.Union([Type.Literal('triage'), Type.Literal('summary')]) },
+  { additionalProperties: false },
+)
+
 // One attempt at a webhook delivery. Its retries over 3 days are new jobs the
 // processor schedules (jobs/webhooks/); maxAttempts covers only a run that
 // crashed or lost its database. `manual`: a test or a redeliver, one attempt
@@ -41,6 +49,7 @@ const WebhookPayload = Type.Object(
 export const queues = {
   email: { payload: EmailPayload, maxAttempts: 8 },
   'ai-reply': { payload: AiReplyPayload, maxAttempts: 4 },
+  'ai-triage': { payload: AiTriagePayload, maxAttempts: 3 },
   webhook: { payload: WebhookPayload, maxAttempts: 3 },
 } as const
 

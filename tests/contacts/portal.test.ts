@@ -47,7 +47,11 @@ describe('a closed portal (the default)', () => {
   it('answers 403 portal_closed and adds no one', async () => {
     const t = await createTestTenant(ctx)
     const tenant = await app.inject({ url: '/v1/tenant', headers: t.owner.headers })
-    expect(tenant.json().settings).toEqual({ aiReplyMode: 'off', customerPortal: 'invite' })
+    expect(tenant.json().settings).toEqual({
+      aiReplyMode: 'off',
+      aiTriage: 'off',
+      customerPortal: 'invite',
+    })
     const user = await stranger('closed-door')
     const before = await tenantDigest(ctx.sql, t.id)
     const res = await join(user, t.slug)
@@ -71,7 +75,11 @@ describe('an open portal', () => {
     })
     const changed = await setPortal(t, 'open')
     // PATCH changes only the key it names.
-    expect(changed.settings).toEqual({ aiReplyMode: 'draft', customerPortal: 'open' })
+    expect(changed.settings).toEqual({
+      aiReplyMode: 'draft',
+      aiTriage: 'off',
+      customerPortal: 'open',
+    })
   })
 
   it('lets a verified stranger join as a customer who sees the tickets written for its address', async () => {

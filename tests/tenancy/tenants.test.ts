@@ -95,7 +95,11 @@ describe('tenants', () => {
       payload: { settings: { aiReplyMode: 'draft' } },
     })
     expect(changed.statusCode).toBe(200)
-    expect(changed.json().settings).toEqual({ aiReplyMode: 'draft', customerPortal: 'invite' })
+    expect(changed.json().settings).toEqual({
+      aiReplyMode: 'draft',
+      aiTriage: 'off',
+      customerPortal: 'invite',
+    })
     const bad = await app.inject({
       method: 'PATCH',
       url: '/v1/tenant',

@@ -40,6 +40,19 @@ export const authorTypes = ['customer', 'agent', 'ai', 'system'] as const
 export type AuthorType = (typeof authorTypes)[number]
 export type MessageSource = { kind: string; id: string; title: string }
 
+/**
+ * What the AI triage and summary jobs found about a ticket (jobs/ai/triage-processor.ts):
+ * the summary alone until a triage ran; agents only.
+ */
+export type TicketAi = {
+  summary: string
+  language?: string
+  sentiment?: 'negative' | 'neutral' | 'positive'
+  suggestedPriority?: TicketPriority
+  suggestedTags?: string[]
+  generatedAt: string
+}
+
 const created = timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
 const updated = timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
 
@@ -98,6 +111,8 @@ export const tickets = pgTable(
     mergedIntoId: uuid('merged_into_id'),
     /** the closed ticket a later mail on its thread reopened as this one */
     followUpOfId: uuid('follow_up_of_id'),
+    /** the AI triage's and summary's findings (TicketAi); null until a job stores some */
+    ai: jsonb('ai').$type<TicketAi>(),
     /** subject (A) and public message bodies (B); what customers search */
     searchPublic: tsvector('search_public').notNull().default(sql`''::tsvector`),
     /** subject (A) and every message body, internal notes included */

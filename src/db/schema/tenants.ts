@@ -6,11 +6,13 @@ import { createdAt, primaryId, updatedAt } from './columns.ts'
 
 export const aiReplyModes = ['off', 'draft', 'auto'] as const
 export const customerPortalModes = ['invite', 'open'] as const
+export const aiTriageModes = ['off', 'suggest', 'apply'] as const
 
 /** As stored: a key not set yet takes its default (domain/tenants/settings.ts). */
 export type TenantSettings = {
   aiReplyMode?: (typeof aiReplyModes)[number]
   customerPortal?: (typeof customerPortalModes)[number]
+  aiTriage?: (typeof aiTriageModes)[number]
 }
 
 export const tenants = pgTable(

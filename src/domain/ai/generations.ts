@@ -3,7 +3,12 @@
 // summed over the calendar month (UTC) for the tenant's token budget.
 import { type SQL, sql } from 'drizzle-orm'
 import type { DatabaseHandle } from '../../db/client.ts'
-import { aiGenerations, type GenerationKind, type GenerationOutcome } from '../../db/schema/ai.ts'
+import {
+  aiGenerations,
+  aiSettings,
+  type GenerationKind,
+  type GenerationOutcome,
+} from '../../db/schema/ai.ts'
 import { readInScope, writeInScope } from '../../db/scoped.ts'
 import { cursorTime, isoTime, selectList } from '../../db/sql-fragments.ts'
 import { decodeCursor, TimeIdCursor, toPage } from '../../lib/cursor.ts'
@@ -45,6 +50,13 @@ export function monthTokensQuery(tenantId: string): SQL {
     from ${g} where ${g.tenantId} = ${tenantId}
       and ${g.createdAt} >= date_trunc('month', now() at time zone 'utc') at time zone 'utc'
       and ${g.promptTokens} + ${g.completionTokens} > 0`
+}
+
+/** Whether the tenant's monthly token budget (if it has one) is spent, as `{ spent }`. */
+export function budgetSpentQuery(tenantId: string): SQL {
+  return sql`select coalesce((select ${aiSettings.monthlyTokenBudget} from ${aiSettings}
+      where ${aiSettings.tenantId} = ${tenantId}) <= (select used from (${monthTokensQuery(tenantId)}) u),
+    false) as spent`
 }
 
 export async function tokensThisMonth(database: DatabaseHandle, tenantId: string) {

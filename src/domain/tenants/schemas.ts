@@ -22,7 +22,7 @@ export const Tenant = Type.Object(
         id: EXAMPLE_IDS.tenant,
         name: 'Acme Support',
         slug: EXAMPLE_TENANT_SLUG,
-        settings: { aiReplyMode: 'off', customerPortal: 'invite' },
+        settings: { aiReplyMode: 'off', aiTriage: 'off', customerPortal: 'invite' },
         createdAt: EXAMPLE_TIMES.signup,
         updatedAt: EXAMPLE_TIMES.signup,
       },

@@ -4,7 +4,12 @@
 // reply job read aiReplyMode in their own statements).
 import { type SQL, sql } from 'drizzle-orm'
 import { type Static, Type } from 'typebox'
-import { aiReplyModes, customerPortalModes, tenants } from '../../db/schema/tenants.ts'
+import {
+  aiReplyModes,
+  aiTriageModes,
+  customerPortalModes,
+  tenants,
+} from '../../db/schema/tenants.ts'
 
 export const AiReplyMode = Type.Unsafe<(typeof aiReplyModes)[number]>(
   Type.Union(
@@ -26,18 +31,35 @@ export const CustomerPortal = Type.Unsafe<(typeof customerPortalModes)[number]>(
 )
 export type CustomerPortal = Static<typeof CustomerPortal>
 
+export const AiTriage = Type.Unsafe<(typeof aiTriageModes)[number]>(
+  Type.Union(
+    aiTriageModes.map((mode) => Type.Literal(mode)),
+    {
+      description:
+        "off: no triage; suggest: a new ticket's `ai` gets a summary, language, sentiment, " +
+        'priority and tags for an agent to consider; apply: the priority and tags are set too',
+    },
+  ),
+)
+export type AiTriage = Static<typeof AiTriage>
+
 export const TenantSettings = Type.Object(
-  { aiReplyMode: AiReplyMode, customerPortal: CustomerPortal },
+  { aiReplyMode: AiReplyMode, aiTriage: AiTriage, customerPortal: CustomerPortal },
   { additionalProperties: false },
 )
 export type TenantSettings = Static<typeof TenantSettings>
 
-export const SETTING_DEFAULTS: TenantSettings = { aiReplyMode: 'off', customerPortal: 'invite' }
+export const SETTING_DEFAULTS: TenantSettings = {
+  aiReplyMode: 'off',
+  aiTriage: 'off',
+  customerPortal: 'invite',
+}
 
 /** The settings as stored, every key that is not there at its default. */
 export function settingsWithDefaults(stored: Partial<TenantSettings>): TenantSettings {
   return {
     aiReplyMode: stored.aiReplyMode ?? SETTING_DEFAULTS.aiReplyMode,
+    aiTriage: stored.aiTriage ?? SETTING_DEFAULTS.aiTriage,
     customerPortal: stored.customerPortal ?? SETTING_DEFAULTS.customerPortal,
   }
 }
@@ -62,6 +84,11 @@ export function tenantSetting<K extends keyof TenantSettings>(
 /** Whether a customer's message gets an AI reply queued, in this mode. */
 export function aiRepliesOn(mode: AiReplyMode): boolean {
   return mode === 'draft' || mode === 'auto'
+}
+
+/** Whether a new ticket gets a triage job, in this mode. */
+export function aiTriageOn(mode: AiTriage): boolean {
+  return mode === 'suggest' || mode === 'apply'
 }
 
 /** Keys and defaults are ours, never input: written into the statement as literals. */

@@ -34,6 +34,28 @@ const Requester = Type.Object(
   { description: "The requester's contact; email and name are null once it is erased" },
 )
 
+/** What the AI triage and summary jobs found (jobs/ai/triage-processor.ts). */
+export const TicketAi = Type.Union(
+  [
+    Type.Object({
+      summary: Type.String(),
+      language: Type.Optional(Type.String({ description: 'BCP 47, as the model named it' })),
+      sentiment: Type.Optional(Type.Enum(['negative', 'neutral', 'positive'])),
+      suggestedPriority: Type.Optional(Priority),
+      suggestedTags: Type.Optional(
+        Type.Array(Type.String(), { description: "Only tags the tenant's tickets already use" }),
+      ),
+      generatedAt: Time,
+    }),
+    Type.Null(),
+  ],
+  {
+    description:
+      "The AI's summary and, once triaged (the tenant's aiTriage), the language, sentiment, " +
+      'priority and tags it suggests; null until a triage or summary job stored some. Agents only.',
+  },
+)
+
 const MergedIntoId = Type.Union([Id, Type.Null()], {
   description: 'Set when this ticket was merged into that one (and so closed)',
 })
@@ -54,6 +76,7 @@ export const Ticket = Type.Object(
     tags: Type.Array(Type.String()),
     mergedIntoId: MergedIntoId,
     followUpOfId: FollowUpOfId,
+    ai: TicketAi,
     createdAt: Time,
     updatedAt: Time,
     lastMessageAt: Time,
@@ -74,6 +97,14 @@ function ticketExample() {
     tags: ['login'],
     mergedIntoId: null,
     followUpOfId: null,
+    ai: {
+      summary: 'The customer cannot sign in since this morning, although they reset the password.',
+      language: 'en',
+      sentiment: 'negative',
+      suggestedPriority: 'high',
+      suggestedTags: ['login'],
+      generatedAt: EXAMPLE_TIMES.ticket,
+    },
     createdAt: EXAMPLE_TIMES.ticket,
     updatedAt: EXAMPLE_TIMES.ticket,
     lastMessageAt: EXAMPLE_TIMES.ticket,
@@ -93,7 +124,7 @@ const messageExample = {
 
 /** The agent's example, less what a customer never sees. */
 function customerTicketExample() {
-  const { priority: _p, assigneeId: _a, tags: _t, ...shown } = ticketExample()
+  const { priority: _p, assigneeId: _a, tags: _t, ai: _ai, ...shown } = ticketExample()
   return shown
 }
 

@@ -26,8 +26,8 @@ const commonColumns = sql`${tickets.id} as "id", ${tickets.number} as "number",
   ${tickets.mergedIntoId} as "mergedIntoId", ${tickets.followUpOfId} as "followUpOfId",
   ${isoTime(tickets.createdAt)} as "createdAt", ${isoTime(tickets.lastMessageAt)} as "lastMessageAt"`
 
-/** The agents' view: every change moves version and updatedAt. */
-export const ticketColumns = sql`${commonColumns},
+/** The agents' view: every change moves version and updatedAt; the AI's findings are theirs only. */
+export const ticketColumns = sql`${commonColumns}, ${tickets.ai} as "ai",
   ${isoTime(tickets.updatedAt)} as "updatedAt", ${tickets.version} as "version"`
 
 const customerColumns = sql`${commonColumns},

@@ -17,7 +17,13 @@ import { contactForEmail, memberContact } from '../contacts/requesters.ts'
 import { lockEventCounter, recordEvent } from '../events/record.ts'
 import { type TicketChanges, ticketEvent } from '../events/ticket-events.ts'
 import { attachUploads } from '../files/attachments.ts'
-import { type AiReplyMode, SETTING_DEFAULTS, tenantSetting } from '../tenants/settings.ts'
+import {
+  type AiReplyMode,
+  type AiTriage,
+  aiTriageOn,
+  SETTING_DEFAULTS,
+  tenantSetting,
+} from '../tenants/settings.ts'
 import type { Caller } from './caller.ts'
 import { createOnce, type IdempotentRequest } from './idempotency.ts'
 import { assertNotMerged } from './merged-tickets.ts'
@@ -154,9 +160,9 @@ async function createTicket(tx: Tx, caller: Caller, input: NewTicket) {
 }
 
 /**
- * Writes a ticket with its first message and queues what a customer's new
- * ticket causes (the agents' notification, an AI reply when the tenant wants
- * one). The number comes from the tenant's counter row, incremented in this
+ * Writes a ticket with its first message and queues what a new ticket causes:
+ * its AI triage when the tenant's aiTriage is on, and for a customer's ticket
+ * the agents' notification and an AI reply when the tenant wants one. The number comes from the tenant's counter row, incremented in this
  * transaction: its row lock makes concurrent creates wait for each other, and
  * a rolled-back create gives its number back, so committed numbers have no gaps.
  */
@@ -198,12 +204,23 @@ export async function insertTicket(tx: Tx, author: TicketAuthor, fields: TicketF
       body: fields.body,
       internal: false,
     }),
-    rowsOf<{ aiReplyMode: AiReplyMode }>(
+    rowsOf<{ aiReplyMode: AiReplyMode; aiTriage: AiTriage }>(
       tx,
-      sql`select ${tenantSetting(tenantId, 'aiReplyMode')} as "aiReplyMode"`,
+      sql`select ${tenantSetting(tenantId, 'aiReplyMode')} as "aiReplyMode",
+                 ${tenantSetting(tenantId, 'aiTriage')} as "aiTriage"`,
     ),
   ])
   const jobs: QueuedJob[] = []
+  // Any new ticket, whoever opened it (an agent, an API key, a customer, mail).
+  if (aiTriageOn(context?.aiTriage ?? SETTING_DEFAULTS.aiTriage)) {
+    jobs.push(
+      await insertJob(tx, {
+        tenantId,
+        queue: 'ai-triage',
+        payload: { ticketId: ticket.id, task: 'triage' },
+      }),
+    )
+  }
   if (author.authorType === 'customer') {
     jobs.push(
       await insertJob(tx, {

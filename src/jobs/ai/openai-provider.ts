@@ -16,13 +16,17 @@ import { buildChatMessages, citedArticles } from './openai-prompt.ts'
 import type { AiProvider, ReplyInput } from './provider.ts'
 import { AiProviderError, AiProviderRejected } from './provider-errors.ts'
 
-export function openaiProvider(config: Config, settings: ResolvedAiSettings): AiProvider {
-  const call: Call = {
+function callFor(config: Config, settings: ResolvedAiSettings): Call {
+  return {
     url: `${settings.baseUrl}/chat/completions`,
     apiKey: settings.apiKey,
     timeoutMs: config.AI_TIMEOUT_MS,
     fetch: aiFetchFor(settings, config),
   }
+}
+
+export function openaiProvider(config: Config, settings: ResolvedAiSettings): AiProvider {
+  const call = callFor(config, settings)
   return {
     name: 'openai',
     model: settings.model,
@@ -44,8 +48,28 @@ export function openaiProvider(config: Config, settings: ResolvedAiSettings): Ai
   }
 }
 
+/**
+ * One call asking for a JSON object (`response_format: json_object`), with the
+ * call's retries: the content as the model wrote it, for the caller to parse
+ * and validate (triage-processor.ts).
+ */
+export function completeJson(
+  config: Config,
+  settings: ResolvedAiSettings,
+  messages: { role: 'system' | 'user'; content: string }[],
+): Promise<Answer> {
+  const body = JSON.stringify({
+    model: settings.model,
+    messages,
+    temperature: 0,
+    response_format: { type: 'json_object' },
+  })
+  const call = callFor(config, settings)
+  return withRetries(config, () => complete(call, body))
+}
+
 type Call = { url: string; apiKey: string; timeoutMs: number; fetch: AiFetch }
-type Answer = { content: string; usage: { promptTokens: number; completionTokens: number } }
+export type Answer = { content: string; usage: { promptTokens: number; completionTokens: number } }
 
 export async function withRetries<T>(config: Config, call: () => Promise<T>): Promise<T> {
   for (let retry = 0; ; retry++) {

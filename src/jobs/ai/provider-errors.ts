@@ -1,8 +1,9 @@
 // The ways an AI provider call fails, each with the stable code and the short
-// safe message a tenant sees (in the job's error and the ai.reply_failed audit
-// event). The message of the error itself keeps the detail (status, the
-// provider's body, the address it could not reach) for the log only: a
-// provider's body may quote part of the API key, an org id or an internal host.
+// safe message a tenant sees (in the job's error and the ai.reply_failed,
+// ai.triage_failed or ai.summary_failed audit event). The message of the error
+// itself keeps the detail (status, the provider's body, the address it could
+// not reach) for the log only: a provider's body may quote part of the API
+// key, an org id or an internal host.
 import { UnrecoverableError } from 'bullmq'
 import type { PublicFailure } from '../../domain/jobs/failures.ts'
 

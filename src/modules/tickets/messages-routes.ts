@@ -1,8 +1,10 @@
-// /v1/tickets/{id}/messages (read the thread, post to it, with Idempotency-Key)
-// and /v1/tickets/{id}/ai-reply (queue an AI reply on demand). Registered by
+// /v1/tickets/{id}/messages (read the thread, post to it, with Idempotency-Key),
+// /v1/tickets/{id}/ai-reply (queue an AI reply on demand) and
+// /v1/tickets/{id}/ai/summarize (queue a summary). Registered by
 // routes.ts, which adds the shared schemas.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { requestSummary } from '../../domain/ai/ticket-ai.ts'
 import { listMessages, postMessage, requestAiReply } from '../../domain/tickets/messages.ts'
 import type { MessageRow } from '../../domain/tickets/schemas.ts'
 import { EXAMPLE_IDS } from '../../lib/examples.ts'
@@ -109,6 +111,35 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const job = await requestAiReply(app.database, callerOf(request), request.params.id)
+      await app.jobs.dispatch([job])
+      return reply.code(202).send({ jobId: job.id })
+    },
+  )
+
+  app.post(
+    '/tickets/:id/ai/summarize',
+    {
+      config: { access: 'tenant', permission: 'ai:use' },
+      schema: {
+        operationId: 'requestAiSummary',
+        tags,
+        summary: "Queue an AI summary of the ticket's public thread",
+        description:
+          "The job stores it as the ticket's `ai.summary` (agents only). Past the tenant's " +
+          'monthly token budget: 429 `ai_budget_exceeded`, and nothing is queued.',
+        params: TicketParams,
+        response: {
+          202: Type.Object(
+            { jobId: Type.String({ format: 'uuid', description: 'Poll it at /v1/jobs/{id}' }) },
+            { description: 'The summary is queued', examples: [{ jobId: EXAMPLE_IDS.job }] },
+          ),
+          ...tenantRouteProblems,
+          ...problemResponses({ 429: ['ai_budget_exceeded'] }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const job = await requestSummary(app.database, callerOf(request), request.params.id)
       await app.jobs.dispatch([job])
       return reply.code(202).send({ jobId: job.id })
     },
