@@ -89,7 +89,14 @@ export function createSmtpReceiver(deps: ReceiverDeps, settings: ReceiverSetting
       })
     },
   }
-  return new SMTPServer(options)
+  const server = new SMTPServer(options)
+  // smtp-server re-emits every connection's socket error (a sender that resets
+  // its connection mid-session is common on the open internet) on the server:
+  // with no listener that would end the process.
+  server.on('error', (err: NodeJS.ErrnoException) =>
+    deps.log.warn({ err: err.message, code: err.code }, 'smtp connection error'),
+  )
+  return server
 }
 
 /** Takes the message in once for each tenant it was addressed to. */

@@ -68,6 +68,23 @@ describe('mail-in', () => {
     expect(announced).toContain(acme.id)
   })
 
+  it('keeps serving after a sender resets its connection mid-session', async () => {
+    const { connect } = await import('node:net')
+    const socket = connect(port, '127.0.0.1')
+    await new Promise<void>((resolve) => socket.once('data', () => resolve()))
+    socket.write('EHLO reset.example\r\nMAIL FROM:<a@reset.example>\r\n')
+    await new Promise((r) => setTimeout(r, 50))
+    socket.resetAndDestroy()
+    await new Promise((r) => setTimeout(r, 100))
+    const sent = await client().sendMail({
+      from: 'after@example.com',
+      to: `${acme.slug}@${DOMAIN}`,
+      subject: 'After a reset',
+      text: 'Still here?',
+    })
+    expect(sent.accepted).toHaveLength(1)
+  })
+
   it('refuses recipients that name no tenant with 550, before any data', async () => {
     const before = await tenantDigest(ctx.sql, acme.id)
     const err = (await client()

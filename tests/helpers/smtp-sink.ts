@@ -133,6 +133,9 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       })
     },
   })
+  // A client that dies mid-session (a worker killed) resets its connection; smtp-server says so
+  // as an 'error' event, which would otherwise end the test process.
+  server.on('error', () => {})
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
   const { port } = server.server.address() as AddressInfo
   sink.url = `smtp://127.0.0.1:${port}`

@@ -31,6 +31,9 @@ export async function startReceiver(
   let connections = 0
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
+    // A sender that dies mid-request (a worker killed) resets the connection: expected here.
+    req.on('error', () => {})
+    res.on('error', () => {})
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       const received = {
