@@ -33,8 +33,7 @@ import { publicFailureOf, readStoredError, storedFailure } from '../../domain/jo
 import { secretBoxOf } from '../../lib/secret-box.ts'
 import type { Payload } from '../queues.ts'
 import { markedSucceeded, type Processor } from '../run-job.ts'
-import { aiFetchFor } from './ai-http.ts'
-import { openaiEmbedder } from './openai-embeddings.ts'
+import { embedderFor } from './openai-embeddings.ts'
 import { providerFor } from './provider.ts'
 import { AiBudgetExceeded, AiProviderError } from './provider-errors.ts'
 
@@ -79,16 +78,7 @@ export const processAiReply: Processor = async ({
   if (!context) throw new UnrecoverableError('ticket not found')
   // With the tenant's embedding model, the full-text candidates are fused with the
   // passages closest in meaning; a failing embedding call costs only that.
-  const embedder =
-    settings.provider === 'openai' && settings.embeddingModel
-      ? openaiEmbedder({
-          baseUrl: settings.baseUrl,
-          apiKey: settings.apiKey,
-          model: settings.embeddingModel,
-          timeoutMs: config.AI_TIMEOUT_MS,
-          fetch: aiFetchFor(settings, config),
-        })
-      : null
+  const embedder = embedderFor(config, settings)
   if (embedder) {
     const retrieval = await withMeaning(
       database,

@@ -15,7 +15,7 @@ import type { ResolvedAiSettings } from '../../domain/ai/settings.ts'
 import { type AiFetch, aiFetchFor } from './ai-http.ts'
 import { type AskPromptInput, buildAskMessages } from './ask-prompt.ts'
 import { citedArticles } from './openai-prompt.ts'
-import { retryAfterMs, withRetries } from './openai-provider.ts'
+import { throwUnlessOk, withRetries } from './openai-provider.ts'
 import { type AiProvider, articleSource } from './provider.ts'
 import { AiProviderError, AiProviderRejected } from './provider-errors.ts'
 
@@ -188,17 +188,7 @@ async function openStream(
     body,
     signal,
   })
-  if (res.status === 429 || res.status >= 500) {
-    await res.body?.cancel()
-    throw new AiProviderError('ai_provider_error', `AI provider answered ${res.status}`, {
-      retryable: true,
-      retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
-    })
-  }
-  if (!res.ok) {
-    const detail = (await res.text().catch(() => '')).slice(0, 200)
-    throw new AiProviderRejected(`AI provider refused the request: ${res.status} ${detail}`.trim())
-  }
+  await throwUnlessOk(res)
   if (!res.body || !(res.headers.get('content-type') ?? '').includes('text/event-stream')) {
     await res.body?.cancel()
     throw new AiProviderError('ai_provider_error', 'the AI provider did not answer with a stream')

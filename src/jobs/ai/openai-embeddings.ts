@@ -4,8 +4,11 @@
 // its own: retrieval falls back to full-text search when it fails, so a slow or
 // failing provider costs a reply its hybrid ranking, never the reply. The key
 // goes in a header only, never in an error.
+
+import type { Config } from '../../config.ts'
 import type { Embedder } from '../../domain/ai/passage-embeddings.ts'
-import type { AiFetch } from './ai-http.ts'
+import type { ResolvedAiSettings } from '../../domain/ai/settings.ts'
+import { type AiFetch, aiFetchFor } from './ai-http.ts'
 import { AiProviderError } from './provider-errors.ts'
 
 export type EmbeddingSettings = {
@@ -66,4 +69,16 @@ export function openaiEmbedder(settings: EmbeddingSettings): Embedder {
       })
     },
   }
+}
+
+/** The embedder of the tenant's settings: its embedding model on its provider, or none. */
+export function embedderFor(config: Config, settings: ResolvedAiSettings): Embedder | null {
+  if (settings.provider !== 'openai' || !settings.embeddingModel) return null
+  return openaiEmbedder({
+    baseUrl: settings.baseUrl,
+    apiKey: settings.apiKey,
+    model: settings.embeddingModel,
+    timeoutMs: config.AI_TIMEOUT_MS,
+    fetch: aiFetchFor(settings, config),
+  })
 }

@@ -113,17 +113,7 @@ async function complete(call: Call, body: string): Promise<Answer> {
       { retryable: true },
     )
   }
-  if (res.status === 429 || res.status >= 500) {
-    await res.body?.cancel()
-    throw new AiProviderError('ai_provider_error', `AI provider answered ${res.status}`, {
-      retryable: true,
-      retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
-    })
-  }
-  if (!res.ok) {
-    const detail = (await res.text().catch(() => '')).slice(0, 200)
-    throw new AiProviderRejected(`AI provider refused the request: ${res.status} ${detail}`.trim())
-  }
+  await throwUnlessOk(res)
   let answer: unknown
   try {
     answer = await res.json()
@@ -154,6 +144,24 @@ async function complete(call: Call, body: string): Promise<Answer> {
       promptTokens: tokens(parsed.usage?.prompt_tokens),
       completionTokens: tokens(parsed.usage?.completion_tokens),
     },
+  }
+}
+
+/**
+ * The provider's status judged, for every call: 429 and 5xx are retryable
+ * (with Retry-After), any other non-2xx is our request's fault (no retry).
+ */
+export async function throwUnlessOk(res: Response): Promise<void> {
+  if (res.status === 429 || res.status >= 500) {
+    await res.body?.cancel()
+    throw new AiProviderError('ai_provider_error', `AI provider answered ${res.status}`, {
+      retryable: true,
+      retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
+    })
+  }
+  if (!res.ok) {
+    const detail = (await res.text().catch(() => '')).slice(0, 200)
+    throw new AiProviderRejected(`AI provider refused the request: ${res.status} ${detail}`.trim())
   }
 }
 

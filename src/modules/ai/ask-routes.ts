@@ -34,9 +34,8 @@ import { recordGeneration, tokensThisMonth } from '../../domain/ai/generations.t
 import { retrieveArticles } from '../../domain/ai/kb-retrieval.ts'
 import { resolveAiSettings } from '../../domain/ai/settings.ts'
 import { publicFailureOf, storedFailure } from '../../domain/jobs/failures.ts'
-import { aiFetchFor } from '../../jobs/ai/ai-http.ts'
 import { answerQuestion, ClientGone, type CopilotAnswer } from '../../jobs/ai/copilot-answer.ts'
-import { openaiEmbedder } from '../../jobs/ai/openai-embeddings.ts'
+import { embedderFor } from '../../jobs/ai/openai-embeddings.ts'
 import { providerFor } from '../../jobs/ai/provider.ts'
 import { AiProviderError } from '../../jobs/ai/provider-errors.ts'
 import { Page } from '../../lib/page.ts'
@@ -117,16 +116,7 @@ const askRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { c
         throw new Problem('ai_budget_exceeded')
       }
       const provider = providerFor(config, settings)
-      const embedder =
-        settings.provider === 'openai' && settings.embeddingModel
-          ? openaiEmbedder({
-              baseUrl: settings.baseUrl,
-              apiKey: settings.apiKey,
-              model: settings.embeddingModel,
-              timeoutMs: config.AI_TIMEOUT_MS,
-              fetch: aiFetchFor(settings, config),
-            })
-          : null
+      const embedder = embedderFor(config, settings)
       const { articles } = await retrieveArticles(
         app.database,
         tenantId,
