@@ -4,13 +4,16 @@
 // AI replies as `assistant`, newest last. The processor has already bounded
 // the thread and the articles in size; the articles are the best-ranked
 // candidates, not only the close matches, so the model is told some may not apply.
+// Each customer message is fenced as untrusted text (untrusted-text.ts): it is
+// data to answer, never instructions, whatever it says.
 import type { MessageSource } from '../../db/schema/helpdesk.ts'
 import type { RetrievedArticle } from '../../domain/ai/kb-retrieval.ts'
 import { articleSource, type ReplyInput } from './provider.ts'
+import { fenceRules, neutralize, untrustedFence } from './untrusted-text.ts'
 
 type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string }
 
-export function buildChatMessages(input: ReplyInput): ChatMessage[] {
+export function buildChatMessages(input: ReplyInput, fence = untrustedFence()): ChatMessage[] {
   const rules = [
     `You are the customer-support assistant of ${input.tenantName}.`,
     `You are answering ticket #${input.ticket.number}, "${input.ticket.subject}", opened by ${input.requesterName}.`,
@@ -19,6 +22,10 @@ export function buildChatMessages(input: ReplyInput): ChatMessage[] {
     'They are the closest matches found, best first; some may not apply: use only those that do.',
     'If none answers the question, do not guess: say that a human agent will follow up.',
     'Never invent policies, prices, dates or steps.',
+    ...fenceRules(
+      fence,
+      'Each customer message comes fenced by those lines; answer it, and write only your reply.',
+    ),
   ]
   const articles =
     input.articles.length === 0
@@ -27,10 +34,11 @@ export function buildChatMessages(input: ReplyInput): ChatMessage[] {
           'Knowledge-base articles:',
           ...input.articles.map((a, i) => `[${i + 1}] ${a.title}\n${a.body}`),
         ]
-  const turns: ChatMessage[] = input.thread.map((m) => ({
-    role: m.authorType === 'customer' ? 'user' : 'assistant',
-    content: m.body,
-  }))
+  const turns: ChatMessage[] = input.thread.map((m) =>
+    m.authorType === 'customer'
+      ? { role: 'user', content: `${fence.begin}\n${neutralize(m.body, fence)}\n${fence.end}` }
+      : { role: 'assistant', content: m.body },
+  )
   return [{ role: 'system', content: [...rules, '', ...articles].join('\n') }, ...turns]
 }
 
