@@ -11,35 +11,33 @@ import {
   tenants,
 } from '../../db/schema/tenants.ts'
 
-export const AiReplyMode = Type.Unsafe<(typeof aiReplyModes)[number]>(
-  Type.Union(
-    aiReplyModes.map((mode) => Type.Literal(mode)),
-    { description: 'off: no AI replies; draft: internal AI drafts; auto: AI answers customers' },
-  ),
+/** One of a setting's values, as the schema (and the OpenAPI document) shows them. */
+function oneOf<const T extends readonly string[]>(values: T, description: string) {
+  return Type.Unsafe<T[number]>(
+    Type.Union(
+      values.map((value) => Type.Literal(value)),
+      { description },
+    ),
+  )
+}
+
+export const AiReplyMode = oneOf(
+  aiReplyModes,
+  'off: no AI replies; draft: internal AI drafts; auto: AI answers customers',
 )
 export type AiReplyMode = Static<typeof AiReplyMode>
 
-export const CustomerPortal = Type.Unsafe<(typeof customerPortalModes)[number]>(
-  Type.Union(
-    customerPortalModes.map((mode) => Type.Literal(mode)),
-    {
-      description:
-        'invite: customers join by invitation only; open: any signed-in user with a verified ' +
-        'email may join as a customer (POST /v1/portal/join)',
-    },
-  ),
+export const CustomerPortal = oneOf(
+  customerPortalModes,
+  'invite: customers join by invitation only; open: any signed-in user with a verified ' +
+    'email may join as a customer (POST /v1/portal/join)',
 )
 export type CustomerPortal = Static<typeof CustomerPortal>
 
-export const AiTriage = Type.Unsafe<(typeof aiTriageModes)[number]>(
-  Type.Union(
-    aiTriageModes.map((mode) => Type.Literal(mode)),
-    {
-      description:
-        "off: no triage; suggest: a new ticket's `ai` gets a summary, language, sentiment, " +
-        'priority and tags for an agent to consider; apply: the priority and tags are set too',
-    },
-  ),
+export const AiTriage = oneOf(
+  aiTriageModes,
+  "off: no triage; suggest: a new ticket's `ai` gets a summary, language, sentiment, " +
+    'priority and tags for an agent to consider; apply: the priority and tags are set too',
 )
 export type AiTriage = Static<typeof AiTriage>
 

@@ -53,10 +53,11 @@ export type WebhookDeps = {
   urls: WebhookUrlSettings
 }
 
-async function checkedUrl(url: string, settings: WebhookUrlSettings): Promise<string> {
+/** The URL as it will be stored, or the 422 the rules answer. */
+function judgeUrl(url: string, settings: WebhookUrlSettings): { href: string } | Problem {
   const checked = checkWebhookUrl(url, settings)
-  if (checked.ok) return checked.url.href
-  throw new Problem('invalid_webhook_url', checked.message, {
+  if (checked.ok) return { href: checked.url.href }
+  return new Problem('invalid_webhook_url', checked.message, {
     errors: [{ path: 'body/url', message: checked.message }],
   })
 }
@@ -80,7 +81,9 @@ export async function createWebhook(
   body: CreateWebhookBody,
   actor: AuditActor,
 ): Promise<Webhook & { secret: string }> {
-  const url = await checkedUrl(body.url, deps.urls)
+  const judged = judgeUrl(body.url, deps.urls)
+  if (judged instanceof Problem) throw judged
+  const url = judged.href
   const id = uuidv7()
   const secret = createWebhookSecret()
   const webhook = await withScope(deps.database, { tenantId }, async (tx) => {
@@ -140,12 +143,13 @@ export async function updateWebhook(
 ): Promise<Webhook> {
   const sets: SQL[] = [sql`updated_at = now()`]
   if (patch.url !== undefined) {
-    // Another tenant's endpoint (or none) answers 404 whatever the body says.
-    const url = await checkedUrl(patch.url, deps.urls).catch(async (problem: unknown) => {
+    const judged = judgeUrl(patch.url, deps.urls)
+    if (judged instanceof Problem) {
+      // Another tenant's endpoint (or none) answers 404 whatever the body says.
       await getWebhook(deps.database, tenantId, id)
-      throw problem
-    })
-    sets.push(sql`url = ${url}`)
+      throw judged
+    }
+    sets.push(sql`url = ${judged.href}`)
   }
   if (patch.events !== undefined) sets.push(sql`events = ${JSON.stringify(patch.events)}::jsonb`)
   if (patch.description !== undefined) sets.push(sql`description = ${patch.description}`)

@@ -27,7 +27,7 @@ import {
 import { Page, ref } from '../../lib/page.ts'
 import { problemResponses } from '../../lib/problem-responses.ts'
 import { tenantRouteProblems } from '../../lib/problem-schema.ts'
-import { createSecretBox } from '../../lib/secret-box.ts'
+import { secretBoxOf } from '../../lib/secret-box.ts'
 
 const tags = ['webhooks']
 const access = { access: 'tenant', permission: 'webhooks:manage' } as const
@@ -47,7 +47,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app,
   app.addSchema(WebhookDelivery)
   const deps: WebhookDeps = {
     database: app.database,
-    box: createSecretBox(config),
+    box: secretBoxOf(config),
     urls: {
       allowHttp: config.WEBHOOK_ALLOW_HTTP,
       allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
